@@ -1,0 +1,26 @@
+"""Exceptions raised by synthgan. Every user-facing error derives from SynthganError."""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+
+class SynthganError(Exception):
+    """Base class of every error synthgan raises on purpose."""
+
+
+class InvalidDataError(SynthganError, ValueError):
+    """The input table (or a parameter describing it) cannot be used as given."""
+
+
+class NotFittedError(SynthganError, _SklearnNotFittedError):
+    """A method that needs a fitted object was called before ``fit``."""
+
+
+class ModelFileError(SynthganError):
+    """A model file is missing, truncated, altered or of an unknown format."""
+
+
+def not_fitted(obj: object) -> NotFittedError:
+    name = type(obj).__name__
+    return NotFittedError(f"This {name} is not fitted yet. Call fit(data) first.")

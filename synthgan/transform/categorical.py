@@ -1,0 +1,142 @@
+"""One-hot encoding of discrete and boolean columns, null as a category of its own.
+
+Categories are sorted (booleans: False, True; ``category`` dtype: the dtype's order), with null,
+when the fitted column had any, as the last slot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthgan.exceptions import InvalidDataError
+from synthgan.schema import ColumnKind
+from synthgan.transform.layout import Activation, SpanRole
+from synthgan.transform.numeric import _SpanPlan
+
+
+def _plain(value):
+    """A numpy scalar as the Python value JSON can hold."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class CategoricalColumnTransformer:
+    """One-hot encoder of one discrete or boolean column."""
+
+    def __init__(self, *, kind: ColumnKind) -> None:
+        self.kind = kind
+
+    def fit(
+        self, series: pd.Series, rng: np.random.Generator | None = None
+    ) -> CategoricalColumnTransformer:
+        self.column_ = str(series.name)
+        self.dtype_ = str(series.dtype)
+        present = series.dropna()
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            self.dtype_categories_ = [_plain(c) for c in series.dtype.categories]
+            seen = set(present.unique())
+            categories = [c for c in series.dtype.categories if c in seen]
+        else:
+            self.dtype_categories_ = None
+            categories = present.unique().tolist()
+            try:
+                categories = sorted(categories)
+            except TypeError:
+                raise InvalidDataError(
+                    f"Column {self.column_!r} mixes value types that cannot be ordered. Convert it "
+                    "to one type, e.g. df[col] = df[col].astype('string')."
+                ) from None
+        self.categories_ = [_plain(c) for c in categories]
+        self.has_nulls_ = bool(series.isna().any())
+        return self
+
+    @property
+    def n_categories(self) -> int:
+        return len(self.categories_) + int(self.has_nulls_)
+
+    def span_plan(self) -> list[_SpanPlan]:
+        return [_SpanPlan(SpanRole.CATEGORY, self.n_categories, Activation.SOFTMAX)]
+
+    @property
+    def output_width(self) -> int:
+        return self.n_categories
+
+    def category_index(self, value) -> int:
+        """Slot of one category value (None/NaN for the null slot); KeyError if unknown."""
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            if not self.has_nulls_:
+                raise KeyError(value)
+            return len(self.categories_)
+        for i, category in enumerate(self.categories_):
+            if category == value or str(category) == str(value):
+                return i
+        raise KeyError(value)
+
+    def codes(self, series: pd.Series) -> np.ndarray:
+        """The slot of each value; a clear error for a category not seen at fit time."""
+        values = series
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        codes = pd.Index(self.categories_, dtype=object).get_indexer(values.astype(object))
+        null = series.isna().to_numpy()
+        unseen = (codes < 0) & ~null
+        if unseen.any():
+            examples = pd.unique(series[unseen].astype(str))[:5].tolist()
+            raise InvalidDataError(
+                f"Column {self.column_!r} has categories not seen at fit time: {examples}. "
+                "Refit on data that includes them, or map them to known categories."
+            )
+        if null.any():
+            if not self.has_nulls_:
+                raise InvalidDataError(
+                    f"Column {self.column_!r} has nulls, but had none when the transformer was "
+                    "fitted. Refit on data that includes them."
+                )
+            codes[null] = len(self.categories_)
+        return codes
+
+    def transform(self, series: pd.Series, rng: np.random.Generator | None = None) -> np.ndarray:
+        codes = self.codes(series)
+        onehot = np.zeros((len(codes), self.n_categories), dtype=np.float32)
+        onehot[np.arange(len(codes)), codes] = 1.0
+        return onehot
+
+    def inverse_transform(self, block: np.ndarray, index: pd.Index) -> pd.Series:
+        codes = block.argmax(axis=1)
+        lookup = np.empty(self.n_categories, dtype=object)
+        lookup[: len(self.categories_)] = self.categories_
+        if self.has_nulls_:
+            lookup[-1] = None
+        values = lookup[codes]
+        return pd.Series(self._restore(values), index=index, name=self.column_)
+
+    def _restore(self, values: np.ndarray):
+        dtype = self.dtype_
+        if dtype == "category":
+            return pd.Categorical(values, categories=self.dtype_categories_)
+        if dtype == "object":
+            return values
+        try:
+            return pd.array(values, dtype=dtype)
+        except (TypeError, ValueError):
+            # e.g. int64 or bool asked to hold nulls: keep what the values are
+            return pd.array(values)
+
+    def get_state(self) -> dict:
+        return {
+            "column": self.column_,
+            "kind": self.kind.value,
+            "dtype": self.dtype_,
+            "categories": self.categories_,
+            "dtype_categories": self.dtype_categories_,
+            "has_nulls": self.has_nulls_,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> CategoricalColumnTransformer:
+        obj = cls(kind=ColumnKind(state["kind"]))
+        obj.column_, obj.dtype_ = state["column"], state["dtype"]
+        obj.categories_ = list(state["categories"])
+        obj.dtype_categories_ = state["dtype_categories"]
+        obj.has_nulls_ = bool(state["has_nulls"])
+        return obj

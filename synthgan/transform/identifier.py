@@ -1,0 +1,142 @@
+"""Id-like columns: never modelled, never copied; regenerated as new unique values of the same shape.
+
+* Integer ids: consecutive values starting above the largest real id, so none equals a real one.
+* String ids: the most common *shape* of the real values (each character a digit, an upper-case
+  letter, a lower-case letter or itself), filled with random characters, unique within the output.
+  Only the shape is stored, never a value. A new id collides with a real one with probability at
+  most (real ids) / (ids of that shape), which the shape's capacity keeps negligible; where the
+  shape holds fewer than 1,000 times the ids asked for, digits are appended.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from synthgan.schema import ColumnKind
+
+_CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
+
+
+def _shape(value: str) -> str:
+    out = []
+    for ch in value:
+        if ch.isdigit():
+            out.append("9")
+        elif ch.isupper() and ch in string.ascii_uppercase:
+            out.append("A")
+        elif ch.islower() and ch in string.ascii_lowercase:
+            out.append("a")
+        else:
+            out.append("\\" + ch)
+    return "".join(out)
+
+
+def _parse_shape(shape: str) -> list[str]:
+    """Shape string -> list of tokens: '9', 'A', 'a' or a literal character ('\\x')."""
+    tokens, i = [], 0
+    while i < len(shape):
+        if shape[i] == "\\":
+            tokens.append(shape[i : i + 2])
+            i += 2
+        else:
+            tokens.append(shape[i])
+            i += 1
+    return tokens
+
+
+class IdColumnTransformer:
+    """Produces fresh ids for an id-like column; contributes nothing to the model's input."""
+
+    def __init__(self, *, kind: ColumnKind = ColumnKind.ID) -> None:
+        self.kind = kind
+
+    def fit(self, series: pd.Series, rng: np.random.Generator | None = None) -> IdColumnTransformer:
+        self.column_ = str(series.name)
+        self.dtype_ = str(series.dtype)
+        present = series.dropna()
+        self.null_share_ = float(series.isna().mean())
+        self.is_integer_ = bool(pd.api.types.is_integer_dtype(series.dtype))
+        if self.is_integer_:
+            self.next_id_ = int(present.max()) + 1
+            self.shape_ = None
+        else:
+            sample = present.astype(str)
+            if len(sample) > 10_000:
+                sample = sample.sample(10_000, random_state=0)
+            self.shape_ = Counter(map(_shape, sample)).most_common(1)[0][0]
+            self.next_id_ = None
+        return self
+
+    def span_plan(self) -> list:
+        return []
+
+    @property
+    def output_width(self) -> int:
+        return 0
+
+    def generate(self, n: int, index: pd.Index, rng: np.random.Generator) -> pd.Series:
+        if self.is_integer_:
+            values = pd.Series(
+                np.arange(self.next_id_, self.next_id_ + n, dtype=np.int64), index=index
+            )
+        else:
+            values = pd.Series(self._random_strings(n, rng), index=index)
+        if self.null_share_ > 0:
+            values = values.astype(object if not self.is_integer_ else "Int64")
+            values[rng.random(n) < self.null_share_] = None
+        try:
+            values = values.astype(self.dtype_)
+        except (TypeError, ValueError):
+            pass
+        values.name = self.column_
+        return values
+
+    def _random_strings(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        tokens = _parse_shape(self.shape_)
+        capacity = 1.0
+        for tok in tokens:
+            capacity *= len(_CLASSES.get(tok, "x"))
+        while capacity < 1000.0 * max(n, 1):
+            tokens.append("9")
+            capacity *= 10
+        out = np.empty(n, dtype=object)
+        todo = np.arange(n)
+        seen = pd.Index([], dtype=object)
+        while todo.size:
+            codes = np.empty((todo.size, len(tokens)), dtype=np.uint8)  # (rows, characters)
+            for position, tok in enumerate(tokens):
+                alphabet = _CLASSES.get(tok)
+                if alphabet is None:
+                    codes[:, position] = ord(tok[-1]) if ord(tok[-1]) < 128 else ord("_")
+                else:
+                    table = np.frombuffer(alphabet.encode("ascii"), dtype=np.uint8)
+                    codes[:, position] = table[rng.integers(0, len(alphabet), todo.size)]
+            candidates = pd.Series(codes.view(f"S{len(tokens)}").ravel()).str.decode("ascii")
+            fresh = ~candidates.duplicated().to_numpy() & ~candidates.isin(seen).to_numpy()
+            out[todo[fresh]] = candidates[fresh].to_numpy()
+            seen = seen.append(pd.Index(candidates[fresh].to_numpy()))
+            todo = todo[~fresh]
+        return out
+
+    def get_state(self) -> dict:
+        return {
+            "column": self.column_,
+            "kind": self.kind.value,
+            "dtype": self.dtype_,
+            "null_share": self.null_share_,
+            "is_integer": self.is_integer_,
+            "next_id": self.next_id_,
+            "shape": self.shape_,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> IdColumnTransformer:
+        obj = cls()
+        obj.column_, obj.dtype_ = state["column"], state["dtype"]
+        obj.null_share_, obj.is_integer_ = state["null_share"], state["is_integer"]
+        obj.next_id_, obj.shape_ = state["next_id"], state["shape"]
+        return obj

@@ -1,0 +1,315 @@
+"""Mode-specific normalisation of numeric columns: continuous, integer and datetime.
+
+A value becomes (scalar, component one-hot). The components of a column are, in this order:
+
+1. Gaussian modes of a variational DP mixture (``max_modes`` at most; those whose weight falls
+   below ``weight_threshold`` are dropped). The scalar is ``(x - mean) / (4 * std)``: in [-1, 1]
+   for values within four standard deviations, never clipped here so the round trip is exact.
+2. Point masses: exact values that come back exactly (scalar 0). A value is a point mass when
+   the column has at most ``max_point_masses`` distinct values (then every value is one), or when
+   it holds at least ``POINT_MASS_MIN_SHARE`` of the non-null values *and* at least
+   ``POINT_MASS_RATIO`` times the median count of the column's distinct values (a spike standing
+   out of its neighbours: Adult's capital-gain 0 and 99999, hours-per-week 40). At most
+   ``max_point_masses`` of them, the most frequent first.
+3. Null, if the column had nulls at fit time: the generator learns where nulls fall.
+
+Spikes are found on every row (a hash count); the mixture is fitted on the remaining values'
+distinct values weighted by their counts, from at most ``max_fit_rows`` rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthgan.exceptions import InvalidDataError
+from synthgan.schema import ColumnKind
+from synthgan.transform.layout import Activation, SpanRole
+from synthgan.transform.mixture import Mixture, fit_mixture
+
+POINT_MASS_MIN_SHARE = 0.001
+POINT_MASS_RATIO = 10.0
+STD_MULTIPLIER = 4.0
+
+# Datetime resolutions tried from coarsest to finest, in nanoseconds.
+_DATETIME_UNITS = {
+    "D": 86_400 * 10**9,
+    "h": 3_600 * 10**9,
+    "min": 60 * 10**9,
+    "s": 10**9,
+    "ms": 10**6,
+    "us": 10**3,
+    "ns": 1,
+}
+
+
+@dataclass(frozen=True)
+class _SpanPlan:
+    role: SpanRole
+    width: int
+    activation: Activation
+
+
+class NumericColumnTransformer:
+    """Mode-specific normaliser of one numeric (continuous, integer or datetime) column."""
+
+    def __init__(
+        self,
+        *,
+        kind: ColumnKind,
+        max_modes: int = 10,
+        weight_threshold: float = 0.005,
+        max_point_masses: int = 20,
+        max_fit_rows: int = 50_000,
+        clip: bool = True,
+    ) -> None:
+        self.kind = kind
+        self.max_modes = max_modes
+        self.weight_threshold = weight_threshold
+        self.max_point_masses = max_point_masses
+        self.max_fit_rows = max_fit_rows
+        self.clip = clip
+
+    # -- conversion between the column and float64 ----------------------------------------------
+    def _to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
+        name = series.name
+        if self.kind is ColumnKind.DATETIME:
+            if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+                try:
+                    series = pd.to_datetime(series)
+                except (ValueError, TypeError) as exc:
+                    raise InvalidDataError(
+                        f"Column {name!r} is declared datetime but holds values that are not dates "
+                        f"({exc}). Fix the values or declare another kind in the schema."
+                    ) from None
+            tz = getattr(series.dtype, "tz", None)
+            if tz is not None:
+                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            ns = series.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64)
+            ns[series.isna().to_numpy()] = np.nan
+            if fitting:
+                self.tz_ = None if tz is None else str(tz)
+                valid = ns[~np.isnan(ns)].astype(np.int64)
+                self.origin_ns_ = int(valid.min())
+                offsets = valid - self.origin_ns_
+                self.unit_ = next(
+                    (u for u, size in _DATETIME_UNITS.items() if np.all(offsets % size == 0)), "ns"
+                )
+            return (ns - self.origin_ns_) / _DATETIME_UNITS[self.unit_]
+        if not (
+            pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
+        ):
+            raise InvalidDataError(
+                f"Column {name!r} is declared {self.kind.value} but has dtype {series.dtype}. "
+                "Convert it with pandas.to_numeric(df[col]) or declare another kind in the schema."
+            )
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isinf(values).any():
+            raise InvalidDataError(
+                f"Column {name!r} has infinite values. Replace them with nulls or finite numbers."
+            )
+        return values
+
+    def _from_float(self, values: np.ndarray, index: pd.Index) -> pd.Series:
+        null = np.isnan(values)
+        if self.kind is ColumnKind.DATETIME:
+            steps = np.where(null, 0.0, np.round(values))
+            ns = self.origin_ns_ + steps.astype(np.int64) * _DATETIME_UNITS[self.unit_]
+            out = pd.Series(pd.to_datetime(ns, unit="ns"), index=index)
+            if self.tz_ is not None:
+                out = out.dt.tz_localize("UTC").dt.tz_convert(self.tz_)
+            out[null] = pd.NaT
+            return out.astype(self.dtype_)
+        if self.kind is ColumnKind.INTEGER:
+            values = np.round(values)
+        out = pd.Series(values, index=index)
+        if self.dtype_ in ("bool", "boolean"):
+            return out.astype(self.dtype_)
+        try:
+            return out.astype(self.dtype_)
+        except (TypeError, ValueError):  # e.g. int64 asked to hold a null
+            return out
+
+    # -- fit / transform / inverse ---------------------------------------------------------------
+    def fit(self, series: pd.Series, rng: np.random.Generator) -> NumericColumnTransformer:
+        self.column_ = str(series.name)
+        self.dtype_ = str(series.dtype)
+        values = self._to_float(series, fitting=True)
+        null = np.isnan(values)
+        present = values[~null]
+        if present.size == 0:
+            raise InvalidDataError(f"Column {self.column_!r} has only null values.")
+        self.has_nulls_ = bool(null.any())
+        self.min_, self.max_ = float(present.min()), float(present.max())
+
+        distinct, counts = np.unique(present, return_counts=True)
+        if len(distinct) <= self.max_point_masses:
+            spike = np.ones(len(distinct), dtype=bool)
+        else:
+            threshold = max(
+                POINT_MASS_MIN_SHARE * present.size, POINT_MASS_RATIO * np.median(counts)
+            )
+            spike = counts >= threshold
+            if spike.sum() > self.max_point_masses:
+                top = np.argsort(-counts, kind="stable")[: self.max_point_masses]
+                spike = np.zeros(len(distinct), dtype=bool)
+                spike[top] = True
+        self.point_masses_ = distinct[spike]
+
+        rest_values, rest_counts = distinct[~spike], counts[~spike]
+        if rest_values.size == 0:
+            self.mixture_ = None
+        else:
+            if rest_counts.sum() > self.max_fit_rows:
+                rest_values, rest_counts = self._subsample(rest_values, rest_counts, rng)
+            self.mixture_ = fit_mixture(
+                rest_values,
+                rest_counts,
+                max_components=self.max_modes,
+                weight_threshold=self.weight_threshold,
+            )
+        return self
+
+    def _subsample(
+        self, values: np.ndarray, counts: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``max_fit_rows`` rows without replacement from the (value, count) table."""
+        drawn = rng.multivariate_hypergeometric(counts.astype(np.int64), self.max_fit_rows)
+        keep = drawn > 0
+        return values[keep], drawn[keep]
+
+    @property
+    def n_modes(self) -> int:
+        return 0 if self.mixture_ is None else self.mixture_.n_components
+
+    @property
+    def n_components(self) -> int:
+        return self.n_modes + len(self.point_masses_) + int(self.has_nulls_)
+
+    def span_plan(self) -> list[_SpanPlan]:
+        plan = []
+        if self.n_modes:
+            plan.append(_SpanPlan(SpanRole.SCALAR, 1, Activation.TANH))
+        plan.append(_SpanPlan(SpanRole.COMPONENT, self.n_components, Activation.SOFTMAX))
+        return plan
+
+    @property
+    def output_width(self) -> int:
+        return sum(p.width for p in self.span_plan())
+
+    def transform(self, series: pd.Series, rng: np.random.Generator) -> np.ndarray:
+        """Columns ``[scalar]`` (when the column has Gaussian modes) and the component one-hot."""
+        values = self._to_float(series, fitting=False)
+        n = len(values)
+        null = np.isnan(values)
+        if null.any() and not self.has_nulls_:
+            raise InvalidDataError(
+                f"Column {self.column_!r} has nulls, but had none when the transformer was fitted. "
+                "Refit on data that includes them."
+            )
+        component = np.empty(n, dtype=np.int64)
+        scalar = np.zeros(n, dtype=np.float64)
+        present = ~null
+        is_mass, mass_index = self._match_point_masses(values, present)
+        component[is_mass] = self.n_modes + mass_index[is_mass]
+        gaussian = present & ~is_mass
+        if gaussian.any():
+            if self.mixture_ is None:  # all values were point masses at fit: nearest one
+                nearest = np.abs(values[gaussian, None] - self.point_masses_[None, :]).argmin(1)
+                component[gaussian] = self.n_modes + nearest
+            else:
+                x = values[gaussian]
+                log_post = self.mixture_.log_posterior(x)  # (g, modes)
+                cum = np.cumsum(np.exp(log_post), axis=1)
+                draw = rng.random(len(x))[:, None] * cum[:, -1:]
+                mode = np.minimum((cum < draw).sum(axis=1), self.n_modes - 1)
+                component[gaussian] = mode
+                mean, std = self.mixture_.means[mode], self.mixture_.stds[mode]
+                scalar[gaussian] = (x - mean) / (STD_MULTIPLIER * std)
+        component[null] = self.n_components - 1
+        onehot = np.zeros((n, self.n_components), dtype=np.float32)
+        onehot[np.arange(n), component] = 1.0
+        if self.n_modes:
+            return np.concatenate([scalar.astype(np.float32)[:, None], onehot], axis=1)
+        return onehot
+
+    def _match_point_masses(self, values: np.ndarray, present: np.ndarray):
+        masses = self.point_masses_
+        if masses.size == 0:
+            return np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=np.int64)
+        idx = np.clip(np.searchsorted(masses, values), 0, masses.size - 1)
+        is_mass = present & (masses[idx] == values)
+        return is_mass, idx
+
+    def inverse_transform(self, block: np.ndarray, index: pd.Index) -> pd.Series:
+        """The column back from its output block of shape (n, output_width)."""
+        if self.n_modes:
+            scalar, onehot = block[:, 0].astype(np.float64), block[:, 1:]
+        else:
+            scalar, onehot = np.zeros(len(block)), block
+        component = onehot.argmax(axis=1)
+        values = np.full(len(block), np.nan)
+        gaussian = component < self.n_modes
+        if gaussian.any():
+            mode = component[gaussian]
+            values[gaussian] = (
+                scalar[gaussian] * STD_MULTIPLIER * self.mixture_.stds[mode]
+                + self.mixture_.means[mode]
+            )
+        n_masses = len(self.point_masses_)
+        is_mass = (component >= self.n_modes) & (component < self.n_modes + n_masses)
+        values[is_mass] = self.point_masses_[component[is_mass] - self.n_modes]
+        if self.clip:
+            values = np.clip(values, self.min_, self.max_)  # NaN stays NaN
+        series = self._from_float(values, index)
+        series.name = self.column_
+        return series
+
+    # -- plain-data state (model files) ----------------------------------------------------------
+    def get_state(self) -> dict:
+        state = {
+            "column": self.column_,
+            "kind": self.kind.value,
+            "dtype": self.dtype_,
+            "params": {
+                "max_modes": self.max_modes,
+                "weight_threshold": self.weight_threshold,
+                "max_point_masses": self.max_point_masses,
+                "max_fit_rows": self.max_fit_rows,
+                "clip": self.clip,
+            },
+            "has_nulls": self.has_nulls_,
+            "min": self.min_,
+            "max": self.max_,
+            "point_masses": self.point_masses_.tolist(),
+            "mixture": None
+            if self.mixture_ is None
+            else {
+                "weights": self.mixture_.weights.tolist(),
+                "means": self.mixture_.means.tolist(),
+                "stds": self.mixture_.stds.tolist(),
+            },
+        }
+        if self.kind is ColumnKind.DATETIME:
+            state.update(tz=self.tz_, origin_ns=self.origin_ns_, unit=self.unit_)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> NumericColumnTransformer:
+        obj = cls(kind=ColumnKind(state["kind"]), **state["params"])
+        obj.column_, obj.dtype_ = state["column"], state["dtype"]
+        obj.has_nulls_, obj.min_, obj.max_ = state["has_nulls"], state["min"], state["max"]
+        obj.point_masses_ = np.asarray(state["point_masses"], dtype=np.float64)
+        mix = state["mixture"]
+        obj.mixture_ = (
+            None
+            if mix is None
+            else Mixture(
+                np.asarray(mix["weights"]), np.asarray(mix["means"]), np.asarray(mix["stds"])
+            )
+        )
+        if obj.kind is ColumnKind.DATETIME:
+            obj.tz_, obj.origin_ns_, obj.unit_ = state["tz"], int(state["origin_ns"]), state["unit"]
+        return obj

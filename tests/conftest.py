@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="session")
+def adult():
+    from synthgan.datasets import load_adult
+
+    return load_adult()
+
+
+def make_mixed_frame(n: int = 400, *, nulls: bool, seed: int = 0) -> pd.DataFrame:
+    """A hand-made frame with one column of every kind (and dtype variant)."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "price": np.concatenate([rng.normal(10, 1, n // 2), rng.normal(100, 5, n - n // 2)]),
+            "count": rng.poisson(3, n).astype("int64"),
+            "count_nullable": pd.array(rng.integers(-5, 5, n), dtype="Int64"),
+            "city": rng.choice(["Berlin", "Paris", "Rome"], n),
+            "city_string": pd.array(rng.choice(["a", "b", "c"], n), dtype="string"),
+            "grade": pd.Categorical(
+                rng.choice(["low", "mid", "high"], n), categories=["low", "mid", "high"]
+            ),
+            "flag": rng.random(n) < 0.3,
+            "flag_nullable": pd.array(rng.random(n) < 0.5, dtype="boolean"),
+            "day": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D"),
+            "stamp_tz": (
+                pd.Timestamp("2021-06-01", tz="Europe/Berlin")
+                + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s")
+            ),
+            "user_id": np.arange(1000, 1000 + n),
+            "code": [f"AB-{i:05d}" for i in rng.permutation(n)],
+            "constant": np.full(n, 7.5),
+        }
+    )
+    if nulls:
+        for col in [
+            "price",
+            "count_nullable",
+            "city",
+            "city_string",
+            "grade",
+            "flag_nullable",
+            "day",
+            "stamp_tz",
+        ]:
+            mask = rng.random(n) < 0.1
+            df.loc[mask, col] = None
+    return df

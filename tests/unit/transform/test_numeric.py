@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthgan.schema import ColumnKind
+from synthgan.transform.numeric import NumericColumnTransformer
+
+
+def fit(values, **params) -> NumericColumnTransformer:
+    series = pd.Series(values, name="x")
+    return NumericColumnTransformer(kind=ColumnKind.CONTINUOUS, **params).fit(
+        series, np.random.default_rng(0)
+    )
+
+
+class TestModeSpecificNormalizer:
+    def test_spikes_become_point_masses_at_their_frequency(self, adult):
+        gain = adult[0]["capital-gain"]
+        t = NumericColumnTransformer(kind=ColumnKind.INTEGER).fit(gain, np.random.default_rng(0))
+        assert {0.0, 99999.0} <= set(t.point_masses_.tolist())
+        block = t.transform(gain, np.random.default_rng(0))
+        back = t.inverse_transform(block, gain.index)
+        assert (back == 99999).sum() == (gain == 99999).sum()
+        assert (back == 0).sum() == (gain == 0).sum()
+
+    def test_scalar_is_not_clipped_in_transform(self):
+        rng = np.random.default_rng(0)
+        values = np.concatenate([rng.normal(0, 1, 2000), [40.0]])  # a far outlier
+        t = fit(values, max_modes=1)
+        block = t.transform(pd.Series(values, name="x"), rng)
+        assert block[:, 0].max() > 1.0
+        back = t.inverse_transform(block, pd.RangeIndex(len(values)))
+        assert abs(back.iloc[-1] - 40.0) < 1e-4
+
+    def test_subsample_does_not_miss_a_rare_distant_mode(self):
+        # 1% of a 400k-row column sits in a far cluster; the mixture is fitted on 5,000 rows.
+        rng = np.random.default_rng(1)
+        n = 400_000
+        values = np.where(rng.random(n) < 0.01, rng.normal(500, 3, n), rng.normal(0, 10, n))
+        t = fit(values, max_fit_rows=5_000)
+        assert np.any(np.abs(t.mixture_.means - 500) < 5)
+        far = values > 400
+        block = t.transform(pd.Series(values, name="x"), rng)
+        mode = block[far, 1:].argmax(axis=1)
+        assert np.all(np.abs(t.mixture_.means[mode] - 500) < 5)
+
+    def test_subsample_keeps_rare_spikes_found_on_the_full_column(self):
+        rng = np.random.default_rng(2)
+        n = 300_000
+        values = rng.normal(100, 20, n).round(3)
+        values[rng.random(n) < 0.002] = -1.0  # a rare sentinel, 0.2% of rows
+        t = fit(values, max_fit_rows=2_000)
+        assert -1.0 in t.point_masses_
+
+    def test_few_distinct_values_are_all_point_masses(self):
+        t = fit([1.5, 2.5, 1.5, 3.0] * 20)
+        assert t.mixture_ is None and t.point_masses_.tolist() == [1.5, 2.5, 3.0]
+
+    def test_constant_column(self):
+        t = fit([7.0] * 30)
+        block = t.transform(pd.Series([7.0] * 30, name="x"), np.random.default_rng(0))
+        assert block.shape == (30, 1)
+        assert (t.inverse_transform(block, pd.RangeIndex(30)) == 7.0).all()
+
+    def test_modes_are_drawn_from_the_posterior(self):
+        # Two overlapping modes: a value halfway between them is assigned to each about half the time.
+        rng = np.random.default_rng(3)
+        values = np.concatenate([rng.normal(-1, 1, 5000), rng.normal(1, 1, 5000)])
+        t = fit(values, max_modes=2)
+        middle = pd.Series(np.zeros(4000), name="x")
+        modes = t.transform(middle, rng)[:, 1:].argmax(axis=1)
+        assert 0.3 < modes.mean() < 0.7
