@@ -14,8 +14,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import f1_score, r2_score, roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from synthgan.evaluate._columns import category_labels, is_categorical, is_numeric, numeric_values
+from synthgan.evaluate.registry import Score, metric
 from synthgan.exceptions import InvalidDataError, not_fitted
 from synthgan.schema import ColumnKind, Schema, infer_schema, unknown_column_message
 
@@ -111,6 +113,9 @@ class UtilityModel(BaseEstimator):
     schema : Schema or None
         Kinds of the feature columns; inferred from the training table when None.
     random_state : int or None
+    n_threads : int or None, default 1
+        OpenMP threads for fitting and predicting (None: the library default, all cores). One
+        thread is the default because OpenMP pools slow down badly on a shared, busy machine.
     """
 
     def __init__(
@@ -119,10 +124,16 @@ class UtilityModel(BaseEstimator):
         task: Task = "classification",
         schema: Schema | None = None,
         random_state: int | None = 0,
+        n_threads: int | None = 1,
     ) -> None:
         self.task = task
         self.schema = schema
         self.random_state = random_state
+        self.n_threads = n_threads
+
+    def _threads(self) -> threadpool_limits:
+        # OpenMP pools spin-wait; on a busy machine two threads can be 50x slower than one.
+        return threadpool_limits(limits=self.n_threads, user_api="openmp")
 
     def fit(self, X: pd.DataFrame, y: Any) -> UtilityModel:
         task = check_task(self.task)
@@ -138,11 +149,15 @@ class UtilityModel(BaseEstimator):
                 # A generator that emits one class only: predict it with certainty.
                 self.model_ = None
                 return self
-            self.model_ = HistGradientBoostingClassifier(**params).fit(matrix, target.astype(str))
+            with self._threads():
+                self.model_ = HistGradientBoostingClassifier(**params).fit(
+                    matrix, target.astype(str)
+                )
         else:
-            self.model_ = HistGradientBoostingRegressor(**params).fit(
-                matrix, target.astype("float64")
-            )
+            with self._threads():
+                self.model_ = HistGradientBoostingRegressor(**params).fit(
+                    matrix, target.astype("float64")
+                )
         return self
 
     def _check_fitted(self) -> None:
@@ -156,13 +171,15 @@ class UtilityModel(BaseEstimator):
             raise InvalidDataError("predict_proba needs task='classification'.")
         if self.model_ is None:
             return np.ones((len(X), 1))
-        return self.model_.predict_proba(self.features_.transform(X))
+        with self._threads():
+            return self.model_.predict_proba(self.features_.transform(X))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
         if check_task(self.task) == "classification" and self.model_ is None:
             return np.full(len(X), self.classes_[0], dtype=object)
-        return self.model_.predict(self.features_.transform(X))
+        with self._threads():
+            return self.model_.predict(self.features_.transform(X))
 
 
 def check_task(task: str) -> Task:
@@ -175,7 +192,11 @@ def check_task(task: str) -> Task:
 
 
 def make_utility_model(
-    task: Task, *, schema: Schema | None = None, random_state: int | None = 0
+    task: Task,
+    *,
+    schema: Schema | None = None,
+    random_state: int | None = 0,
+    n_threads: int | None = 1,
 ) -> UtilityModel:
     """The fixed gradient-boosted model and preprocessing behind every utility figure.
 
@@ -185,6 +206,8 @@ def make_utility_model(
     schema : Schema, optional
         Kinds of the feature columns; inferred from the training table when omitted.
     random_state : int or None, default 0
+    n_threads : int or None, default 1
+        OpenMP threads (None: all cores).
 
     Returns
     -------
@@ -197,7 +220,9 @@ def make_utility_model(
     >>> model = make_utility_model("classification")
     >>> model.fit(train.drop(columns="income"), train["income"])  # doctest: +SKIP
     """
-    return UtilityModel(task=check_task(task), schema=schema, random_state=random_state)
+    return UtilityModel(
+        task=check_task(task), schema=schema, random_state=random_state, n_threads=n_threads
+    )
 
 
 def infer_task(kind: ColumnKind, *, column: str) -> Task:
@@ -225,6 +250,7 @@ def utility_scores(
     task: Task | None = None,
     schema: Schema | None = None,
     random_state: int | None = 0,
+    n_threads: int | None = 1,
 ) -> dict[str, float]:
     """Fit the fixed utility model on ``train_df`` and score it on ``test_df``.
 
@@ -241,6 +267,8 @@ def utility_scores(
     schema : Schema, optional
         Column kinds; inferred from ``test_df`` (always real data) when omitted.
     random_state : int or None, default 0
+    n_threads : int or None, default 1
+        OpenMP threads of the model (None: all cores).
 
     Returns
     -------
@@ -269,7 +297,7 @@ def utility_scores(
             raise InvalidDataError(
                 f"The {name} table has no row with a non-null {target!r}; utility needs some."
             )
-    model = make_utility_model(task, schema=schema, random_state=random_state)
+    model = make_utility_model(task, schema=schema, random_state=random_state, n_threads=n_threads)
     features = [c for c in test_df.columns if c != target]
     model.fit(train_df[features], _target_values(train_df[target], task))
     y_test = _target_values(test_df[target], task)
@@ -310,6 +338,101 @@ def _classification_scores(
         "roc_auc": float(roc_auc_score(y_test, aligned, multi_class="ovr", labels=labels)),
         "f1": float(f1_score(y_test, predicted, average="macro", labels=labels)),
     }
+
+
+# -- registered metrics -----------------------------------------------------------------------
+
+
+def _utility_pair(context: Any) -> dict[str, dict[str, float]]:
+    """Scores of the utility model trained on real and on synthetic rows (computed once)."""
+
+    def compute() -> dict[str, dict[str, float]]:
+        target, holdout = context.target, context.holdout
+        kwargs = {
+            "schema": context.schema,
+            "random_state": context.random_state,
+            "n_threads": context.n_threads,
+        }
+        return {
+            "real": utility_scores(context.real, holdout, target, **kwargs),
+            "synthetic": utility_scores(context.synthetic, holdout, target, **kwargs),
+        }
+
+    return context.cached("utility", compute)
+
+
+def _main_score(scores: dict[str, float]) -> str:
+    return "r2" if "r2" in scores else "roc_auc"
+
+
+def _utility_details(scores: dict[str, float]) -> dict[str, Any]:
+    return {"score": _main_score(scores), **{k: float(v) for k, v in scores.items()}}
+
+
+@metric(
+    "utility_real",
+    group="utility",
+    direction="higher",
+    range=(-np.inf, 1.0),
+    needs=("holdout", "target"),
+    description="The fixed model trained on real rows, tested on the holdout: ROC AUC "
+    "(classification) or R^2 (regression).",
+)
+def utility_real(context: Any) -> Score:
+    scores = _utility_pair(context)["real"]
+    return Score(scores[_main_score(scores)], details=_utility_details(scores))
+
+
+@metric(
+    "utility_synthetic",
+    group="utility",
+    direction="higher",
+    range=(-np.inf, 1.0),
+    needs=("holdout", "target"),
+    description="The same model trained on synthetic rows, tested on the holdout.",
+)
+def utility_synthetic(context: Any) -> Score:
+    scores = _utility_pair(context)["synthetic"]
+    return Score(scores[_main_score(scores)], details=_utility_details(scores))
+
+
+@metric(
+    "utility_gap",
+    group="utility",
+    direction="lower",
+    range=(-np.inf, np.inf),
+    ideal=0.0,
+    needs=("holdout", "target"),
+    description="utility_real - utility_synthetic (0: the synthetic rows teach as much as the real).",
+)
+def utility_gap(context: Any) -> float:
+    pair = _utility_pair(context)
+    key = _main_score(pair["real"])
+    return pair["real"][key] - pair["synthetic"][key]
+
+
+@metric(
+    "f1_real",
+    group="utility",
+    direction="higher",
+    range=(0.0, 1.0),
+    needs=("holdout", "target"),
+    description="F1 of the model trained on real rows (classification only).",
+)
+def f1_real(context: Any) -> float:
+    return _utility_pair(context)["real"].get("f1", float("nan"))
+
+
+@metric(
+    "f1_synthetic",
+    group="utility",
+    direction="higher",
+    range=(0.0, 1.0),
+    needs=("holdout", "target"),
+    description="F1 of the model trained on synthetic rows (classification only).",
+)
+def f1_synthetic(context: Any) -> float:
+    return _utility_pair(context)["synthetic"].get("f1", float("nan"))
 
 
 __all__ = [

@@ -1,0 +1,93 @@
+"""The report's figures, drawn with matplotlib's object API (no pyplot state) into PNG bytes."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+REAL_COLOUR = "#1f77b4"
+SYNTHETIC_COLOUR = "#ff7f0e"
+PANELS_PER_ROW = 4
+
+
+def _png(figure: Figure) -> bytes:
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def distributions_png(distributions: dict[str, dict[str, Any]]) -> bytes:
+    """Real vs synthetic per column: step histograms for numbers, side-by-side bars for categories."""
+    names = list(distributions)
+    n_rows = math.ceil(len(names) / PANELS_PER_ROW)
+    figure = Figure(figsize=(4 * PANELS_PER_ROW, 3.2 * n_rows))
+    axes = figure.subplots(n_rows, PANELS_PER_ROW, squeeze=False).ravel()
+    for ax, name in zip(axes, names):
+        data = distributions[name]
+        if data["type"] == "histogram":
+            edges = np.asarray(data["edges"])
+            for key, colour in (("real", REAL_COLOUR), ("synthetic", SYNTHETIC_COLOUR)):
+                ax.stairs(data[key], edges, color=colour, label=key, linewidth=1.5)
+        else:
+            positions = np.arange(len(data["labels"]))
+            ax.bar(positions - 0.2, data["real"], 0.4, color=REAL_COLOUR, label="real")
+            ax.bar(
+                positions + 0.2, data["synthetic"], 0.4, color=SYNTHETIC_COLOUR, label="synthetic"
+            )
+            ax.set_xticks(positions)
+            ax.set_xticklabels(
+                [str(label)[:14] for label in data["labels"]], rotation=60, ha="right", fontsize=7
+            )
+        ax.set_title(name, fontsize=10)
+        ax.tick_params(labelsize=7)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    if names:
+        axes[0].legend(fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def pairs_png(pairs: pd.DataFrame) -> bytes:
+    """Heatmap of 1 - pair score for every two columns (0: the pair looks the same)."""
+    difference = 1.0 - pairs.to_numpy(dtype=float)
+    size = max(5.0, 0.45 * len(pairs) + 2)
+    figure = Figure(figsize=(size + 1.5, size))
+    ax = figure.subplots()
+    image = ax.imshow(
+        difference, cmap="Reds", vmin=0.0, vmax=max(0.05, float(np.nanmax(difference)))
+    )
+    labels = [str(c)[:18] for c in pairs.columns]
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=8)
+    figure.colorbar(image, ax=ax, label="1 - pair score")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def dcr_png(dcr: dict[str, Any]) -> bytes:
+    """Histograms of distances to the closest record (shares of rows per bin)."""
+    edges = np.asarray(dcr["edges"])
+    figure = Figure(figsize=(9, 4))
+    ax = figure.subplots()
+    colours = {
+        "synthetic to training": SYNTHETIC_COLOUR,
+        "synthetic to holdout": "#2ca02c",
+        "holdout to training": REAL_COLOUR,
+    }
+    for label, shares in dcr["series"].items():
+        ax.stairs(shares, edges, label=label, color=colours.get(label), linewidth=1.5)
+    ax.set_xlabel("distance to the closest record (embedded rows)")
+    ax.set_ylabel("share of rows")
+    ax.legend()
+    figure.tight_layout()
+    return _png(figure)

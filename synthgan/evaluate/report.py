@@ -1,0 +1,231 @@
+"""The Report: scores with their direction, range and interval, as JSON and as one HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthgan.evaluate.registry import METRICS, Score, get_metric
+from synthgan.io import write_text
+
+MIA_NOTE = (
+    "mia_auc near 0.5 means this particular attack (scoring each record by how close the nearest "
+    "synthetic row comes to it) fails to tell training rows from holdout rows. It does not mean "
+    "that nothing leaks: other attacks, or rare records, may still be exposed."
+)
+
+
+@dataclass
+class Report:
+    """The result of :func:`synthgan.evaluate.evaluate`.
+
+    Attributes
+    ----------
+    scores : dict of str to float
+        Metric name -> value, flat (``column_shapes``, ``column_pairs``, ``detection_auc``,
+        ``utility_real``, ``utility_synthetic``, ``dcr_share``, ``exact_copy_rate``, ``mia_auc``,
+        ...). Metrics the inputs do not allow are absent (see ``skipped``).
+    metrics : dict of str to dict
+        Metric name -> value, ``ci`` (95% interval or None), ``direction`` ("higher", "lower",
+        "target"), ``range``, ``ideal``, ``group``, ``description`` and ``details`` (baselines).
+    skipped : dict of str to str
+        Metric name -> why it was not computed (e.g. "needs holdout").
+    columns : DataFrame
+        Per compared column: kind, shape, wasserstein, null_rate_difference, coverage, adherence.
+    plots : dict
+        The data the HTML report draws.
+    meta : dict
+        Row counts, target, random_state, excluded columns, seconds per metric, version.
+    """
+
+    scores: dict[str, float]
+    metrics: dict[str, dict[str, Any]]
+    skipped: dict[str, str] = field(default_factory=dict)
+    columns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    plots: dict[str, Any] = field(default_factory=dict, repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_results(cls, results: dict[str, Score], **kwargs: Any) -> Report:
+        scores = {name: float(score.value) for name, score in results.items()}
+        metrics = {
+            name: {
+                "value": float(score.value),
+                "ci": None if score.ci is None else [float(score.ci[0]), float(score.ci[1])],
+                **METRICS[name].info(),
+                "details": score.details,
+            }
+            for name, score in results.items()
+        }
+        return cls(scores=scores, metrics=metrics, **kwargs)
+
+    def direction(self, name: str) -> str:
+        """ "higher", "lower" or "target" (closest to the metric's ideal is best)."""
+        return get_metric(name).direction
+
+    def summary(self) -> pd.DataFrame:
+        """One row per computed metric: value, 95% interval, baseline, direction, ideal."""
+        rows = []
+        for name, entry in self.metrics.items():
+            baseline = entry["details"].get("baseline")
+            rows.append(
+                {
+                    "metric": name,
+                    "value": _fmt(entry["value"]),
+                    "95% CI": _fmt_ci(entry["ci"]),
+                    "baseline": "" if baseline is None else _fmt(baseline),
+                    "better": _better(entry),
+                }
+            )
+        for name, reason in self.skipped.items():
+            rows.append(
+                {"metric": name, "value": "-", "95% CI": "", "baseline": "", "better": reason}
+            )
+        return pd.DataFrame(rows, columns=["metric", "value", "95% CI", "baseline", "better"])
+
+    # -- JSON ------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {
+                "scores": self.scores,
+                "metrics": self.metrics,
+                "skipped": self.skipped,
+                "columns": self.columns.to_dict(orient="records"),
+                "notes": {"mia_auc": MIA_NOTE},
+                "meta": self.meta,
+            }
+        )
+
+    def to_json(self, path: str | os.PathLike | None = None) -> str:
+        """The report as JSON (NaN written as null); written atomically to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+        if path is not None:
+            write_text(text + "\n", path)
+        return text
+
+    # -- HTML ------------------------------------------------------------------------------------
+    def to_html(self, path: str | os.PathLike | None = None) -> str:
+        """One self-contained HTML page (inline CSS, figures as base64 PNG, no network).
+
+        Written atomically to ``path`` if given; the page is returned either way.
+        """
+        from synthgan.evaluate import _plots
+
+        sections = [
+            "<h2>Summary</h2>",
+            _table_html(self.summary()),
+            f'<p class="note"><b>About mia_auc:</b> {html.escape(MIA_NOTE)}</p>',
+            "<h2>Columns: real vs synthetic</h2>",
+            _table_html(_rounded(self.columns)),
+        ]
+        distributions = self.plots.get("distributions")
+        if distributions:
+            sections.append(_image(_plots.distributions_png(distributions), "Per-column plots"))
+        pairs = self.plots.get("pairs")
+        if pairs is not None and len(pairs) > 1:
+            sections.append("<h2>Column pairs: 1 - pair score (0 = same relationship)</h2>")
+            sections.append(_image(_plots.pairs_png(pairs), "Pairwise differences"))
+        dcr = self.plots.get("dcr")
+        if dcr is not None:
+            sections.append("<h2>Distance to closest record</h2>")
+            sections.append(
+                "<p>Synthetic rows should sit no closer to training rows than to holdout rows, "
+                "and no closer to training rows than holdout rows do.</p>"
+            )
+            sections.append(_image(_plots.dcr_png(dcr), "DCR histograms"))
+        rows = self.meta.get("rows", {})
+        counts = ", ".join(f"{k}: {v:,}" for k, v in rows.items() if v is not None)
+        excluded = self.meta.get("excluded_columns") or []
+        if excluded:
+            counts += f". Left out (id-like or ignored): {', '.join(excluded)}"
+        seconds = self.meta.get("seconds", {}).get("total")
+        timing = f" Evaluated in {seconds:.1f} s." if seconds is not None else ""
+        page = _PAGE.format(
+            counts=html.escape(counts),
+            timing=html.escape(timing),
+            version=html.escape(str(self.meta.get("synthgan_version", ""))),
+            body="\n".join(sections),
+        )
+        if path is not None:
+            write_text(page, path)
+        return page
+
+
+def _better(entry: dict[str, Any]) -> str:
+    if entry["direction"] == "target":
+        return f"near {entry['ideal']:g}"
+    return f"{entry['direction']} ({_fmt_range(entry['range'])})"
+
+
+def _fmt_range(bounds: list[Any]) -> str:
+    return f"{bounds[0]}..{bounds[1]}".replace("inf", "\u221e")
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:.4f}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def _fmt_ci(ci: list[float] | None) -> str:
+    return "" if ci is None else f"[{_fmt(ci[0])}, {_fmt(ci[1])}]"
+
+
+def _rounded(table: pd.DataFrame) -> pd.DataFrame:
+    return table.map(lambda v: _fmt(v) if isinstance(v, (float, np.floating)) else v)
+
+
+def _table_html(table: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in table.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _image(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: numpy scalars unwrapped, NaN and infinities as None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not math.isfinite(value) else float(value)
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    return value
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>synthgan evaluation report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 14px; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: left; }}
+th {{ background: #f0f0f0; }}
+img {{ max-width: 100%; display: block; margin: 0.5em 0 1.5em; }}
+.note {{ background: #fff7e0; border-left: 4px solid #e0a800; padding: 0.5em 1em; }}
+</style></head>
+<body>
+<h1>synthgan evaluation report</h1>
+<p>Rows: {counts}.{timing} synthgan {version}.</p>
+{body}
+</body></html>
+"""
