@@ -24,6 +24,9 @@ from synthgan.schema import (
 )
 
 
+GROUP_ORDER = ("fidelity", "utility", "privacy")
+
+
 def evaluate(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
@@ -102,6 +105,7 @@ def evaluate(
     selected = (
         [get_metric(name) for name in metrics] if metrics is not None else list(METRICS.values())
     )
+    selected.sort(key=lambda entry: GROUP_ORDER.index(entry.group))
 
     context = EvaluationContext(
         real=real,
