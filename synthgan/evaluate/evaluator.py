@@ -23,7 +23,6 @@ from synthgan.schema import (
     validate_frame,
 )
 
-
 GROUP_ORDER = ("fidelity", "utility", "privacy")
 
 
