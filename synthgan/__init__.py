@@ -2,6 +2,7 @@
 
 from synthgan._version import __version__
 from synthgan.exceptions import InvalidDataError, ModelFileError, NotFittedError, SynthganError
+from synthgan.model import Synthesizer, load
 from synthgan.schema import ColumnKind, Schema, infer_schema
 from synthgan.transform import Layout, TableTransformer
 
@@ -14,6 +15,8 @@ __all__ = [
     "NotFittedError",
     "Schema",
     "SynthganError",
+    "Synthesizer",
     "TableTransformer",
     "infer_schema",
+    "load",
 ]

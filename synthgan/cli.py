@@ -50,7 +50,23 @@ def load_schema(schema_path: Path | None):
     return None if schema_path is None else Schema.from_json(schema_path)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class SynthganGroup(click.Group):
+    """A click group whose usage errors are one line on stderr with exit code 1, like the rest."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            fail(exc.format_message().splitlines()[0])
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=SynthganGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="synthgan")
 def main() -> None:
     """Learn a table and generate realistic synthetic rows of it.
@@ -88,6 +104,146 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
         return
     click.echo(f"{data}: {len(df):,} rows, {len(df.columns)} columns")
     click.echo(describe(df, schema).to_string(index=False))
+
+
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")
+seed_option = click.option(
+    "--seed", type=int, default=None, help="Random seed (reproducible runs)."
+)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@input_table
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Model file to write [default: DATA with the suffix .synthgan].",
+)  # fmt: skip
+@schema_option
+@click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per step.")
+@click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Stop training after this many minutes.")  # fmt: skip
+@seed_option
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
+@quiet_option
+@reports_errors
+def fit(
+    data: Path,
+    output: Path | None,
+    schema_path: Path | None,
+    epochs: int | None,
+    batch_size: int | None,
+    max_minutes: float | None,
+    seed: int | None,
+    device: str,
+    quiet: bool,
+) -> None:
+    """Train a synthesizer on DATA (Parquet, CSV or Feather) and save it as one model file.
+
+    Ctrl-C stops training early: the model trained so far is saved and the exit code is 130.
+
+    \b
+    Example:
+      synthgan fit datasets/adult/train.parquet -o adult.synthgan --epochs 50 --seed 0
+    """
+    from synthgan.io import read_table
+    from synthgan.model import Synthesizer
+
+    output = output or data.with_suffix(".synthgan")
+    df = read_table(data)
+    params = {"schema": load_schema(schema_path), "random_state": seed, "device": device,
+              "verbose": not quiet, "max_minutes": max_minutes}  # fmt: skip
+    if epochs is not None:
+        params["epochs"] = epochs
+    if batch_size is not None:
+        params["batch_size"] = batch_size
+    model = Synthesizer(**params).fit(df)
+    model.save(output)
+    if model.interrupted_:
+        click.echo(
+            f"Interrupted after {model.epochs_trained_} epoch(s); saved the model trained so far "
+            f"to {output}",
+            err=True,
+        )
+        sys.exit(130)
+    if not quiet:
+        click.echo(
+            f"Trained on {len(df):,} rows for {model.epochs_trained_} epochs in "
+            f"{model.fit_seconds_:.0f} s; saved {output}",
+            err=True,
+        )
+
+
+def parse_where(items: tuple[str, ...]) -> dict:
+    """``col=value`` or ``col=low..high`` -> conditions dict (numbers parsed where possible)."""
+    from synthgan.exceptions import InvalidDataError
+
+    def number(text: str):
+        for cast in (int, float):
+            try:
+                return cast(text)
+            except ValueError:
+                pass
+        return text
+
+    conditions = {}
+    for item in items:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            raise InvalidDataError(
+                f"--where {item!r}: write it as column=value or column=low..high."
+            )
+        if ".." in value:
+            low, _, high = value.partition("..")
+            conditions[column] = (number(low), number(high))
+        else:
+            conditions[column] = value
+    return conditions
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                metavar="MODEL")  # fmt: skip
+@click.option(
+    "-n", "--rows", "n", type=click.IntRange(min=0), required=True, help="Rows to generate."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Table to write (.parquet, .csv or .feather).")  # fmt: skip
+@seed_option
+@click.option("--where", multiple=True, metavar="COL=VALUE",
+              help="Condition, repeatable: sex=Female, or a numeric range age=30..40.")  # fmt: skip
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
+@quiet_option
+@reports_errors
+def sample(
+    model_path: Path,
+    n: int,
+    output: Path,
+    seed: int | None,
+    where: tuple[str, ...],
+    device: str,
+    quiet: bool,
+) -> None:
+    """Generate rows from a MODEL file written by `synthgan fit`.
+
+    \b
+    Example:
+      synthgan sample adult.synthgan -n 10000 -o synthetic.parquet --seed 1
+      synthgan sample adult.synthgan -n 500 -o women.csv --where sex=Female --where age=30..40
+    """
+    from synthgan.io import table_format, write_table
+    from synthgan.model import load
+
+    conditions = parse_where(where)
+    fmt = table_format(output)
+    model = load(model_path, device=device)
+    model.verbose = not quiet
+    if fmt == "parquet":
+        model.sample_to_parquet(output, n, conditions=conditions, random_state=seed)
+    else:
+        write_table(model.sample(n, conditions, random_state=seed), output)
+    if not quiet:
+        click.echo(f"Wrote {n:,} rows to {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -78,11 +78,13 @@ class IdColumnTransformer:
     def output_width(self) -> int:
         return 0
 
-    def generate(self, n: int, index: pd.Index, rng: np.random.Generator) -> pd.Series:
+    def generate(
+        self, n: int, index: pd.Index, rng: np.random.Generator, *, row_offset: int = 0
+    ) -> pd.Series:
+        """``n`` new ids; ``row_offset`` numbers integer ids on from earlier chunks of one output."""
         if self.is_integer_:
-            values = pd.Series(
-                np.arange(self.next_id_, self.next_id_ + n, dtype=np.int64), index=index
-            )
+            first = self.next_id_ + row_offset
+            values = pd.Series(np.arange(first, first + n, dtype=np.int64), index=index)
         else:
             values = pd.Series(self._random_strings(n, rng), index=index)
         if self.null_share_ > 0:

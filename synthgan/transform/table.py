@@ -171,11 +171,16 @@ class TableTransformer:
 
     # -- inverse --------------------------------------------------------------------------------
     def inverse_transform(
-        self, data: np.ndarray, *, random_state: int | np.random.Generator | None = None
+        self,
+        data: np.ndarray,
+        *,
+        random_state: int | np.random.Generator | None = None,
+        row_offset: int = 0,
     ) -> pd.DataFrame:
         """Decode an array of shape (n, layout_.dim) into a table with the input's columns and dtypes.
 
-        ``random_state`` seeds the regenerated id columns (the transformer's own generator if None).
+        ``random_state`` seeds the regenerated id columns (the transformer's own generator if None);
+        ``row_offset`` is the number of rows already produced when decoding one output in chunks.
         """
         self._check_fitted()
         data = np.asarray(data)
@@ -195,7 +200,7 @@ class TableTransformer:
         for name, transformer in self.transformers_.items():
             width = transformer.output_width
             if isinstance(transformer, IdColumnTransformer):
-                columns[name] = transformer.generate(len(data), index, rng)
+                columns[name] = transformer.generate(len(data), index, rng, row_offset=row_offset)
             else:
                 columns[name] = transformer.inverse_transform(data[:, start : start + width], index)
             start += width

@@ -1,0 +1,91 @@
+"""GAN objectives: Wasserstein with gradient penalty (default) and the original minimax game.
+
+Each critic loss returns ``(loss, stats)`` where ``stats`` are detached scalars for the loss
+history: the Wasserstein estimate (mean real score - mean fake score), the gradient penalty and
+the "fooled" rate defined in docs/training.md.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from synthgan.model.networks import Discriminator
+
+LOSSES = ("wgan-gp", "minimax")
+
+
+def gradient_penalty(
+    critic: Discriminator,
+    real_packed: torch.Tensor,
+    fake_packed: torch.Tensor,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """(||grad critic(x_hat)|| - 1)^2 with one interpolation point per pack."""
+    alpha = torch.rand(
+        real_packed.shape[0], 1, device=real_packed.device, generator=generator
+    )  # (n_packs, 1): one mixing weight per pack, shared by its rows
+    mixed = (alpha * real_packed + (1 - alpha) * fake_packed).requires_grad_(True)
+    scores = critic.score_packed(mixed)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return ((grad.norm(2, dim=1) - 1.0) ** 2).mean()
+
+
+def fooled_rate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Share of fake packs the critic scores above the median real pack."""
+    return (fake_scores > real_scores.median()).float().mean()
+
+
+def critic_loss(
+    kind: str,
+    critic: Discriminator,
+    real_rows: torch.Tensor,
+    fake_rows: torch.Tensor,
+    *,
+    gp_lambda: float,
+    generator: torch.Generator | None,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    real_packed, fake_packed = critic.pack(real_rows), critic.pack(fake_rows)
+    real_scores = critic.score_packed(real_packed)
+    fake_scores = critic.score_packed(fake_packed)
+    if kind == "wgan-gp":
+        penalty = gradient_penalty(critic, real_packed, fake_packed, generator)
+        wasserstein = real_scores.mean() - fake_scores.mean()
+        loss = -wasserstein + gp_lambda * penalty
+        fooled = fooled_rate(real_scores.detach(), fake_scores.detach())
+        stats = {"wasserstein": wasserstein.detach(), "gradient_penalty": penalty.detach()}
+    else:
+        loss = F.binary_cross_entropy_with_logits(
+            real_scores, torch.ones_like(real_scores)
+        ) + F.binary_cross_entropy_with_logits(fake_scores, torch.zeros_like(fake_scores))
+        # the discriminator's accuracy on real and fake packs: 0.5 when it is fooled half the time
+        accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()) / 2
+        fooled = 1.0 - accuracy
+        stats = {
+            "wasserstein": (real_scores.mean() - fake_scores.mean()).detach(),
+            "gradient_penalty": torch.zeros((), device=real_rows.device),
+            "discriminator_accuracy": accuracy.detach(),
+        }
+    stats["critic_loss"] = loss.detach()
+    stats["fooled_rate"] = fooled.detach()
+    return loss, stats
+
+
+def generator_adversarial_loss(kind: str, fake_scores: torch.Tensor) -> torch.Tensor:
+    if kind == "wgan-gp":
+        return -fake_scores.mean()
+    # non-saturating: maximise log D(G(z)) rather than minimise log(1 - D(G(z)))
+    return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
+
+
+def condition_loss(
+    padded_logits: torch.Tensor, slot: torch.Tensor, category: torch.Tensor
+) -> torch.Tensor:
+    """Cross-entropy of the generator's logits on each row's conditioned span vs its condition.
+
+    padded_logits: (batch, n_softmax_spans, max_width); slot: (batch,) which softmax span;
+    category: (batch,) the conditioned category.
+    """
+    rows = torch.arange(len(slot), device=slot.device)
+    logits = padded_logits[rows, slot]  # (batch, max_width), padding at -inf
+    return F.cross_entropy(logits, category)

@@ -1,0 +1,104 @@
+"""The model file: one zip holding plain JSON metadata and tensors, never a pickle.
+
+Layout of ``model.synthgan`` (a zip archive):
+
+* ``meta.json``: format version, synthgan version, the estimator's parameters, the transformer
+  state (schema, mixture parameters, category lists, bounds: summaries, never training rows),
+  the loss history and training facts.
+* ``weights.pt``: a dict of state dicts (tensors only), read with ``torch.load(weights_only=True)``,
+  which refuses anything but tensors and plain containers, so loading runs no code from the file.
+* ``checksum.sha256``: SHA-256 of meta.json followed by weights.pt. A truncated or altered file
+  fails this check (or the zip's own) and raises ModelFileError.
+
+Older format versions keep loading: ``_UPGRADES`` maps each old version to a function that brings
+its metadata up to date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from synthgan._version import __version__
+from synthgan.exceptions import ModelFileError
+from synthgan.io import atomic_path
+
+FORMAT_NAME = "synthgan-model"
+FORMAT_VERSION = 1
+_UPGRADES: dict[int, Any] = {}  # version -> function(meta) -> meta of version + 1
+
+
+def _digest(meta_bytes: bytes, weights_bytes: bytes) -> str:
+    return hashlib.sha256(meta_bytes + b"\0" + weights_bytes).hexdigest()
+
+
+def write_model(path: str | os.PathLike, meta: dict, tensors: dict[str, Any]) -> Path:
+    """Write ``meta`` (JSON-able) and ``tensors`` (state dicts) atomically to ``path``."""
+    meta = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "synthgan": __version__,
+        **meta,
+    }
+    meta_bytes = json.dumps(meta, indent=1, allow_nan=True).encode("utf-8")
+    buffer = io.BytesIO()
+    torch.save(tensors, buffer)
+    weights_bytes = buffer.getvalue()
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("meta.json", meta_bytes)
+            archive.writestr("weights.pt", weights_bytes)
+            archive.writestr("checksum.sha256", _digest(meta_bytes, weights_bytes))
+    return Path(path)
+
+
+def read_model(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> tuple[dict, dict]:
+    """Read and verify a model file: (meta, tensors). Raises ModelFileError with one line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta_bytes = archive.read("meta.json")
+            weights_bytes = archive.read("weights.pt")
+            checksum = archive.read("checksum.sha256").decode("ascii").strip()
+    except (zipfile.BadZipFile, KeyError, EOFError, OSError, UnicodeDecodeError, ValueError):
+        raise ModelFileError(
+            f"{path}: not a synthgan model file, or truncated or damaged."
+        ) from None
+    if _digest(meta_bytes, weights_bytes) != checksum:
+        raise ModelFileError(f"{path}: checksum mismatch; the file was altered or damaged.")
+    try:
+        meta = json.loads(meta_bytes)
+    except ValueError:
+        raise ModelFileError(f"{path}: damaged metadata.") from None
+    if meta.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path}: not a synthgan model file.")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model format {version} is newer than this synthgan ({__version__}) reads "
+            f"(format {FORMAT_VERSION}). Upgrade synthgan: pip install -U synthgan."
+        )
+    while version < FORMAT_VERSION:
+        meta = _UPGRADES[version](meta)
+        version += 1
+        meta["format_version"] = version
+    try:
+        tensors = torch.load(
+            io.BytesIO(weights_bytes), map_location=map_location, weights_only=True
+        )
+    except Exception as exc:  # torch raises several types for unsafe or broken payloads
+        raise ModelFileError(
+            f"{path}: the weights cannot be read safely ({type(exc).__name__})."
+        ) from None
+    return meta, tensors

@@ -1,0 +1,602 @@
+"""Synthesizer: the estimator users fit on a table and sample synthetic rows from."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from synthgan.exceptions import InvalidDataError, ModelFileError, not_fitted
+from synthgan.model import modelfile
+from synthgan.model.conditions import Conditions, parse_conditions
+from synthgan.model.losses import LOSSES
+from synthgan.model.networks import Discriminator, Generator, OutputActivation, SpanIndex
+from synthgan.model.sampler import ConditionSampler
+from synthgan.model.training import Trainer, TrainingConfig, make_ema
+from synthgan.schema import Schema, validate_frame
+from synthgan.transform import TableTransformer
+
+SAMPLE_BLOCK_ROWS = 4096
+"""Rows generated per block when sampling; blocks are seeded by (seed, block number), so the
+same seed gives the same rows whatever the chunking."""
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidDataError(
+            f"device={device!r} is not a device. Use 'auto', 'cpu', 'cuda' or 'mps'."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidDataError("device='cuda' but no CUDA GPU is available. Use device='auto'.")
+    return resolved
+
+
+def _seed_from(random_state: int | None) -> int:
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    return int(random_state)
+
+
+def _block_seed(seed: int, block: int) -> int:
+    return int(
+        np.random.SeedSequence(seed, spawn_key=(block,)).generate_state(1, np.uint64)[0] >> 1
+    )
+
+
+class Synthesizer:
+    """A conditional tabular GAN (CTGAN family) with PacGAN, WGAN-GP and an exactly reversible
+    table transformer.
+
+    Parameters
+    ----------
+    epochs : int, default=100
+        Passes over the training rows (one pass = n_rows / batch_size generator steps).
+    batch_size : int, default=500
+        Rows per step; must be a multiple of ``pac``.
+    pac : int, default=10
+        Rows per discriminator pack (PacGAN).
+    loss : {"wgan-gp", "minimax"}, default="wgan-gp"
+    embedding_dim : int, default=128
+        Size of the generator's noise input.
+    generator_dims, discriminator_dims : tuple of int, default=(256, 256)
+    generator_lr, discriminator_lr : float, default=2e-4
+    generator_decay, discriminator_decay : float, default=1e-6
+        Adam weight decay.
+    discriminator_steps : int, default=1
+        Critic steps per generator step.
+    gp_lambda : float, default=10
+        Gradient penalty weight (``loss="wgan-gp"``).
+    discriminator_warmup : int, default=0
+        Critic steps before adversarial training starts.
+    ema_decay : float or None, default=0.999
+        Sample from an exponential moving average of the generator's weights; None to sample from
+        the generator itself.
+    max_minutes : float, optional
+        Stop training after this long (checked after every step).
+    schema : Schema, optional
+        Column kinds; inferred where not given.
+    max_modes, max_point_masses, max_fit_rows : int
+        Passed to :class:`~synthgan.TableTransformer`.
+    random_state : int, optional
+        Makes ``fit`` and ``sample`` reproducible: bit-identical on the same machine, library
+        versions and thread count. No global random state is touched.
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+    verbose : bool, default=True
+        Progress bars (to stderr) for every phase.
+
+    Examples
+    --------
+    >>> from synthgan import Synthesizer
+    >>> from synthgan.datasets import load_adult
+    >>> train, _ = load_adult()
+    >>> model = Synthesizer(epochs=10, random_state=0).fit(train)
+    >>> rows = model.sample(1000)
+    >>> women = model.sample(100, conditions={"sex": "Female"})
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 100,
+        batch_size: int = 500,
+        pac: int = 10,
+        loss: str = "wgan-gp",
+        embedding_dim: int = 128,
+        generator_dims: tuple[int, ...] = (256, 256),
+        discriminator_dims: tuple[int, ...] = (256, 256),
+        generator_lr: float = 2e-4,
+        discriminator_lr: float = 2e-4,
+        generator_decay: float = 1e-6,
+        discriminator_decay: float = 1e-6,
+        discriminator_steps: int = 1,
+        gp_lambda: float = 10.0,
+        discriminator_warmup: int = 0,
+        ema_decay: float | None = 0.999,
+        max_minutes: float | None = None,
+        schema: Schema | None = None,
+        max_modes: int = 10,
+        max_point_masses: int = 20,
+        max_fit_rows: int = 50_000,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: bool = True,
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.pac = pac
+        self.loss = loss
+        self.embedding_dim = embedding_dim
+        self.generator_dims = generator_dims
+        self.discriminator_dims = discriminator_dims
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.generator_decay = generator_decay
+        self.discriminator_decay = discriminator_decay
+        self.discriminator_steps = discriminator_steps
+        self.gp_lambda = gp_lambda
+        self.discriminator_warmup = discriminator_warmup
+        self.ema_decay = ema_decay
+        self.max_minutes = max_minutes
+        self.schema = schema
+        self.max_modes = max_modes
+        self.max_point_masses = max_point_masses
+        self.max_fit_rows = max_fit_rows
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # -- scikit-learn parameter protocol ----------------------------------------------------------
+    _PARAM_NAMES = (
+        "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
+        "discriminator_dims", "generator_lr", "discriminator_lr", "generator_decay",
+        "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
+        "ema_decay", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
+        "random_state", "device", "verbose",
+    )  # fmt: skip
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._PARAM_NAMES}
+
+    def set_params(self, **params: Any) -> Synthesizer:
+        for name, value in params.items():
+            if name not in self._PARAM_NAMES:
+                hint = difflib.get_close_matches(name, self._PARAM_NAMES, n=1)
+                fix = f" Did you mean {hint[0]!r}?" if hint else ""
+                raise InvalidDataError(f"Synthesizer has no parameter {name!r}.{fix}")
+            setattr(self, name, value)
+        return self
+
+    def _check_params(self) -> None:
+        def positive_int(name: str) -> None:
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise InvalidDataError(f"{name} must be a positive integer, got {value!r}.")
+
+        for name in ("epochs", "batch_size", "pac", "embedding_dim", "discriminator_steps"):
+            positive_int(name)
+        if self.batch_size % self.pac:
+            lower = max(self.batch_size // self.pac, 1) * self.pac
+            raise InvalidDataError(
+                f"batch_size={self.batch_size} is not a multiple of pac={self.pac}. "
+                f"Use batch_size={lower} or {lower + self.pac}, or another pac."
+            )
+        if self.loss not in LOSSES:
+            raise InvalidDataError(f"loss={self.loss!r} is not one of {', '.join(LOSSES)}.")
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise InvalidDataError(f"ema_decay must be in (0, 1) or None, got {self.ema_decay!r}.")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise InvalidDataError(f"max_minutes must be positive, got {self.max_minutes!r}.")
+        if self.discriminator_warmup < 0:
+            raise InvalidDataError("discriminator_warmup must be >= 0.")
+
+    # -- fit -------------------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame, *, resume: bool = False) -> Synthesizer:
+        """Learn the table ``data``.
+
+        With ``resume=True`` on a fitted (or loaded) model, training continues for ``epochs``
+        more epochs on ``data`` with the same transformer, networks and optimiser state.
+        Ctrl-C ends training cleanly: the model keeps what it learnt so far and
+        ``interrupted_`` is True.
+        """
+        self._check_params()
+        data = validate_frame(data)
+        if resume and hasattr(self, "transformer_"):
+            return self._train(data, resuming=True)
+        self.seed_ = _seed_from(self.random_state)
+        self.device_ = resolve_device(self.device)
+        with self._local_rng():
+            torch.manual_seed(self.seed_)
+            transformer = TableTransformer(
+                schema=self.schema,
+                max_modes=self.max_modes,
+                max_point_masses=self.max_point_masses,
+                max_fit_rows=self.max_fit_rows,
+                random_state=self.seed_ % (2**32),
+            )
+            with tqdm(
+                total=len(data.columns), desc="Fitting transformer", unit="col",
+                disable=not self.verbose, leave=False,
+            ) as bar:  # fmt: skip
+                transformer.fit(data, progress=lambda _: bar.update())
+            self.transformer_ = transformer
+            self._build_networks()
+            self.loss_history_ = pd.DataFrame()
+            self.epochs_trained_ = 0
+            self.ema_updates_ = 0
+            self.rows_trained_ = len(data)
+        return self._train(data, resuming=False)
+
+    def partial_fit(self, data: pd.DataFrame) -> Synthesizer:
+        """Continue training a fitted or loaded model for ``epochs`` more epochs."""
+        if not hasattr(self, "transformer_"):
+            return self.fit(data)
+        return self.fit(data, resume=True)
+
+    def _local_rng(self):
+        devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
+        return torch.random.fork_rng(devices=devices)
+
+    def _build_networks(self) -> None:
+        layout = self.transformer_.layout_
+        cond_dim = sum(s.width for s in layout.discrete_spans)
+        device = self.device_
+        self.generator_ = Generator(
+            self.embedding_dim + cond_dim, tuple(self.generator_dims), layout.dim
+        ).to(device)
+        self.critic_ = Discriminator(
+            layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac
+        ).to(device)
+        self.ema_generator_ = make_ema(self.generator_) if self.ema_decay is not None else None
+        self._activation = OutputActivation(SpanIndex(layout)).to(device)
+        self._gen_optimizer = torch.optim.Adam(
+            self.generator_.parameters(), lr=self.generator_lr, betas=(0.5, 0.9),
+            weight_decay=self.generator_decay,
+        )  # fmt: skip
+        self._critic_optimizer = torch.optim.Adam(
+            self.critic_.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9),
+            weight_decay=self.discriminator_decay,
+        )  # fmt: skip
+
+    def _train(self, data: pd.DataFrame, *, resuming: bool) -> Synthesizer:
+        start = time.monotonic()
+        with self._local_rng():
+            # a resumed fit continues the random stream from where the model stands
+            torch.manual_seed(_block_seed(self.seed_, 1_000_000 + self.epochs_trained_))
+            rng = torch.Generator(device=self.device_)
+            rng.manual_seed(_block_seed(self.seed_, 2_000_000 + self.epochs_trained_))
+            transformed = self.transformer_.transform(data)  # (n_rows, dim) float32
+            sampler = ConditionSampler.from_data(
+                self.transformer_.layout_, transformed, self.device_
+            )
+            self._category_counts = [c.tolist() for c in sampler.category_counts]
+            trainer = Trainer(
+                config=TrainingConfig(
+                    loss=self.loss,
+                    batch_size=self.batch_size,
+                    discriminator_steps=self.discriminator_steps,
+                    gp_lambda=self.gp_lambda,
+                    embedding_dim=self.embedding_dim,
+                    ema_decay=self.ema_decay,
+                ),
+                generator=self.generator_,
+                critic=self.critic_,
+                activation=self._activation,
+                sampler=sampler,
+                data=torch.as_tensor(transformed, device=self.device_),
+                gen_optimizer=self._gen_optimizer,
+                critic_optimizer=self._critic_optimizer,
+                ema_generator=self.ema_generator_,
+                rng=rng,
+                ema_updates=self.ema_updates_,
+            )
+            self.interrupted_ = False
+            deadline = None if self.max_minutes is None else start + 60.0 * self.max_minutes
+            try:
+                if not resuming and self.discriminator_warmup:
+                    trainer.warm_up_critic(self.discriminator_warmup)
+                self._run_epochs(trainer, deadline)
+            except KeyboardInterrupt:
+                self.interrupted_ = True
+            self.ema_updates_ = trainer.ema_updates
+        self.fit_seconds_ = time.monotonic() - start
+        self.rows_trained_ = len(data)
+        return self
+
+    def _run_epochs(self, trainer: Trainer, deadline: float | None) -> None:
+        records = []
+        with tqdm(
+            total=self.epochs * trainer.steps_per_epoch, desc="Training", unit="step",
+            disable=not self.verbose, leave=False,
+        ) as bar:  # fmt: skip
+            try:
+                for _ in range(self.epochs):
+                    stats = trainer.run_epoch(deadline, on_step=bar.update)
+                    self.epochs_trained_ += 1
+                    records.append({"epoch": self.epochs_trained_, **stats})
+                    bar.set_postfix(
+                        g=f"{stats['generator_loss']:.3f}",
+                        d=f"{stats['critic_loss']:.3f}",
+                        fooled=f"{stats['fooled_rate']:.2f}",
+                    )
+                    if deadline is not None and time.monotonic() > deadline:
+                        break
+            finally:
+                if records:
+                    self.loss_history_ = pd.concat(
+                        [self.loss_history_, pd.DataFrame(records)], ignore_index=True
+                    )
+
+    # -- sampling --------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "transformer_"):
+            raise not_fitted(self)
+
+    @property
+    def _sampling_generator(self) -> Generator:
+        return self.ema_generator_ if self.ema_generator_ is not None else self.generator_
+
+    def _condition_sampler(self) -> ConditionSampler:
+        return ConditionSampler(self.transformer_.layout_, self._category_counts, self.device_)
+
+    @torch.no_grad()
+    def _generate_block(
+        self, n: int, seed: int, sampler: ConditionSampler, conditions: Conditions, row_offset: int
+    ) -> pd.DataFrame:
+        rng = torch.Generator(device=self.device_)
+        rng.manual_seed(seed)
+        noise = torch.randn(n, self.embedding_dim, device=self.device_, generator=rng)
+        if sampler.n_spans:
+            if conditions.span is not None:
+                span = torch.full((n,), conditions.span, device=self.device_, dtype=torch.long)
+                category = torch.full(
+                    (n,), conditions.category, device=self.device_, dtype=torch.long
+                )
+            else:
+                span, category = sampler.draw_conditions(n, rng, training=False)
+            gen_input = torch.cat([noise, sampler.cond_vec(span, category)], dim=1)
+        else:
+            gen_input = noise
+        generator = self._sampling_generator
+        generator.eval()
+        rows = self._activation.sample_onehot(generator(gen_input), rng)  # (n, dim)
+        if conditions.span is not None:
+            fixed = self.transformer_.layout_.discrete_spans[conditions.span]
+            rows[:, fixed.start : fixed.stop] = 0.0
+            rows[:, fixed.start + conditions.category] = 1.0
+        np_rng = np.random.default_rng(seed)
+        return self.transformer_.inverse_transform(
+            rows.cpu().numpy(), random_state=np_rng, row_offset=row_offset
+        )
+
+    def _iter_rows(
+        self,
+        n: int,
+        conditions: dict | None,
+        random_state: int | None,
+        max_tries: int,
+    ) -> Iterator[pd.DataFrame]:
+        """Yield blocks of synthetic rows, in a fixed order, until ``n`` rows were yielded."""
+        self._check_fitted()
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise InvalidDataError(f"n must be a non-negative integer, got {n!r}.")
+        parsed = parse_conditions(conditions, self.transformer_)
+        seed = _seed_from(random_state)
+        sampler = self._condition_sampler()
+        produced = generated = block = 0
+        budget = max_tries * max(n, SAMPLE_BLOCK_ROWS)
+        while produced < n:
+            if generated >= budget:
+                raise InvalidDataError(parsed.failure_message(generated, produced, n))
+            rows = self._generate_block(
+                SAMPLE_BLOCK_ROWS, _block_seed(seed, block), sampler, parsed, produced
+            )
+            generated += len(rows)
+            block += 1
+            rows = parsed.filter(rows)
+            rows = rows.iloc[: n - produced]
+            if len(rows):
+                produced += len(rows)
+                yield rows
+
+    def sample(
+        self,
+        n: int,
+        conditions: dict | None = None,
+        *,
+        random_state: int | None = None,
+        max_tries: int = 100,
+    ) -> pd.DataFrame:
+        """Generate ``n`` synthetic rows.
+
+        Parameters
+        ----------
+        n : int
+        conditions : dict, optional
+            Column -> value for discrete/boolean columns (``{"sex": "Female"}``), or column ->
+            ``(low, high)`` for numeric columns. The first discrete condition is fed to the
+            generator and holds in every row; the rest are met by rejection, with at most
+            ``max_tries`` times ``n`` rows generated.
+        random_state : int, optional
+            The same seed gives the same rows.
+
+        Returns
+        -------
+        DataFrame with the training table's columns and dtypes.
+        """
+        blocks = list(self._iter_rows(n, conditions, random_state, max_tries))
+        if not blocks:
+            return self.transformer_.inverse_transform(
+                np.zeros((0, self.transformer_.layout_.dim), dtype=np.float32)
+            )
+        return pd.concat(blocks, ignore_index=True)
+
+    def sample_to_parquet(
+        self,
+        path: str | os.PathLike,
+        n: int,
+        *,
+        conditions: dict | None = None,
+        chunk_rows: int = 100_000,
+        random_state: int | None = None,
+        max_tries: int = 100,
+    ) -> Path:
+        """Stream ``n`` rows to a Parquet file in chunks of ``chunk_rows`` (atomically)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from synthgan.io import atomic_path
+
+        if chunk_rows < 1:
+            raise InvalidDataError(f"chunk_rows must be positive, got {chunk_rows!r}.")
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            writer = None
+            pending: list[pd.DataFrame] = []
+            pending_rows = 0
+
+            def flush() -> None:
+                nonlocal writer, pending, pending_rows
+                table = pa.Table.from_pandas(
+                    pd.concat(pending, ignore_index=True), preserve_index=False
+                )
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+                pending, pending_rows = [], 0
+
+            try:
+                for block in self._iter_rows(n, conditions, random_state, max_tries):
+                    pending.append(block)
+                    pending_rows += len(block)
+                    if pending_rows >= chunk_rows:
+                        flush()
+                if pending or writer is None:
+                    if not pending:
+                        pending = [self.sample(0)]
+                    flush()
+            finally:
+                if writer is not None:
+                    writer.close()
+        return path
+
+    # -- persistence -----------------------------------------------------------------------------
+    def _meta(self) -> dict:
+        params = self.get_params()
+        params["schema"] = None if self.schema is None else self.schema.to_dict()
+        params["generator_dims"] = list(self.generator_dims)
+        params["discriminator_dims"] = list(self.discriminator_dims)
+        history = self.loss_history_.to_dict(orient="list") if len(self.loss_history_) else {}
+        return {
+            "estimator": "Synthesizer",
+            "params": params,
+            "transformer": self.transformer_.get_state(),
+            "category_counts": self._category_counts,
+            "training": {
+                "seed": self.seed_,
+                "epochs_trained": self.epochs_trained_,
+                "ema_updates": self.ema_updates_,
+                "rows": self.rows_trained_,
+                "interrupted": self.interrupted_,
+                "fit_seconds": self.fit_seconds_,
+                "device": str(self.device_),
+            },
+            "loss_history": history,
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to one file (atomically). It holds no training rows."""
+        self._check_fitted()
+        tensors = {
+            "generator": self.generator_.state_dict(),
+            "critic": self.critic_.state_dict(),
+            "generator_optimizer": self._gen_optimizer.state_dict(),
+            "critic_optimizer": self._critic_optimizer.state_dict(),
+        }
+        if self.ema_generator_ is not None:
+            tensors["ema_generator"] = self.ema_generator_.state_dict()
+        return modelfile.write_model(path, self._meta(), tensors)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, device: str = "auto") -> Synthesizer:
+        """Read a model file written by :meth:`save` (on any device; GPU models load on CPU)."""
+        target = resolve_device(device)
+        meta, tensors = modelfile.read_model(path, map_location=target)
+        try:
+            params = dict(meta["params"])
+            if params.get("schema") is not None:
+                params["schema"] = Schema.from_dict(params["schema"])
+            params["generator_dims"] = tuple(params["generator_dims"])
+            params["discriminator_dims"] = tuple(params["discriminator_dims"])
+            params["device"] = device
+            model = cls(**params)
+            model.device_ = target
+            model.transformer_ = TableTransformer.from_state(meta["transformer"])
+            model._category_counts = meta["category_counts"]
+            training = meta["training"]
+            model.seed_ = int(training["seed"])
+            model.epochs_trained_ = int(training["epochs_trained"])
+            model.ema_updates_ = int(training["ema_updates"])
+            model.rows_trained_ = int(training["rows"])
+            model.interrupted_ = bool(training["interrupted"])
+            model.fit_seconds_ = float(training["fit_seconds"])
+            model.loss_history_ = pd.DataFrame(meta["loss_history"])
+            model._build_networks()
+            model.generator_.load_state_dict(tensors["generator"])
+            model.critic_.load_state_dict(tensors["critic"])
+            model._gen_optimizer.load_state_dict(tensors["generator_optimizer"])
+            model._critic_optimizer.load_state_dict(tensors["critic_optimizer"])
+            if model.ema_generator_ is not None:
+                model.ema_generator_.load_state_dict(tensors["ema_generator"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ModelFileError(
+                f"{path}: the model file is inconsistent ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''})."
+            ) from None
+        return model
+
+    # -- diagnostics -----------------------------------------------------------------------------
+    def plot_loss_history(self, ax=None):
+        """Plot the per-epoch losses, the Wasserstein estimate and the fooled rate (matplotlib)."""
+        self._check_fitted()
+        import matplotlib.pyplot as plt
+
+        history = self.loss_history_
+        if ax is None:
+            _, ax = plt.subplots(1, 2, figsize=(11, 3.5))
+        left, right = ax
+        for column in ("generator_loss", "critic_loss", "wasserstein", "condition_loss"):
+            if column in history:
+                left.plot(history["epoch"], history[column], label=column)
+        left.set_xlabel("epoch")
+        left.legend()
+        left.set_title("losses")
+        if "fooled_rate" in history:
+            right.plot(history["epoch"], history["fooled_rate"], color="tab:purple")
+        right.axhline(0.5, color="grey", linestyle=":")
+        right.set_ylim(0, 1)
+        right.set_xlabel("epoch")
+        right.set_title("fooled rate (0.5: fooled half the time)")
+        return ax
+
+
+def load(path: str | os.PathLike, *, device: str = "auto") -> Synthesizer:
+    """Load a model saved with :meth:`Synthesizer.save`."""
+    return Synthesizer.load(path, device=device)

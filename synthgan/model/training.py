@@ -1,0 +1,161 @@
+"""The adversarial training loop in small named steps (critic step, generator step, epoch)."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import torch
+
+from synthgan.model.losses import condition_loss, critic_loss, generator_adversarial_loss
+from synthgan.model.networks import Discriminator, Generator, OutputActivation
+from synthgan.model.sampler import ConditionSampler
+
+
+@dataclass
+class TrainingConfig:
+    loss: str
+    batch_size: int
+    discriminator_steps: int
+    gp_lambda: float
+    embedding_dim: int
+    ema_decay: float | None
+
+
+class Trainer:
+    """Holds the networks, optimisers and the training data for one fit (or resumed fit)."""
+
+    def __init__(
+        self,
+        *,
+        config: TrainingConfig,
+        generator: Generator,
+        critic: Discriminator,
+        activation: OutputActivation,
+        sampler: ConditionSampler,
+        data: torch.Tensor,
+        gen_optimizer: torch.optim.Optimizer,
+        critic_optimizer: torch.optim.Optimizer,
+        ema_generator: Generator | None,
+        rng: torch.Generator,
+        ema_updates: int = 0,
+    ) -> None:
+        self.config = config
+        self.generator = generator
+        self.critic = critic
+        self.activation = activation
+        self.sampler = sampler
+        self.data = data  # (n_rows, data_dim) on the training device
+        self.gen_optimizer = gen_optimizer
+        self.critic_optimizer = critic_optimizer
+        self.ema_generator = ema_generator
+        self.ema_updates = ema_updates
+        self.rng = rng
+        self.device = data.device
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(len(self.data) // self.config.batch_size, 1)
+
+    # -- one batch ---------------------------------------------------------------------------------
+    def _conditioned_batch(self):
+        """Noise + condition for the generator, the matching real rows, and the condition."""
+        batch = self.config.batch_size
+        noise = torch.randn(
+            batch, self.config.embedding_dim, device=self.device, generator=self.rng
+        )  # (batch, embedding_dim)
+        if self.sampler.n_spans == 0:
+            real = self.data[self.sampler.uniform_rows(batch, self.rng)]
+            return noise, None, real, None, None
+        span, category = self.sampler.draw_conditions(batch, self.rng)
+        cond_vec = self.sampler.cond_vec(span, category)  # (batch, cond_dim)
+        real = self.data[self.sampler.real_rows(span, category, self.rng)]  # (batch, data_dim)
+        return torch.cat([noise, cond_vec], dim=1), cond_vec, real, span, category
+
+    def _with_condition(self, rows: torch.Tensor, cond_vec: torch.Tensor | None) -> torch.Tensor:
+        return rows if cond_vec is None else torch.cat([rows, cond_vec], dim=1)
+
+    def _discriminator_step(self) -> dict[str, torch.Tensor]:
+        gen_input, cond_vec, real, _, _ = self._conditioned_batch()
+        with torch.no_grad():
+            fake = self.activation.gumbel_softmax(self.generator(gen_input), self.rng)
+        loss, stats = critic_loss(
+            self.config.loss,
+            self.critic,
+            self._with_condition(real, cond_vec),
+            self._with_condition(fake, cond_vec),
+            gp_lambda=self.config.gp_lambda,
+            generator=self.rng,
+        )
+        self.critic_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.critic_optimizer.step()
+        return stats
+
+    def _generator_step(self) -> dict[str, torch.Tensor]:
+        gen_input, cond_vec, _, span, category = self._conditioned_batch()
+        raw = self.generator(gen_input)  # (batch, data_dim)
+        fake = self.activation.gumbel_softmax(raw, self.rng)
+        scores = self.critic(self._with_condition(fake, cond_vec))
+        adversarial = generator_adversarial_loss(self.config.loss, scores)
+        if span is None:
+            cond = torch.zeros((), device=self.device)
+        else:
+            slots = self.activation.span_index.discrete_slots[span]
+            cond = condition_loss(self.activation.span_index.padded_logits(raw), slots, category)
+        loss = adversarial + cond
+        self.gen_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.gen_optimizer.step()
+        if self.ema_generator is not None:
+            self._update_ema()
+        return {"generator_loss": adversarial.detach(), "condition_loss": cond.detach()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        # warm-up (as TensorFlow's ExponentialMovingAverage with num_updates): early in training
+        # the average follows the generator closely instead of holding on to its random init
+        self.ema_updates += 1
+        decay = min(self.config.ema_decay, (1.0 + self.ema_updates) / (10.0 + self.ema_updates))
+        for ema_param, param in zip(self.ema_generator.parameters(), self.generator.parameters()):
+            ema_param.lerp_(param, 1.0 - decay)
+        for ema_buffer, buffer in zip(self.ema_generator.buffers(), self.generator.buffers()):
+            ema_buffer.copy_(buffer)
+
+    # -- one epoch ---------------------------------------------------------------------------------
+    def warm_up_critic(self, steps: int) -> None:
+        self.generator.train()
+        self.critic.train()
+        for _ in range(steps):
+            self._discriminator_step()
+
+    def run_epoch(self, deadline: float | None = None, on_step=None) -> dict[str, float]:
+        """One pass of ``steps_per_epoch`` generator steps; returns the epoch's mean statistics.
+
+        Statistics are summed on the device and read once, at the end (one host sync per epoch).
+        """
+        self.generator.train()
+        self.critic.train()
+        totals: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros((), device=self.device))
+        steps = 0
+        for _ in range(self.steps_per_epoch):
+            for _ in range(self.config.discriminator_steps):
+                for name, value in self._discriminator_step().items():
+                    totals[name] += value / self.config.discriminator_steps
+            for name, value in self._generator_step().items():
+                totals[name] += value
+            steps += 1
+            if on_step is not None:
+                on_step()
+            if deadline is not None and time.monotonic() > deadline:
+                break
+        return {name: float(total.item()) / steps for name, total in totals.items()}
+
+
+def make_ema(generator: Generator) -> Generator:
+    ema = copy.deepcopy(generator)
+    for param in ema.parameters():
+        param.requires_grad_(False)
+    return ema

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthgan.cli import main
+from synthgan.model import training
+from tests.conftest import make_mixed_frame
+
+FAST = ["--epochs", "1", "--batch-size", "100", "--seed", "0", "--device", "cpu", "--quiet"]
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "data.parquet"
+    make_mixed_frame(n=200, nulls=True).to_parquet(path)
+    return path
+
+
+@pytest.fixture
+def model_file(runner, table, tmp_path):
+    out = tmp_path / "m.synthgan"
+    result = runner.invoke(main, ["fit", str(table), "-o", str(out), *FAST])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_version_and_help(runner):
+    assert runner.invoke(main, ["--version"]).output.startswith("synthgan, version")
+    result = runner.invoke(main, ["-h"])
+    assert result.exit_code == 0 and "inspect" in result.output and "fit" in result.output
+
+
+def test_inspect(runner, table):
+    result = runner.invoke(main, ["inspect", str(table)])
+    assert result.exit_code == 0
+    assert "price" in result.output and "continuous" in result.output and "id" in result.output
+
+
+def test_inspect_json_round_trips_through_schema_option(runner, table, tmp_path):
+    result = runner.invoke(main, ["inspect", str(table), "--json"])
+    schema_path = tmp_path / "schema.json"
+    schema_path.write_text(result.output.replace('"kind": "integer"', '"kind": "discrete"', 1))
+    again = runner.invoke(main, ["inspect", str(table), "--schema", str(schema_path)])
+    assert again.exit_code == 0
+    assert " count discrete" in " ".join(again.output.split())
+
+
+def test_fit_then_sample_parquet_and_csv(runner, model_file, tmp_path):
+    out = tmp_path / "s.parquet"
+    result = runner.invoke(
+        main, ["sample", str(model_file), "-n", "123", "-o", str(out), "--seed", "1", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_parquet(out)) == 123
+    csv = tmp_path / "s.csv"
+    result = runner.invoke(
+        main, ["sample", str(model_file), "-n", "50", "-o", str(csv), "--where", "city=Paris", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (pd.read_csv(csv)["city"] == "Paris").all()
+
+
+def test_fit_default_output_is_beside_the_input(runner, table):
+    result = runner.invoke(main, ["fit", str(table), *FAST])
+    assert result.exit_code == 0, result.output
+    assert table.with_suffix(".synthgan").is_file()
+
+
+def one_line_error(result, pattern: str) -> None:
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert pattern in lines[0], lines[0]
+
+
+class TestErrors:
+    def test_missing_input(self, runner, tmp_path):
+        result = runner.invoke(main, ["fit", str(tmp_path / "nope.parquet")])
+        one_line_error(result, "does not exist")
+
+    def test_bad_table_leaves_no_model(self, runner, tmp_path):
+        path = tmp_path / "bad.csv"
+        pd.DataFrame({"a": [1, 2, 3], "b": [np.nan] * 3}).to_csv(path, index=False)
+        result = runner.invoke(main, ["fit", str(path), *FAST])
+        one_line_error(result, "Column 'b' has only null values")
+        assert not path.with_suffix(".synthgan").exists()
+
+    def test_unknown_output_format(self, runner, model_file, tmp_path):
+        out = tmp_path / "s.txt"
+        result = runner.invoke(main, ["sample", str(model_file), "-n", "5", "-o", str(out)])
+        one_line_error(result, "unknown table format '.txt'")
+        assert not out.exists()
+
+    def test_bad_where(self, runner, model_file, tmp_path):
+        out = tmp_path / "s.parquet"
+        result = runner.invoke(
+            main, ["sample", str(model_file), "-n", "5", "-o", str(out), "--where", "city"]
+        )
+        one_line_error(result, "write it as column=value")
+        result = runner.invoke(
+            main, ["sample", str(model_file), "-n", "5", "-o", str(out), "--where", "city=Pariss"]
+        )
+        one_line_error(result, "closest known category is 'Paris'")
+        assert not out.exists()
+
+    def test_damaged_model(self, runner, model_file, tmp_path):
+        model_file.write_bytes(model_file.read_bytes()[:100])
+        result = runner.invoke(
+            main, ["sample", str(model_file), "-n", "5", "-o", str(tmp_path / "s.parquet")]
+        )
+        one_line_error(result, "truncated or damaged")
+
+    def test_batch_size_not_multiple_of_pac(self, runner, table):
+        result = runner.invoke(main, ["fit", str(table), "--batch-size", "95", "--quiet"])
+        one_line_error(result, "batch_size=95 is not a multiple of pac=10")
+
+
+def test_ctrl_c_saves_the_model_and_exits_130(runner, table, tmp_path, monkeypatch):
+    calls = {"n": 0}
+    original = training.Trainer.run_epoch
+
+    def interrupt_second_epoch(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training.Trainer, "run_epoch", interrupt_second_epoch)
+    out = tmp_path / "m.synthgan"
+    args = [
+        "fit",
+        str(table),
+        "-o",
+        str(out),
+        "--epochs",
+        "5",
+        "--batch-size",
+        "100",
+        "--device",
+        "cpu",
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 130
+    assert "Interrupted after 1 epoch(s); saved the model trained so far" in result.output
+    assert out.is_file()

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgan import InvalidDataError, ModelFileError, NotFittedError, Synthesizer, load
+from synthgan.model import training
+from tests.conftest import make_mixed_frame
+
+FAST = {"epochs": 1, "batch_size": 100, "pac": 10, "verbose": False, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    return make_mixed_frame(n=300, nulls=True)
+
+
+@pytest.fixture(scope="module")
+def mixed_model(mixed):
+    return Synthesizer(random_state=0, **{**FAST, "epochs": 2}).fit(mixed)
+
+
+@pytest.fixture(scope="module")
+def adult_sample(adult):
+    return adult[0].sample(4000, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def adult_model(adult_sample):
+    return Synthesizer(random_state=0, **{**FAST, "batch_size": 500}).fit(adult_sample)
+
+
+class TestFitAndSample:
+    def test_sample_has_the_columns_dtypes_and_nulls(self, mixed, mixed_model):
+        rows = mixed_model.sample(500, random_state=1)
+        assert list(rows.columns) == list(mixed.columns)
+        assert rows.dtypes.to_dict() == mixed.dtypes.to_dict()
+        for column in ("price", "city", "day"):
+            assert rows[column].isna().any() and rows[column].notna().any()
+        assert rows["user_id"].is_unique and not set(rows["user_id"]) & set(mixed["user_id"])
+        assert rows["count"].between(mixed["count"].min(), mixed["count"].max()).all()
+
+    def test_loss_history_has_one_row_per_epoch(self, mixed_model):
+        history = mixed_model.loss_history_
+        assert list(history["epoch"]) == [1, 2]
+        for column in (
+            "generator_loss",
+            "critic_loss",
+            "wasserstein",
+            "gradient_penalty",
+            "fooled_rate",
+        ):
+            assert np.isfinite(history[column]).all()
+        assert history["fooled_rate"].between(0, 1).all()
+
+    def test_minimax_loss_trains(self, mixed):
+        model = Synthesizer(loss="minimax", discriminator_warmup=3, random_state=0, **FAST)
+        model.fit(mixed)
+        assert "discriminator_accuracy" in model.loss_history_
+        assert len(model.sample(50)) == 50
+
+    def test_same_seed_gives_identical_samples(self, mixed):
+        a = Synthesizer(random_state=7, **FAST).fit(mixed).sample(200, random_state=3)
+        b = Synthesizer(random_state=7, **FAST).fit(mixed).sample(200, random_state=3)
+        pd.testing.assert_frame_equal(a, b)
+
+    def test_fit_leaves_global_rng_untouched(self, mixed):
+        import torch
+
+        torch.manual_seed(123)
+        expected = torch.rand(3)
+        torch.manual_seed(123)
+        Synthesizer(random_state=1, **FAST).fit(mixed)
+        assert torch.equal(torch.rand(3), expected)
+
+    def test_sampling_is_the_same_however_chunked(self, mixed_model, tmp_path):
+        whole = mixed_model.sample(9000, random_state=5)
+        mixed_model.sample_to_parquet(tmp_path / "a.parquet", 9000, chunk_rows=1000, random_state=5)
+        chunked = pd.read_parquet(tmp_path / "a.parquet")
+        pd.testing.assert_frame_equal(chunked, whole, check_dtype=False)
+        assert chunked["user_id"].is_unique
+
+    def test_resume_continues_training(self, mixed):
+        model = Synthesizer(random_state=0, **FAST).fit(mixed)
+        model.fit(mixed, resume=True)
+        assert model.epochs_trained_ == 2 and list(model.loss_history_["epoch"]) == [1, 2]
+
+    def test_ctrl_c_keeps_a_usable_model(self, mixed, monkeypatch):
+        calls = {"n": 0}
+        original = training.Trainer.run_epoch
+
+        def interrupt_second_epoch(self, *args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(training.Trainer, "run_epoch", interrupt_second_epoch)
+        model = Synthesizer(random_state=0, **{**FAST, "epochs": 5}).fit(mixed)
+        assert model.interrupted_ and model.epochs_trained_ == 1
+        assert len(model.sample(20)) == 20
+
+
+class TestConditions:
+    def test_every_discrete_column_of_adult(self, adult_sample, adult_model):
+        train = adult_sample
+        for column in ["workclass", "education", "marital-status", "occupation", "relationship",
+                       "race", "sex", "native-country", "income"]:  # fmt: skip
+            value = train[column].dropna().value_counts().index[-1]  # the rarest category
+            rows = adult_model.sample(30, conditions={column: value}, random_state=0)
+            assert (rows[column] == value).all(), column
+
+    def test_other_columns_follow_their_conditional_distribution(self, adult):
+        # Adult: among women, 'Husband' is (almost) never the relationship; among men, 'Wife'.
+        train = adult[0][["sex", "relationship", "marital-status", "age"]]
+        model = Synthesizer(epochs=30, batch_size=500, random_state=0, verbose=False, device="cpu")
+        model.fit(train.sample(5000, random_state=0))
+        women = model.sample(1000, conditions={"sex": "Female"}, random_state=1)
+        men = model.sample(1000, conditions={"sex": "Male"}, random_state=1)
+        overall = model.sample(1000, random_state=1)
+        assert (overall["relationship"] == "Husband").mean() > 0.25  # the category exists...
+        assert (women["relationship"] == "Husband").mean() < 0.05  # ...but not among women
+        assert (men["relationship"] == "Wife").mean() < 0.05
+
+    def test_several_conditions_and_a_range(self, adult_model):
+        rows = adult_model.sample(
+            40, conditions={"sex": "Male", "income": ">50K", "age": (30, 50)}, random_state=0
+        )
+        assert (rows["sex"] == "Male").all() and (rows["income"] == ">50K").all()
+        assert rows["age"].between(30, 50).all()
+
+    def test_unknown_category_names_the_closest(self, adult_model):
+        with pytest.raises(
+            InvalidDataError, match="no category 'Femal'.*closest known category is 'Female'"
+        ):
+            adult_model.sample(5, conditions={"sex": "Femal"})
+
+    def test_unknown_column_suggests(self, adult_model):
+        with pytest.raises(
+            InvalidDataError, match="Column 'sexx' is not in the table. Did you mean 'sex'"
+        ):
+            adult_model.sample(5, conditions={"sexx": "Female"})
+
+    def test_impossible_condition_names_it(self, adult_model):
+        with pytest.raises(
+            InvalidDataError, match="Could not meet the conditions 1000 <= age <= 2000"
+        ):
+            adult_model.sample(5, conditions={"age": (1000, 2000)}, max_tries=2)
+
+
+class TestModelFile:
+    def test_save_load_sample_equals(self, mixed_model, tmp_path):
+        path = mixed_model.save(tmp_path / "m.synthgan")
+        loaded = load(path)
+        pd.testing.assert_frame_equal(
+            loaded.sample(300, random_state=9), mixed_model.sample(300, random_state=9)
+        )
+        assert loaded.epochs_trained_ == mixed_model.epochs_trained_
+
+    def test_file_holds_no_training_rows(self, mixed, mixed_model, tmp_path):
+        import zipfile
+
+        path = mixed_model.save(tmp_path / "m.synthgan")
+        meta = zipfile.ZipFile(path).read("meta.json").decode()
+        assert "AB-0" not in meta  # string ids never stored
+        assert not any(str(v) in meta for v in mixed["price"].dropna().head(20).round(10))
+
+    def test_truncated_file(self, mixed_model, tmp_path):
+        path = mixed_model.save(tmp_path / "m.synthgan")
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+        with pytest.raises(ModelFileError, match="truncated or damaged"):
+            load(path)
+
+    def test_altered_file(self, mixed_model, tmp_path):
+        import zipfile
+
+        path = mixed_model.save(tmp_path / "m.synthgan")
+        with zipfile.ZipFile(path) as archive:
+            entries = {name: archive.read(name) for name in archive.namelist()}
+        entries["meta.json"] = entries["meta.json"].replace(
+            b'"epochs_trained": 2', b'"epochs_trained": 3'
+        )
+        with zipfile.ZipFile(path, "w") as archive:
+            for name, content in entries.items():
+                archive.writestr(name, content)
+        with pytest.raises(ModelFileError, match="checksum mismatch"):
+            load(path)
+
+    def test_newer_format(self, mixed_model, tmp_path, monkeypatch):
+        from synthgan.model import modelfile
+
+        monkeypatch.setattr(modelfile, "FORMAT_VERSION", 99)
+        path = mixed_model.save(tmp_path / "m.synthgan")
+        monkeypatch.setattr(modelfile, "FORMAT_VERSION", 1)
+        with pytest.raises(ModelFileError, match="model format 99 is newer"):
+            load(path)
+
+
+class TestErrors:
+    def test_batch_size_not_a_multiple_of_pac(self, mixed):
+        with pytest.raises(
+            InvalidDataError,
+            match="batch_size=105 is not a multiple of pac=10. Use batch_size=100 or 110",
+        ):
+            Synthesizer(**{**FAST, "batch_size": 105}).fit(mixed)
+
+    def test_unknown_loss(self, mixed):
+        with pytest.raises(InvalidDataError, match="loss='hinge' is not one of wgan-gp, minimax"):
+            Synthesizer(**{**FAST, "loss": "hinge"}).fit(mixed)
+
+    def test_not_fitted(self):
+        with pytest.raises(NotFittedError, match="This Synthesizer is not fitted yet"):
+            Synthesizer().sample(3)
+
+    def test_unknown_parameter(self):
+        with pytest.raises(InvalidDataError, match="Did you mean 'epochs'"):
+            Synthesizer().set_params(epoch=3)
