@@ -14,6 +14,8 @@ from synthgan.schema import ColumnKind, Schema
 
 NUMERIC_KINDS = (ColumnKind.CONTINUOUS, ColumnKind.INTEGER, ColumnKind.DATETIME)
 CATEGORICAL_KINDS = (ColumnKind.DISCRETE, ColumnKind.BOOLEAN)
+NULL_LABEL = "\x00null"
+"""The label a null category gets where nulls count as a value of their own."""
 
 
 def is_numeric(kind: ColumnKind) -> bool:
@@ -64,3 +66,22 @@ def category_labels(series: pd.Series) -> np.ndarray:
     ndarray of shape (n,), dtype object
     """
     return series.astype("string").to_numpy(dtype=object, na_value=None)
+
+
+def row_keys(schema: Schema, columns: list[str], df: pd.DataFrame, table: str) -> np.ndarray:
+    """A 64-bit hash of each row's values in ``columns`` (numbers as floats, categories as labels,
+    null as a value), equal for rows that are identical in those columns.
+
+    Returns
+    -------
+    ndarray of shape (n_rows,), dtype uint64
+    """
+    values = {}
+    for name in columns:
+        if is_numeric(schema.kind(name)):
+            values[name] = numeric_values(df[name], table=table)
+        else:
+            labels = category_labels(df[name])
+            labels[pd.isna(labels)] = NULL_LABEL
+            values[name] = labels
+    return pd.util.hash_pandas_object(pd.DataFrame(values), index=False).to_numpy()

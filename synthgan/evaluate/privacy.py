@@ -17,7 +17,13 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.neighbors import NearestNeighbors
 
-from synthgan.evaluate._columns import category_labels, is_numeric, numeric_values
+from synthgan.evaluate._columns import (
+    NULL_LABEL,
+    category_labels,
+    is_numeric,
+    numeric_values,
+    row_keys,
+)
 from synthgan.evaluate.context import EvaluationContext, subsample
 from synthgan.evaluate.registry import Score, metric
 from synthgan.exceptions import not_fitted
@@ -108,7 +114,7 @@ class RowEmbedding:
 
 def _labels_with_null(series: pd.Series) -> np.ndarray:
     labels = category_labels(series)
-    labels[pd.isna(labels)] = "\x00null"
+    labels[pd.isna(labels)] = NULL_LABEL
     return labels
 
 
@@ -165,7 +171,9 @@ def wilson_ci(successes: int, trials: int) -> tuple[float, float]:
     denominator = 1 + Z_95**2 / trials
     centre = (p + Z_95**2 / (2 * trials)) / denominator
     half = Z_95 * np.sqrt(p * (1 - p) / trials + Z_95**2 / (4 * trials**2)) / denominator
-    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return (float(low), float(high))
 
 
 def _fifth_percentile(values: np.ndarray, axis: int | None = None) -> np.ndarray:
@@ -247,17 +255,6 @@ def _nndr(nearest_two: np.ndarray) -> np.ndarray:
         return np.where(first == 0, 0.0, first / second)
 
 
-def _row_keys(context: EvaluationContext, df: pd.DataFrame, table: str) -> np.ndarray:
-    """A 64-bit hash of each row's compared values (numbers as floats, categories as labels)."""
-    values = {}
-    for name in context.columns:
-        if is_numeric(context.schema.kind(name)):
-            values[name] = numeric_values(df[name], table=table)
-        else:
-            values[name] = _labels_with_null(df[name])
-    return pd.util.hash_pandas_object(pd.DataFrame(values), index=False).to_numpy()
-
-
 # -- registered metrics ---------------------------------------------------------------------------
 
 
@@ -336,12 +333,17 @@ def nndr(context: EvaluationContext) -> Score:
     "left out); baseline: the same share for holdout rows.",
 )
 def exact_copy_rate(context: EvaluationContext) -> Score:
-    train_keys = _row_keys(context, context.real, "real table")
+    train_keys = row_keys(context.schema, context.columns, context.real, "real table")
     synthetic_copies = int(
-        np.isin(_row_keys(context, context.synthetic, "synthetic table"), train_keys).sum()
+        np.isin(
+            row_keys(context.schema, context.columns, context.synthetic, "synthetic table"),
+            train_keys,
+        ).sum()
     )
     holdout_copies = int(
-        np.isin(_row_keys(context, context.holdout, "holdout table"), train_keys).sum()
+        np.isin(
+            row_keys(context.schema, context.columns, context.holdout, "holdout table"), train_keys
+        ).sum()
     )
     n_synthetic, n_holdout = len(context.synthetic), len(context.holdout)
     return Score(

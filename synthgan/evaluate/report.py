@@ -17,9 +17,9 @@ from synthgan.evaluate.registry import METRICS, Score, get_metric
 from synthgan.io import write_text
 
 MIA_NOTE = (
-    "mia_auc near 0.5 means this particular attack (scoring each record by how close the nearest "
-    "synthetic row comes to it) fails to tell training rows from holdout rows. It does not mean "
-    "that nothing leaks: other attacks, or rare records, may still be exposed."
+    "mia_auc 0.5 means this attack fails, not that nothing leaks. The attack scores each record by "
+    "how close the nearest synthetic row comes to it and tries to tell training rows from holdout "
+    "rows; other attacks, or a few rare records, may still be exposed."
 )
 
 
