@@ -29,9 +29,13 @@ from synthgan.evaluate.registry import Score, metric
 from synthgan.exceptions import not_fitted
 from synthgan.schema import Schema
 
-PRIVACY_MAX_ROWS = 10_000
-"""At most this many holdout rows, training rows (always as many as holdout rows) and synthetic
-rows enter the distance-based figures."""
+PRIVACY_MAX_ROWS = 20_000
+"""At most this many holdout rows, and as many training rows as holdout rows, enter the
+distance-based figures."""
+DCR_MAX_SYNTHETIC = 10_000
+"""At most this many synthetic rows are measured for dcr_share, dcr_p5 and nndr."""
+MIA_MAX_SYNTHETIC = 50_000
+"""The membership-inference attack looks at the synthetic table's rows, up to this many."""
 MAX_ONE_HOT = 100
 """A categorical column keeps its most frequent 100 training labels in the embedding; other
 labels share one extra coordinate."""
@@ -225,13 +229,17 @@ def distances(context: EvaluationContext) -> dict[str, Any]:
         # Training rows subsampled to the holdout's size: with more training than holdout rows a
         # perfect generator would sit closer to training rows by chance alone.
         train = subsample(context.real, len(holdout), rng)
-        synthetic = subsample(context.synthetic, PRIVACY_MAX_ROWS, rng)
+        released = subsample(context.synthetic, MIA_MAX_SYNTHETIC, rng)
         embedding = RowEmbedding(schema=context.schema, columns=columns).fit(context.real)
         train_points = embedding.transform(train, table="real table")
         holdout_points = embedding.transform(holdout, table="holdout table")
-        synthetic_points = embedding.transform(synthetic, table="synthetic table")
+        released_points = embedding.transform(released, table="synthetic table")
+        picked = rng.choice(
+            len(released), size=min(DCR_MAX_SYNTHETIC, len(released)), replace=False
+        )
+        synthetic_points = released_points[np.sort(picked)]
         to_synthetic = nearest_distances(
-            synthetic_points, np.concatenate([train_points, holdout_points]), 1
+            released_points, np.concatenate([train_points, holdout_points]), 1
         )[:, 0]
         return {
             "synthetic_to_train": nearest_distances(train_points, synthetic_points, 2),
@@ -241,7 +249,8 @@ def distances(context: EvaluationContext) -> dict[str, Any]:
             "nonmember_to_synthetic": to_synthetic[len(train) :],
             "n_train": len(train),
             "n_holdout": len(holdout),
-            "n_synthetic": len(synthetic),
+            "n_synthetic": len(synthetic_points),
+            "n_synthetic_attacked": len(released),
             "embedding_dimension": embedding.dimension,
         }
 

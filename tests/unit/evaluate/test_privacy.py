@@ -133,3 +133,29 @@ class TestPrivacyMetrics:
         assert "mia_auc" not in report.scores
         assert report.skipped["mia_auc"] == "needs holdout"
         assert report.skipped["utility_real"] == "needs holdout and target"
+
+
+class TestSubsamplingKnownAnswers:
+    def test_copy_of_a_larger_training_table(self, known_tables):
+        # training twice the holdout: only half the copies' sources are in the training sample
+        real = pd.concat([known_tables["real"], known_tables["fresh"]], ignore_index=True)
+        report = evaluate(
+            real,
+            real.copy(),
+            holdout=known_tables["holdout"],
+            metrics=["dcr_share", "mia_auc", "exact_copy_rate"],
+        )
+        assert report.scores["dcr_share"] == pytest.approx(0.75, abs=0.06)
+        assert report.scores["mia_auc"] > 0.95
+        assert report.scores["exact_copy_rate"] == 1.0
+
+    def test_attack_sees_every_synthetic_row(self, known_tables, monkeypatch):
+        monkeypatch.setattr(privacy, "DCR_MAX_SYNTHETIC", 50)
+        report = evaluate(
+            known_tables["real"],
+            known_tables["copy"],
+            holdout=known_tables["holdout"],
+            metrics=["dcr_share", "mia_auc"],
+        )
+        assert report.metrics["dcr_share"]["details"]["n_synthetic"] == 50
+        assert report.scores["mia_auc"] > 0.95
