@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from synthgan._version import __version__
 from synthgan.evaluate import fidelity, privacy, utility  # noqa: F401  (registers the metrics)
+from synthgan.evaluate._columns import evaluated_columns
 from synthgan.evaluate.context import EvaluationContext
 from synthgan.evaluate.registry import METRICS, get_metric
 from synthgan.evaluate.report import Report
@@ -96,6 +97,12 @@ def evaluate(
             f"n_threads must be a positive integer or None, got {n_threads!r}. Pass e.g. n_threads=1."
         )
     schema = resolve_schema(_checked_frame(real, "real"), schema)
+    if not evaluated_columns(schema):
+        raise InvalidDataError(
+            "The real table has no column to compare: every column is id-like or ignored. "
+            "Pass a schema that gives the columns to compare their kinds, e.g. "
+            "schema=infer_schema(real, kinds={'code': 'discrete'})."
+        )
     _check_columns(_checked_frame(synthetic, "synthetic"), "synthetic", schema)
     if holdout is not None:
         _check_columns(_checked_frame(holdout, "holdout"), "holdout", schema)

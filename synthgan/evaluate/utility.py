@@ -298,7 +298,19 @@ def utility_scores(
                 f"The {name} table has no row with a non-null {target!r}; utility needs some."
             )
     model = make_utility_model(task, schema=schema, random_state=random_state, n_threads=n_threads)
-    features = [c for c in test_df.columns if c != target]
+    features = [
+        name
+        for name in test_df.columns
+        if name != target
+        and name in schema.names
+        and (is_numeric(schema.kind(name)) or is_categorical(schema.kind(name)))
+    ]
+    missing = [name for name in features if name not in train_df.columns]
+    if missing:
+        raise InvalidDataError(
+            f"The training table lacks the feature column(s) {', '.join(map(repr, missing))} of "
+            "the test table. Give both tables the same columns."
+        )
     model.fit(train_df[features], _target_values(train_df[target], task))
     y_test = _target_values(test_df[target], task)
     if task == "regression":

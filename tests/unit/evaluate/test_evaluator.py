@@ -131,3 +131,20 @@ class TestEvaluate:
         )
         assert report.scores["column_shapes"] == pytest.approx(1.0)
         assert report.scores["exact_copy_rate"] == 1.0
+
+
+def test_only_id_like_columns(known_tables):
+    ids = known_tables["real"][["row_id"]]
+    with pytest.raises(InvalidDataError, match="no column to compare: every column is id-like"):
+        evaluate(ids, ids)
+
+
+def test_utility_without_the_id_column_in_synthetic(known_tables):
+    report = evaluate(
+        known_tables["real"],
+        known_tables["fresh"].drop(columns="row_id"),
+        holdout=known_tables["holdout"],
+        target="flag",
+        metrics=["utility_synthetic"],
+    )
+    assert report.scores["utility_synthetic"] > 0.6

@@ -115,3 +115,11 @@ class TestUtilityModel:
         features = UtilityFeatures().fit(frame)
         with pytest.raises(InvalidDataError, match="lacks the feature column\\(s\\) 'z'"):
             features.transform(frame.drop(columns="z"))
+
+
+def test_training_table_lacking_a_feature():
+    train, test = make_task_frame(100, seed=0), make_task_frame(100, seed=1)
+    with pytest.raises(
+        InvalidDataError, match="training table lacks the feature column\\(s\\) 'z'"
+    ):
+        utility_scores(train.drop(columns="z"), test, "label")
