@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 REAL_COLOUR = "#1f77b4"
 SYNTHETIC_COLOUR = "#ff7f0e"
@@ -21,6 +22,10 @@ def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def _seconds_as_date(value: float, _position: int) -> str:
+    return pd.Timestamp(value, unit="s").strftime("%Y-%m-%d")
 
 
 def distributions_png(distributions: dict[str, dict[str, Any]]) -> bytes:
@@ -43,6 +48,9 @@ def distributions_png(distributions: dict[str, dict[str, Any]]) -> bytes:
                 linewidth=1.5,
                 linestyle="--",
             )
+            if data.get("datetime"):
+                ax.xaxis.set_major_formatter(FuncFormatter(_seconds_as_date))
+                ax.tick_params(axis="x", labelrotation=30)
         else:
             positions = np.arange(len(data["labels"]))
             ax.bar(positions - 0.2, data["real"], 0.4, color=REAL_COLOUR, label="real")

@@ -27,6 +27,7 @@ from synthgan.evaluate._columns import category_labels, is_numeric, numeric_valu
 from synthgan.evaluate.context import EvaluationContext, subsample
 from synthgan.evaluate.registry import Score, metric
 from synthgan.evaluate.utility import make_utility_model
+from synthgan.schema import ColumnKind
 
 PAIRS_MAX_ROWS = 20_000
 """Rows of each table (drawn at random) the pair metrics look at."""
@@ -337,6 +338,7 @@ def distributions(context: EvaluationContext) -> dict[str, dict[str, Any]]:
             edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
             result[name] = {
                 "type": "histogram",
+                "datetime": context.schema.kind(name) is ColumnKind.DATETIME,
                 "edges": edges.tolist(),
                 "real": _density(np.clip(real, low, high), edges),
                 "synthetic": _density(np.clip(synth, low, high), edges),
@@ -345,14 +347,20 @@ def distributions(context: EvaluationContext) -> dict[str, dict[str, Any]]:
             real_freq = _label_frequencies(real)
             synth_freq = _label_frequencies(synth)
             top = list(real_freq.index[:TOP_CATEGORIES])
+            real_shares = [float(real_freq.get(t, 0.0)) for t in top]
+            synth_shares = [float(synth_freq.get(t, 0.0)) for t in top]
+            other = (1.0 - sum(real_shares), 1.0 - sum(synth_shares))
+            if max(other) > 1e-9:  # labels beyond the top ones, or synthetic-only labels
+                top, real_shares, synth_shares = (
+                    [*top, "(other)"],
+                    [*real_shares, other[0]],
+                    [*synth_shares, other[1]],
+                )
             result[name] = {
                 "type": "bars",
-                "labels": [*top, "(other)"],
-                "real": [*(real_freq.get(t, 0.0) for t in top), 1 - real_freq[top].sum()],
-                "synthetic": [
-                    *(float(synth_freq.get(t, 0.0)) for t in top),
-                    float(1 - synth_freq.reindex(top, fill_value=0.0).sum()),
-                ],
+                "labels": [str(t) for t in top],
+                "real": real_shares,
+                "synthetic": synth_shares,
             }
     return result
 

@@ -17,6 +17,7 @@ from sklearn.metrics import f1_score, r2_score, roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from synthgan.evaluate._columns import category_labels, is_categorical, is_numeric, numeric_values
+from synthgan.evaluate.context import EvaluationContext
 from synthgan.evaluate.registry import Score, metric
 from synthgan.exceptions import InvalidDataError, not_fitted
 from synthgan.schema import ColumnKind, Schema, infer_schema, unknown_column_message
@@ -355,7 +356,7 @@ def _classification_scores(
 # -- registered metrics -----------------------------------------------------------------------
 
 
-def _utility_pair(context: Any) -> dict[str, dict[str, float]]:
+def _utility_pair(context: EvaluationContext) -> dict[str, dict[str, float]]:
     """Scores of the utility model trained on real and on synthetic rows (computed once)."""
 
     def compute() -> dict[str, dict[str, float]]:
@@ -390,7 +391,7 @@ def _utility_details(scores: dict[str, float]) -> dict[str, Any]:
     description="The fixed model trained on real rows, tested on the holdout: ROC AUC "
     "(classification) or R^2 (regression).",
 )
-def utility_real(context: Any) -> Score:
+def utility_real(context: EvaluationContext) -> Score:
     scores = _utility_pair(context)["real"]
     return Score(scores[_main_score(scores)], details=_utility_details(scores))
 
@@ -403,7 +404,7 @@ def utility_real(context: Any) -> Score:
     needs=("holdout", "target"),
     description="The same model trained on synthetic rows, tested on the holdout.",
 )
-def utility_synthetic(context: Any) -> Score:
+def utility_synthetic(context: EvaluationContext) -> Score:
     scores = _utility_pair(context)["synthetic"]
     return Score(scores[_main_score(scores)], details=_utility_details(scores))
 
@@ -417,7 +418,7 @@ def utility_synthetic(context: Any) -> Score:
     needs=("holdout", "target"),
     description="utility_real - utility_synthetic (0: the synthetic rows teach as much as the real).",
 )
-def utility_gap(context: Any) -> float:
+def utility_gap(context: EvaluationContext) -> float:
     pair = _utility_pair(context)
     key = _main_score(pair["real"])
     return pair["real"][key] - pair["synthetic"][key]
@@ -431,7 +432,7 @@ def utility_gap(context: Any) -> float:
     needs=("holdout", "target"),
     description="F1 of the model trained on real rows (classification only).",
 )
-def f1_real(context: Any) -> float:
+def f1_real(context: EvaluationContext) -> float:
     return _utility_pair(context)["real"].get("f1", float("nan"))
 
 
@@ -443,7 +444,7 @@ def f1_real(context: Any) -> float:
     needs=("holdout", "target"),
     description="F1 of the model trained on synthetic rows (classification only).",
 )
-def f1_synthetic(context: Any) -> float:
+def f1_synthetic(context: EvaluationContext) -> float:
     return _utility_pair(context)["synthetic"].get("f1", float("nan"))
 
 
