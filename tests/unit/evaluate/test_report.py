@@ -77,3 +77,26 @@ class TestHtml:
         fresh = known_tables["fresh"].rename(columns={"colour": "<b>colour</b>"})
         page = evaluate(real, fresh, metrics=["column_shapes"]).to_html()
         assert "<b>colour</b>" not in page and "&lt;b&gt;colour&lt;/b&gt;" in page
+
+
+class TestPlotData:
+    def test_bars_pool_only_what_is_beyond_the_top_labels(self, known_reports):
+        colour = known_reports["fresh"].plots["distributions"]["colour"]
+        assert sorted(colour["labels"]) == ["blue", "green", "red"]
+        assert sum(colour["real"]) == pytest.approx(1.0)
+
+    def test_many_labels_get_an_other_bar(self):
+        import pandas as pd
+
+        labels = [f"label{i}" for i in range(30)] * 4
+        report = evaluate(
+            pd.DataFrame({"c": labels}), pd.DataFrame({"c": labels}), metrics=["column_shapes"]
+        )
+        bars = report.plots["distributions"]["c"]
+        assert bars["labels"][-1] == "(other)" and len(bars["labels"]) == 13
+        assert bars["real"][-1] == pytest.approx(18 / 30)
+
+    def test_datetime_histograms_are_marked(self, known_reports):
+        distributions = known_reports["fresh"].plots["distributions"]
+        assert distributions["day"]["datetime"] is True
+        assert distributions["x"]["datetime"] is False
