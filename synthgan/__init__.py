@@ -1,7 +1,12 @@
-"""synthgan: learn a table, generate realistic and privacy-checked synthetic rows of it."""
+"""synthgan: learn a table, generate realistic and privacy-checked synthetic rows of it.
+
+``synthgan.evaluate`` is the evaluation function; its package is imported as
+``from synthgan.evaluate.utility import ...``.
+"""
 
 from synthgan._version import __version__
 from synthgan.exceptions import InvalidDataError, ModelFileError, NotFittedError, SynthganError
+from synthgan.evaluate import Report, evaluate
 from synthgan.model import Synthesizer, load
 from synthgan.schema import ColumnKind, Schema, infer_schema
 from synthgan.transform import Layout, TableTransformer
@@ -13,10 +18,12 @@ __all__ = [
     "Layout",
     "ModelFileError",
     "NotFittedError",
+    "Report",
     "Schema",
     "SynthganError",
     "Synthesizer",
     "TableTransformer",
+    "evaluate",
     "infer_schema",
     "load",
 ]

@@ -246,5 +246,10 @@ def sample(
         click.echo(f"Wrote {n:,} rows to {output}", err=True)
 
 
+# The evaluate command lives with the evaluator; it imports helpers from this module.
+from synthgan.evaluate.cli import evaluate_command  # noqa: E402
+
+main.add_command(evaluate_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -34,6 +34,8 @@ class SpanIndex(nn.Module):
         self.register_buffer("valid", valid, persistent=False)
         self.register_buffer("tanh_columns", tanh_columns, persistent=False)
         self.register_buffer("discrete_slots", discrete_slots, persistent=False)
+        last_slot = torch.tensor([s.width - 1 for s in softmax_spans], dtype=torch.long)
+        self.register_buffer("last_slot", last_slot, persistent=False)  # (spans,)
         self.data_dim = layout.dim
 
     def padded_logits(self, raw: torch.Tensor) -> torch.Tensor:
@@ -73,11 +75,16 @@ class OutputActivation(nn.Module):
         return self.span_index.scatter(raw, soft)
 
     def sample_onehot(self, raw: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw each span's category from softmax(logits): rare categories survive (no argmax)."""
-        logits = self.span_index.padded_logits(raw)
-        gumbel = _gumbel_noise(logits.shape, raw.device, generator)
-        choice = (logits + gumbel).argmax(dim=-1)  # Gumbel-max: an exact draw from the softmax
-        onehot = torch.zeros_like(logits).scatter_(-1, choice.unsqueeze(-1), 1.0)
+        """Draw each span's category from softmax(logits): rare categories survive (no argmax).
+
+        Inverse-CDF draw: one uniform number per span and row, not one per category.
+        """
+        probs = torch.softmax(self.span_index.padded_logits(raw), dim=-1)  # (n, spans, width)
+        cumulative = probs.cumsum(dim=-1)
+        uniform = torch.rand(probs.shape[:2], device=raw.device, generator=generator).unsqueeze(-1)
+        choice = (cumulative < uniform * cumulative[..., -1:]).sum(dim=-1)  # (n, spans)
+        choice = torch.minimum(choice, self.span_index.last_slot)
+        onehot = torch.zeros_like(probs).scatter_(-1, choice.unsqueeze(-1), 1.0)
         return self.span_index.scatter(raw, onehot)
 
 

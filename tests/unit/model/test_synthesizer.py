@@ -113,15 +113,19 @@ class TestConditions:
 
     def test_other_columns_follow_their_conditional_distribution(self, adult):
         # Adult: among women, 'Husband' is (almost) never the relationship; among men, 'Wife'.
-        train = adult[0][["sex", "relationship", "marital-status", "age"]]
-        model = Synthesizer(epochs=30, batch_size=500, random_state=0, verbose=False, device="cpu")
-        model.fit(train.sample(5000, random_state=0))
+        train = adult[0][["sex", "relationship", "marital-status"]].sample(3000, random_state=0)
+        model = Synthesizer(
+            epochs=40, batch_size=200, generator_lr=1e-3, discriminator_lr=1e-3,
+            generator_dims=(64, 64), discriminator_dims=(64, 64), random_state=0, verbose=False,
+            device="cpu",
+        )  # fmt: skip
+        model.fit(train)
         women = model.sample(1000, conditions={"sex": "Female"}, random_state=1)
         men = model.sample(1000, conditions={"sex": "Male"}, random_state=1)
-        overall = model.sample(1000, random_state=1)
-        assert (overall["relationship"] == "Husband").mean() > 0.25  # the category exists...
+        overall = model.sample(2000, random_state=1)
+        assert (overall["relationship"] == "Husband").mean() > 0.3  # the category is common...
         assert (women["relationship"] == "Husband").mean() < 0.05  # ...but not among women
-        assert (men["relationship"] == "Wife").mean() < 0.05
+        assert (men["relationship"] == "Wife").mean() < 0.06
 
     def test_several_conditions_and_a_range(self, adult_model):
         rows = adult_model.sample(
