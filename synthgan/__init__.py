@@ -5,8 +5,8 @@
 """
 
 from synthgan._version import __version__
-from synthgan.exceptions import InvalidDataError, ModelFileError, NotFittedError, SynthganError
 from synthgan.evaluate import Report, evaluate
+from synthgan.exceptions import InvalidDataError, ModelFileError, NotFittedError, SynthganError
 from synthgan.model import Synthesizer, load
 from synthgan.schema import ColumnKind, Schema, infer_schema
 from synthgan.transform import Layout, TableTransformer
