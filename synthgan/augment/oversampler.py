@@ -1,0 +1,403 @@
+"""SyntheticOverSampler: imbalanced-learn's over-sampling contract, with rows from a conditional GAN.
+
+This module imports imbalanced-learn; ``synthgan.augment`` imports it only when the sampler is
+asked for, so that ``synthgan.augment.augment`` works without the extra.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_target_type
+from scipy import sparse
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn_compat.utils.validation import validate_data
+
+from synthgan.augment.tables import (
+    draw_seed,
+    is_fitted,
+    make_rng,
+    merged_schema,
+    prepared_synthesizer,
+    seed_source,
+)
+from synthgan.exceptions import InvalidDataError, NotFittedError
+from synthgan.schema import ColumnKind, unknown_column_message
+
+_OWNER = "SyntheticOverSampler"
+
+
+class SyntheticOverSampler(BaseOverSampler):
+    """Over-sample classes with synthetic rows from a conditional GAN.
+
+    On each call of ``fit_resample(X, y)`` a synthesizer is fitted on ``X`` with ``y`` as one more
+    (discrete) column, then the rows each class needs are sampled with the condition
+    ``{target: class}``, which the generator's condition vector makes hold in every row. The
+    result holds the original rows followed by the synthetic ones, class by class; class counts
+    match ``sampling_strategy`` (or ``multiplier``) exactly.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default="auto"
+        As in imbalanced-learn's over-samplers (its ``check_sampling_strategy`` reads it):
+        ``"auto"``/``"not majority"`` grow every class but the majority to the majority's count,
+        ``"minority"`` only the smallest class, ``"not minority"`` all but it, ``"all"`` every
+        class; a float (binary targets) is the wanted minority/majority ratio after resampling; a
+        dict maps class -> wanted count after resampling; a callable takes ``y`` and returns
+        such a dict.
+    multiplier : float >= 1, optional
+        Instead of ``sampling_strategy``: grow every class to ``round(multiplier * count)`` rows.
+        Leave ``sampling_strategy`` at "auto" when using it.
+    synthesizer : Synthesizer, optional
+        The template: cloned and the clone fitted on every call of ``fit_resample``, so in a
+        pipeline under cross-validation it only ever sees the training fold. Default:
+        ``Synthesizer(epochs=30, verbose=False)``.
+    epochs, batch_size, pac : int, optional
+        Override the template's values when given. With the default template: 30 epochs
+        (a full fit defaults to 100), batch_size 500, pac 10. The table must have at least
+        batch_size rows (under cross-validation: the training fold).
+    categorical_features : array-like of int, str or bool, optional
+        Which columns of ``X`` are categorical, as indices, column names (DataFrames) or a boolean
+        mask (as in SMOTENC). Arrays: when omitted, columns holding strings are categorical and
+        the rest numeric. DataFrames: when omitted, synthgan infers every column's kind
+        (strings, booleans and ``category`` dtype are categorical; see docs/schema.md); given
+        columns are made discrete, e.g. integer-coded categories.
+    refit_synthesizer : bool, default=True
+        False: use ``synthesizer`` as it is, already fitted, without fitting it again. It must
+        have been fitted on ``X``'s columns plus the target column (named as in
+        ``target_column_``). Under cross-validation this leaks: a model fitted before the split
+        has seen the test folds.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the synthesizer's fit and the sampling. When None, the template's own random_state
+        is used.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Class -> number of synthetic rows added.
+    synthesizer_ : Synthesizer
+        The fitted synthesizer of the last call (the given one when ``refit_synthesizer=False``).
+    target_column_ : str
+        The name ``y`` had in the synthesizer's table: ``y``'s name (a named Series not clashing
+        with ``X``'s columns) or "target".
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only for DataFrames with string column names.
+
+    Notes
+    -----
+    NumPy arrays become a table with columns ``x0, x1, ...``; their numeric columns come back in
+    ``X``'s dtype (integer arrays get whole numbers). DataFrames come back with their columns and
+    dtypes and a fresh RangeIndex.
+
+    Examples
+    --------
+    >>> from imblearn.pipeline import make_pipeline
+    >>> from sklearn.model_selection import cross_validate
+    >>> from synthgan.augment import SyntheticOverSampler
+    >>> from synthgan.evaluate import make_utility_model
+    >>> pipe = make_pipeline(SyntheticOverSampler(random_state=0),
+    ...                      make_utility_model("classification"))
+    >>> scores = cross_validate(pipe, X, y, scoring="roc_auc")  # doctest: +SKIP
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "multiplier": [Interval(numbers.Real, 1, None, closed="left"), None],
+        "synthesizer": [HasMethods(["fit", "sample", "get_params"]), None],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "pac": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "categorical_features": ["array-like", None],
+        "refit_synthesizer": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy: Any = "auto",
+        multiplier: float | None = None,
+        synthesizer: Any = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        pac: int | None = None,
+        categorical_features: Any = None,
+        refit_synthesizer: bool = True,
+        random_state: Any = None,
+    ) -> None:
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.multiplier = multiplier
+        self.synthesizer = synthesizer
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.pac = pac
+        self.categorical_features = categorical_features
+        self.refit_synthesizer = refit_synthesizer
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        return tags
+
+    # -- input checks ----------------------------------------------------------------------------
+    def _check_X_y(self, X, y, accept_sparse=None):
+        # Like SMOTENC: strings and nulls pass; a DataFrame stays a DataFrame (its dtypes matter).
+        if sparse.issparse(X):
+            raise InvalidDataError(
+                "SyntheticOverSampler does not take sparse matrices. Densify X first, e.g. "
+                "X.toarray()."
+            )
+        if isinstance(X, pd.DataFrame) and any(isinstance(d, pd.SparseDtype) for d in X.dtypes):
+            # sparse columns are densified here and made sparse again by fit_resample's caller
+            X = X.assign(
+                **{
+                    name: X[name].sparse.to_dense()
+                    for name, dtype in X.dtypes.items()
+                    if isinstance(dtype, pd.SparseDtype)
+                }
+            )
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        if not isinstance(X, pd.DataFrame):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise InvalidDataError(
+                    f"X must be 2-dimensional (rows, features), got shape {X.shape}."
+                )
+        if len(X) < 1:
+            raise InvalidDataError("X has no rows; SyntheticOverSampler needs some.")
+        validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
+        return X, y, binarize_y
+
+    def _target_name(self, X: pd.DataFrame | np.ndarray, y_name: Any) -> str:
+        taken = {str(c) for c in X.columns} if isinstance(X, pd.DataFrame) else set()
+        if isinstance(y_name, str) and y_name and y_name not in taken:
+            return y_name
+        name = "target"
+        while name in taken:
+            name += "_"
+        return name
+
+    def fit_resample(self, X, y, **params):
+        """Resample the dataset.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        X_resampled : DataFrame or ndarray of shape (n_samples_new, n_features)
+            The rows of ``X`` followed by the synthetic rows, of ``X``'s type, columns and dtypes.
+        y_resampled : ndarray or Series of shape (n_samples_new,)
+        """
+        self._y_name = getattr(y, "name", None)
+        return super().fit_resample(X, y, **params)
+
+    # -- resampling ------------------------------------------------------------------------------
+    def _wanted_counts(self, y: np.ndarray) -> dict[Any, int]:
+        """Class -> rows to add, from ``multiplier`` or from ``sampling_strategy_``."""
+        if self.multiplier is None:
+            return {cls: int(n) for cls, n in self.sampling_strategy_.items()}
+        if not (isinstance(self.sampling_strategy, str) and self.sampling_strategy == "auto"):
+            raise InvalidDataError(
+                f"Give either sampling_strategy={self.sampling_strategy!r} or "
+                f"multiplier={self.multiplier!r}, not both; leave sampling_strategy at 'auto' "
+                "to use multiplier."
+            )
+        classes, counts = np.unique(y, return_counts=True)
+        return {
+            cls: int(round(self.multiplier * count)) - int(count)
+            for cls, count in zip(classes, counts)
+        }
+
+    def _categorical_columns(self, X: pd.DataFrame | np.ndarray) -> list[int]:
+        n_features = X.shape[1]
+        spec = self.categorical_features
+        if spec is None:
+            if isinstance(X, pd.DataFrame) or X.dtype != object:
+                return []
+            return [
+                j
+                for j in range(n_features)
+                if (types := _value_types(X[:, j])) and all(issubclass(t, str) for t in types)
+            ]
+        values = np.asarray(spec)
+        if values.dtype == bool:
+            if values.shape != (n_features,):
+                raise InvalidDataError(
+                    f"categorical_features is a boolean mask of length {values.size}, but X has "
+                    f"{n_features} columns. Give one True/False per column."
+                )
+            return [int(j) for j in np.flatnonzero(values)]
+        columns: list[int] = []
+        for item in values.ravel().tolist():
+            if isinstance(item, str):
+                if not isinstance(X, pd.DataFrame) or item not in X.columns:
+                    known = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else []
+                    raise InvalidDataError(
+                        "categorical_features: "
+                        + unknown_column_message(item, known, where="X")
+                        + ("" if known else " Column names need a DataFrame; use indices.")
+                    )
+                columns.append(int(X.columns.get_loc(item)))
+            elif isinstance(item, int) and -n_features <= item < n_features:
+                columns.append(item % n_features)
+            else:
+                raise InvalidDataError(
+                    f"categorical_features holds {item!r}, not a column of X (which has "
+                    f"{n_features} columns, indices 0 to {n_features - 1})."
+                )
+        return sorted(set(columns))
+
+    def _table(
+        self, X: pd.DataFrame | np.ndarray, categorical: list[int]
+    ) -> tuple[pd.DataFrame, dict[str, ColumnKind]]:
+        """X as the synthesizer's table (without the target) and the kinds to impose on it."""
+        if isinstance(X, pd.DataFrame):
+            table = X.reset_index(drop=True)
+            return table, {str(table.columns[j]): ColumnKind.DISCRETE for j in categorical}
+        columns: dict[str, Any] = {}
+        for j in range(X.shape[1]):
+            name = f"x{j}"
+            if j in categorical:
+                columns[name] = pd.Series(X[:, j], dtype=object if X.dtype == object else None)
+                continue
+            raw = pd.Series(X[:, j], dtype=object)
+            numbers = pd.to_numeric(raw, errors="coerce").astype("float64")
+            bad = numbers.isna() & raw.notna()
+            if bad.any():
+                example = raw[bad].iloc[0]
+                raise InvalidDataError(
+                    f"Column {j} of X holds non-numeric values such as {example!r}. Mark it "
+                    f"categorical, e.g. categorical_features=[{j}]."
+                )
+            columns[name] = numbers
+        kinds = {f"x{j}": ColumnKind.DISCRETE for j in categorical}
+        return pd.DataFrame(columns), kinds
+
+    def _fit_resample(self, X, y):
+        wanted = self._wanted_counts(y)
+        categorical = self._categorical_columns(X)
+        table, kinds = self._table(X, categorical)
+        target = self._target_name(X, self._y_name)
+        self.target_column_ = target
+        data = table.assign(**{target: y})
+        template = self.synthesizer
+        rng = make_rng(seed_source(self.random_state, template))
+
+        if self.refit_synthesizer:
+            template_schema = None if template is None else template.get_params().get("schema")
+            kinds[target] = ColumnKind.DISCRETE
+            overrides = {
+                "schema": merged_schema(template_schema, list(data.columns), kinds),
+                "random_state": draw_seed(rng),
+                **{
+                    name: getattr(self, name)
+                    for name in ("epochs", "batch_size", "pac")
+                    if getattr(self, name) is not None
+                },
+            }
+            model = prepared_synthesizer(template, overrides, n_rows=len(data), owner=_OWNER)
+            model.fit(data)
+        else:
+            model = self._fitted_synthesizer(list(data.columns))
+        self.synthesizer_ = model
+
+        n_new = sum(wanted.values())
+        blocks = []
+        for cls, n_rows in wanted.items():
+            seed = draw_seed(rng)  # drawn for every class so each class's rows stay reproducible
+            if n_rows > 0:
+                rows = model.sample(n_rows, {target: _plain(cls)}, random_state=seed)
+                blocks.append(rows)
+        y_new = np.concatenate(
+            [np.full(n_rows, cls, dtype=y.dtype) for cls, n_rows in wanted.items() if n_rows > 0]
+            or [y[:0]]
+        )
+        synthetic = (
+            pd.concat(blocks, ignore_index=True)[list(table.columns)] if blocks else table.iloc[:0]
+        )
+        if len(synthetic) != n_new:  # guards the exact-count promise
+            raise InvalidDataError(
+                f"The synthesizer returned {len(synthetic)} rows where {n_new} were asked."
+            )
+        X_new = self._like_input(synthetic, X, table)
+        if isinstance(X, pd.DataFrame):
+            X_res = pd.concat([table, X_new], ignore_index=True)
+        else:
+            X_res = np.concatenate([X, X_new], axis=0)
+        return X_res, np.concatenate([y, y_new])
+
+    def _fitted_synthesizer(self, columns: list[str]) -> Any:
+        model = self.synthesizer
+        if model is None or not is_fitted(model):
+            raise NotFittedError(
+                "refit_synthesizer=False needs an already fitted synthesizer=; got "
+                f"{'none' if model is None else 'an unfitted one'}. Fit it on X with the target "
+                "as a column first, or leave refit_synthesizer=True (safe under "
+                "cross-validation)."
+            )
+        produced = list(model.transformer_.output_columns)
+        missing = [name for name in columns if name not in produced]
+        if missing:
+            raise InvalidDataError(
+                f"The fitted synthesizer lacks the column(s) {', '.join(map(repr, missing))}. Fit "
+                f"it on X's columns plus the target column {columns[-1]!r} "
+                "(arrays: x0, x1, ...)."
+            )
+        return model
+
+    def _like_input(
+        self, synthetic: pd.DataFrame, X: pd.DataFrame | np.ndarray, table: pd.DataFrame
+    ) -> pd.DataFrame | np.ndarray:
+        """The synthetic rows in ``X``'s form: its dtypes (DataFrame) or its array dtype."""
+        if isinstance(X, pd.DataFrame):
+            out = {}
+            for name in table.columns:
+                column = synthetic[name].reset_index(drop=True)
+                if column.dtype != table[name].dtype:
+                    column = column.astype(table[name].dtype)
+                out[name] = column
+            return pd.DataFrame(out, columns=table.columns)
+        result = np.empty((len(synthetic), X.shape[1]), dtype=X.dtype)
+        for j, name in enumerate(table.columns):
+            values = synthetic[name].to_numpy(dtype=object if X.dtype == object else None)
+            if X.dtype == object:
+                values = _like_python_numbers(values, X[:, j])
+            elif np.issubdtype(X.dtype, np.integer):
+                values = np.rint(values.astype("float64"))
+            result[:, j] = values
+        return result
+
+
+def _value_types(values: np.ndarray) -> set[type]:
+    """The Python types of the non-null values of one object column."""
+    return set(map(type, pd.Series(values, dtype=object).dropna().to_numpy()))
+
+
+def _like_python_numbers(values: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """In an object array, give synthetic numbers the Python type (bool, int) of the column's
+    original values, which went through the synthesizer as floats."""
+    types = _value_types(original)
+    if not types or not all(issubclass(t, (bool, int, np.bool_, np.integer)) for t in types):
+        return values
+    as_bool = all(issubclass(t, (bool, np.bool_)) for t in types)
+    floats = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy("float64")
+    null = np.isnan(floats)
+    whole = np.rint(np.where(null, 0.0, floats)).astype(bool if as_bool else np.int64)
+    out = whole.astype(object)
+    out[null] = values[null]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
