@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthgan import load
+
+FIXTURES = sorted((Path(__file__).parents[2] / "fixtures").glob("model_format*.synthgan"))
+
+
+def test_there_is_a_fixture_of_the_current_format():
+    from synthgan.model.modelfile import FORMAT_VERSION
+
+    assert any(p.name == f"model_format{FORMAT_VERSION}.synthgan" for p in FIXTURES)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_every_committed_format_still_loads_and_samples(path):
+    model = load(path, device="cpu")
+    rows = model.sample(25, random_state=0)
+    assert list(rows.columns) == ["amount", "colour", "when"]
+    assert rows["colour"].isin(["red", "green", "blue"]).all()
+    assert str(rows["when"].dtype).startswith("datetime64")
