@@ -103,6 +103,9 @@ class Synthesizer:
     ema_decay : float or None, default=0.999
         Sample from an exponential moving average of the generator's weights; None to sample from
         the generator itself.
+    information_loss : bool, default=True
+        Add CTAB-GAN's information loss to the generator's: the mean and standard deviation of
+        the critic's penultimate features on real and fake packs should agree.
     max_minutes : float, optional
         Stop training after this long (checked after every step).
     schema : Schema, optional
@@ -115,6 +118,16 @@ class Synthesizer:
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
     verbose : bool, default=True
         Progress bars (to stderr) for every phase.
+    epsilon : float, optional
+        Train with differential privacy (one row is the privacy unit) at this total budget: the
+        critic by DP-SGD, every statistic the model keeps from noisy counts; the epsilon actually
+        spent is ``privacy_["epsilon_spent"]`` and is saved in the model file. Needs ``opacus``.
+        See docs/privacy.md.
+    delta : float, optional
+        The delta of (epsilon, delta)-DP; default min(1e-5, 1 / (10 n_rows)).
+    public_domain : dict, optional
+        With ``epsilon``: facts about the columns known without the data, which then cost no
+        budget: ``{"categories": {col: [values]}, "bounds": {col: (low, high)}}``.
 
     Examples
     --------
@@ -144,6 +157,7 @@ class Synthesizer:
         gp_lambda: float = 10.0,
         discriminator_warmup: int = 0,
         ema_decay: float | None = 0.999,
+        information_loss: bool = True,
         max_minutes: float | None = None,
         schema: Schema | None = None,
         max_modes: int = 10,
@@ -152,6 +166,9 @@ class Synthesizer:
         random_state: int | None = None,
         device: str = "auto",
         verbose: bool = True,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        public_domain: dict | None = None,
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
@@ -168,6 +185,7 @@ class Synthesizer:
         self.gp_lambda = gp_lambda
         self.discriminator_warmup = discriminator_warmup
         self.ema_decay = ema_decay
+        self.information_loss = information_loss
         self.max_minutes = max_minutes
         self.schema = schema
         self.max_modes = max_modes
@@ -176,14 +194,17 @@ class Synthesizer:
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.epsilon = epsilon
+        self.delta = delta
+        self.public_domain = public_domain
 
     # -- scikit-learn parameter protocol ----------------------------------------------------------
     _PARAM_NAMES = (
         "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
         "discriminator_dims", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
-        "ema_decay", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
-        "random_state", "device", "verbose",
+        "ema_decay", "information_loss", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
+        "random_state", "device", "verbose", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -232,6 +253,11 @@ class Synthesizer:
         """
         self._check_params()
         data = validate_frame(data)
+        if self.epsilon is not None:  # differentially private fit: synthgan/privacy/
+            from synthgan.privacy.dp_training import fit_private
+
+            return fit_private(self, data, resume=resume)
+        self.privacy_ = None
         if resume and hasattr(self, "transformer_"):
             return self._train(data, resuming=True)
         self.seed_ = _seed_from(self.random_state)
@@ -307,6 +333,7 @@ class Synthesizer:
                     gp_lambda=self.gp_lambda,
                     embedding_dim=self.embedding_dim,
                     ema_decay=self.ema_decay,
+                    information_loss=self.information_loss,
                 ),
                 generator=self.generator_,
                 critic=self.critic_,
@@ -531,6 +558,7 @@ class Synthesizer:
                 "device": str(self.device_),
             },
             "loss_history": history,
+            "privacy": getattr(self, "privacy_", None),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -570,6 +598,7 @@ class Synthesizer:
             model.interrupted_ = bool(training["interrupted"])
             model.fit_seconds_ = float(training["fit_seconds"])
             model.loss_history_ = pd.DataFrame(meta["loss_history"])
+            model.privacy_ = meta.get("privacy")
             model._build_networks()
             model.generator_.load_state_dict(tensors["generator"])
             model.critic_.load_state_dict(tensors["critic"])

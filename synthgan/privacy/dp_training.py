@@ -1,0 +1,368 @@
+"""DP-SGD for the critic: a fixed random partition into packs, Poisson sampling, per-pack clipping.
+
+The design (docs/privacy.md):
+
+* **Partition.** Before training, every row is put in one of ``n_packs = n_rows // pac`` buckets,
+  independently and uniformly at random, with a random key. A pack is its bucket's first ``pac``
+  rows by key, its rows repeated in turn when the bucket holds fewer (empty buckets give no pack).
+  A row therefore touches exactly one pack, whatever the other rows are: adding a row changes one
+  pack and no other (packing by batch order would shift every later pack).
+* **Sampling.** Each critic step takes every pack independently with probability
+  ``sample_rate`` (Poisson sampling, as the accountant assumes); real rows are never drawn by
+  category. The condition of each real row is read off the row itself (one of its discrete
+  columns, chosen uniformly), and the fake rows of the pair get the same conditions.
+* **Clipping and noise.** Each sampled real pack is paired with a fresh fake pack; the gradient of
+  the pair's loss (critic loss, plus the gradient penalty for ``loss="wgan-gp"``) is computed per
+  pair with ``torch.func`` (``vmap`` over ``grad``, which survives the penalty's double backward),
+  clipped to ``max_grad_norm``, summed, given Gaussian noise of standard deviation
+  ``noise_multiplier * max_grad_norm`` and divided by the *expected* number of packs.
+* The generator learns only through the critic (post-processing); its conditions come from the
+  released noisy category counts. No statistic of the real rows enters the loss history.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call, grad, vmap
+
+from synthgan.exceptions import InvalidDataError
+from synthgan.model.sampler import ConditionSampler
+from synthgan.model.training import Trainer, TrainingConfig
+from synthgan.privacy.accounting import (
+    MAX_GRAD_NORM,
+    PrivacyPlan,
+    default_delta,
+    opacus_version,
+    plan_budget,
+)
+from synthgan.privacy.dp_transform import (
+    check_public_domain,
+    discovers_categories,
+    fit_private_statistics,
+)
+from synthgan.schema import resolve_schema
+
+_NAN = float("nan")
+
+
+class PackPartition:
+    """The fixed random partition of rows into packs (index tensors built once).
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the training table (the row count is treated as public).
+    pac : int
+    rng : numpy Generator
+    keep : ndarray of bool, optional
+        Rows that take part (the others keep their bucket but are left out of it).
+
+    Attributes
+    ----------
+    bucket : ndarray of shape (n_rows,)
+        The bucket of each row, drawn independently of every other row.
+    rows : ndarray of shape (n_packs, pac)
+        Row indices of each pack (meaningless where ``valid`` is False).
+    valid : ndarray of shape (n_packs,)
+        Packs with at least one row.
+    """
+
+    def __init__(
+        self, n_rows: int, pac: int, rng: np.random.Generator, keep: np.ndarray | None = None
+    ) -> None:
+        self.pac = pac
+        self.n_packs = max(n_rows // pac, 1)
+        self.bucket = rng.integers(self.n_packs, size=n_rows)
+        key = rng.random(n_rows)
+        members = np.arange(n_rows) if keep is None else np.flatnonzero(keep)
+        order = members[np.lexsort((key[members], self.bucket[members]))]  # by bucket, then key
+        counts = np.bincount(self.bucket[members], minlength=self.n_packs)
+        starts = np.cumsum(counts) - counts
+        slot = np.arange(pac)[None, :] % np.maximum(counts, 1)[:, None]  # (n_packs, pac)
+        position = np.minimum(starts[:, None] + slot, max(len(order) - 1, 0))
+        self.rows = order[position] if len(order) else np.zeros((self.n_packs, pac), np.int64)
+        self.valid = counts > 0
+
+
+class DPTrainer(Trainer):
+    """:class:`~synthgan.model.training.Trainer` whose critic step is DP-SGD over packs."""
+
+    def __init__(
+        self,
+        *,
+        plan: PrivacyPlan,
+        partition: PackPartition,
+        row_categories: torch.Tensor | None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.pack_rows = torch.as_tensor(partition.rows, device=self.device)  # (n_packs, pac)
+        self.pack_valid = torch.as_tensor(partition.valid, device=self.device)
+        self.n_packs = partition.n_packs
+        self.expected_packs = plan.sample_rate * self.n_packs
+        self.row_categories = row_categories  # (n_rows, n_spans): category of each row per span
+        self.critic_steps = 0
+        self._params = {k: v.detach() for k, v in self.critic.net.named_parameters()}
+        self._per_pack_grad = vmap(
+            grad(self._pair_loss), in_dims=(None, 0, 0, 0), randomness="different"
+        )
+
+    @property
+    def steps_per_epoch(self) -> int:
+        # one epoch: as many steps as take each pack once in expectation
+        return max(int(round(1.0 / self.plan.sample_rate)), 1)
+
+    # -- sampling ----------------------------------------------------------------------------------
+    def sample_packs(self) -> torch.Tensor:
+        """Poisson sampling: each pack independently with probability ``sample_rate``."""
+        taken = torch.rand(self.n_packs, device=self.device, generator=self.rng)
+        taken = (taken < self.plan.sample_rate) & self.pack_valid
+        return torch.nonzero(taken).squeeze(1)  # (k,)  host sync: k varies by design
+
+    def _conditioned_batch(self):
+        """Generator input with conditions drawn from the released noisy frequencies; no real rows."""
+        batch = self.config.batch_size
+        noise = torch.randn(
+            batch, self.config.embedding_dim, device=self.device, generator=self.rng
+        )  # (batch, embedding_dim)
+        if self.sampler.n_spans == 0:
+            return noise, None, None, None, None
+        span, category = self.sampler.draw_conditions(batch, self.rng, training=False)
+        cond_vec = self.sampler.cond_vec(span, category)  # (batch, cond_dim)
+        return torch.cat([noise, cond_vec], dim=1), cond_vec, None, span, category
+
+    def _pairs(self, packs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Packed real and fake rows, with conditions: two tensors of shape (k, pac * width)."""
+        k, pac = len(packs), self.plan.pac
+        rows = self.pack_rows[packs].reshape(-1)  # (k * pac,)
+        real = self.data[rows]  # (k * pac, data_dim)
+        n_gen = max(len(rows), 2)  # BatchNorm needs two rows
+        noise = torch.randn(
+            n_gen, self.config.embedding_dim, device=self.device, generator=self.rng
+        )
+        if self.sampler.n_spans:
+            span = torch.randint(
+                self.sampler.n_spans, (len(rows),), device=self.device, generator=self.rng
+            )
+            cond_vec = self.sampler.cond_vec(span, self.row_categories[rows, span])
+            gen_cond = torch.cat([cond_vec, cond_vec[: n_gen - len(rows)]], dim=0)
+            gen_input = torch.cat([noise, gen_cond], dim=1)
+        else:
+            cond_vec, gen_input = None, noise
+        with torch.no_grad():
+            fake = self.activation.gumbel_softmax(self.generator(gen_input), self.rng)
+        fake = fake[: len(rows)]
+        real = self._with_condition(real, cond_vec).reshape(k, -1)
+        fake = self._with_condition(fake, cond_vec).reshape(k, -1)
+        return real, fake
+
+    # -- per-pair gradients --------------------------------------------------------------------------
+    def _score(self, params: dict, packed: torch.Tensor) -> torch.Tensor:
+        return functional_call(self.critic.net, params, (packed.unsqueeze(0),)).squeeze()
+
+    def _pair_loss(
+        self, params: dict, real: torch.Tensor, fake: torch.Tensor, alpha: torch.Tensor
+    ) -> torch.Tensor:
+        real_score, fake_score = self._score(params, real), self._score(params, fake)
+        if self.config.loss == "wgan-gp":
+            mixed = alpha * real + (1 - alpha) * fake
+            input_grad = grad(lambda x: self._score(params, x))(mixed)
+            penalty = (torch.linalg.vector_norm(input_grad) - 1.0) ** 2
+            return fake_score - real_score + self.config.gp_lambda * penalty
+        return F.binary_cross_entropy_with_logits(
+            real_score, torch.ones_like(real_score)
+        ) + F.binary_cross_entropy_with_logits(fake_score, torch.zeros_like(fake_score))
+
+    def per_pack_gradients(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
+        """Per-pair gradients of the critic's parameters: name -> (k, *param.shape)."""
+        alpha = torch.rand(len(real), device=self.device, generator=self.rng)
+        return self._per_pack_grad(self._params, real, fake, alpha)
+
+    def clip_and_noise(self, per_pack: dict) -> dict:
+        """Clip each pack's whole gradient to ``max_grad_norm``, sum, add N(0, (sigma C)^2), and
+        divide by the expected number of packs."""
+        clip = self.plan.max_grad_norm
+        first = next(iter(per_pack.values()))
+        if first.shape[0]:
+            norms = torch.sqrt(
+                sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in per_pack.values())
+            )  # (k,)
+            factor = (clip / (norms + 1e-6)).clamp(max=1.0)  # (k,)
+        out = {}
+        for name, per_grad in per_pack.items():
+            if per_grad.shape[0]:
+                summed = torch.einsum("k,k...->...", factor, per_grad)
+            else:
+                summed = torch.zeros(per_grad.shape[1:], device=self.device)
+            noise = torch.randn(summed.shape, device=self.device, generator=self.rng)
+            out[name] = (summed + self.plan.noise_multiplier * clip * noise) / self.expected_packs
+        return out
+
+    def _discriminator_step(self) -> dict[str, torch.Tensor]:
+        packs = self.sample_packs()
+        for name, param in self.critic.net.named_parameters():
+            self._params[name] = param.detach()
+        if len(packs):
+            real, fake = self._pairs(packs)
+            per_pack = self.per_pack_gradients(real, fake)
+        else:
+            per_pack = {
+                name: torch.zeros((0, *p.shape), device=self.device)
+                for name, p in self._params.items()
+            }
+        noisy = self.clip_and_noise(per_pack)
+        for name, param in self.critic.net.named_parameters():
+            param.grad = noisy[name]
+        self.critic_optimizer.step()
+        self.critic_steps += 1
+        # the critic's losses on real rows are statistics of the data: never reported
+        nan = torch.full((), _NAN, device=self.device)
+        return {"critic_loss": nan, "fooled_rate": nan}
+
+
+# -- the private fit -------------------------------------------------------------------------------
+
+
+def check_privacy_params(epsilon, delta, n_rows: int) -> float:
+    """Validate epsilon and delta; return delta (its default when None)."""
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.number)):
+        raise InvalidDataError(f"epsilon must be a positive number, got {epsilon!r}.")
+    if not (math.isfinite(epsilon) and epsilon > 0):
+        raise InvalidDataError(
+            f"epsilon must be a positive finite number, got {epsilon!r}. Use e.g. epsilon=3, "
+            "or epsilon=None to train without differential privacy."
+        )
+    if delta is None:
+        return default_delta(n_rows)
+    if isinstance(delta, bool) or not isinstance(delta, (int, float, np.number)):
+        raise InvalidDataError(f"delta must be a number in (0, 1/n_rows), got {delta!r}.")
+    if not 0 < delta < 1.0 / n_rows:
+        raise InvalidDataError(
+            f"delta={delta!r} must be in (0, 1/n_rows) = (0, {1.0 / n_rows:.3g}) for "
+            f"{n_rows} rows; leave it None for the default {default_delta(n_rows):.3g}."
+        )
+    return float(delta)
+
+
+def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
+    """Fit ``model`` (a Synthesizer with ``epsilon`` set) with differential privacy; returns it."""
+    from synthgan.model.synthesizer import _block_seed, _seed_from, resolve_device
+
+    if resume:
+        raise InvalidDataError(
+            "A differentially private fit cannot be resumed: its budget was planned for and "
+            "spent on one fit. Fit a new Synthesizer(epsilon=...) with the whole budget."
+        )
+    n_rows = len(data)
+    delta = check_privacy_params(model.epsilon, model.delta, n_rows)
+    model.seed_ = _seed_from(model.random_state)
+    model.device_ = resolve_device(model.device)
+    start = time.monotonic()
+    with model._local_rng():
+        torch.manual_seed(model.seed_)
+        rng = np.random.default_rng(model.seed_ % (2**32))
+        schema = resolve_schema(data, model.schema)
+        public = check_public_domain(model.public_domain, schema)
+        n_packs = max(n_rows // model.pac, 1)
+        sample_rate = min(1.0, model.batch_size / model.pac / n_packs)
+        steps_per_epoch = max(int(round(1.0 / sample_rate)), 1)
+        planned_steps = (
+            model.epochs * steps_per_epoch * model.discriminator_steps + model.discriminator_warmup
+        )
+        plan = plan_budget(
+            epsilon=float(model.epsilon),
+            delta=delta,
+            sample_rate=sample_rate,
+            steps=planned_steps,
+            pac=model.pac,
+            needs_stats=bool(schema.modelled),
+            discovers_categories=discovers_categories(schema, data, public),
+        )
+        stats = fit_private_statistics(
+            data, schema,
+            stats_noise_multiplier=plan.stats_noise_multiplier,
+            delta_threshold=plan.delta_threshold,
+            public_domain=public, rng=rng, max_modes=model.max_modes,
+            transformer_params={"max_point_masses": model.max_point_masses,
+                                "max_fit_rows": model.max_fit_rows,
+                                "random_state": model.seed_ % (2**32)},
+        )  # fmt: skip
+        model.transformer_ = stats.transformer
+        model._category_counts = stats.category_counts
+        model._build_networks()
+        model.loss_history_ = pd.DataFrame()
+        model.epochs_trained_ = 0
+        model.ema_updates_ = 0
+        partition = PackPartition(n_rows, model.pac, rng, keep=stats.keep_rows)
+        kept = np.flatnonzero(stats.keep_rows)
+        # the partition indexes the full table; the encoded tensor holds the kept rows only
+        position = np.full(n_rows, 0, dtype=np.int64)
+        position[kept] = np.arange(len(kept))
+        partition.rows = position[partition.rows]
+        encoded = model.transformer_.transform(data.iloc[kept]) if len(kept) else None
+        if encoded is None:
+            raise InvalidDataError(
+                "No row survives the private category lists. Raise epsilon or give the "
+                "categories in public_domain."
+            )
+        layout = model.transformer_.layout_
+        row_categories = None
+        if layout.discrete_spans:
+            row_categories = torch.as_tensor(
+                np.stack([encoded[:, s.start : s.stop].argmax(1) for s in layout.discrete_spans], 1),
+                device=model.device_,
+            )  # (n_kept, n_spans)
+        torch_rng = torch.Generator(device=model.device_)
+        torch_rng.manual_seed(_block_seed(model.seed_, 2_000_000))
+        trainer = DPTrainer(
+            plan=plan,
+            partition=partition,
+            row_categories=row_categories,
+            config=TrainingConfig(
+                loss=model.loss, batch_size=model.batch_size,
+                discriminator_steps=model.discriminator_steps, gp_lambda=model.gp_lambda,
+                embedding_dim=model.embedding_dim, ema_decay=model.ema_decay,
+            ),
+            generator=model.generator_,
+            critic=model.critic_,
+            activation=model._activation,
+            sampler=ConditionSampler(layout, stats.category_counts, model.device_),
+            data=torch.as_tensor(encoded, device=model.device_),
+            gen_optimizer=model._gen_optimizer,
+            critic_optimizer=model._critic_optimizer,
+            ema_generator=model.ema_generator_,
+            rng=torch_rng,
+        )  # fmt: skip
+        model.interrupted_ = False
+        deadline = None if model.max_minutes is None else start + 60.0 * model.max_minutes
+        try:
+            if model.discriminator_warmup:
+                trainer.warm_up_critic(model.discriminator_warmup)
+            model._run_epochs(trainer, deadline)
+        except KeyboardInterrupt:
+            model.interrupted_ = True
+        model.ema_updates_ = trainer.ema_updates
+    model.fit_seconds_ = time.monotonic() - start
+    model.rows_trained_ = n_rows
+    model.privacy_ = {
+        "epsilon_spent": plan.spent(trainer.critic_steps),
+        "epsilon_target": plan.epsilon,
+        "delta": plan.delta,
+        "unit": "row",
+        "accountant": f"rdp (opacus {opacus_version()}, compute_rdp + get_privacy_spent)",
+        "steps_taken": trainer.critic_steps,
+        "plan": plan.to_dict(),
+        "stats_noise_sd": stats.noise_sd,
+        "released_histogram_columns": stats.released_columns,
+        "clipping": f"per pack of {plan.pac} row(s), L2 norm {MAX_GRAD_NORM}",
+        "sampling": "Poisson over a fixed random partition into packs",
+        "schema_supplied": model.schema is not None,
+    }
+    return model

@@ -1,0 +1,355 @@
+"""The table transformer of a private fit, built from one noisy histogram instead of exact statistics.
+
+The ordinary :class:`~synthgan.TableTransformer` reads exact category lists, category counts,
+minima, maxima and mixtures from the rows. Here everything the model keeps about the data comes
+from a single Gaussian mechanism (accounted in :mod:`synthgan.privacy.accounting`):
+
+* each modelled column contributes one histogram over a domain, and each row adds 1 to exactly
+  one bin per column, so the L2 sensitivity of the whole release is ``sqrt(n_columns)`` and every
+  bin gets Gaussian noise of standard deviation ``stats_noise_multiplier * sqrt(n_columns)``;
+* categorical columns: the domain is the user's list (``public_domain["categories"]``, or the
+  dtype's categories, or False/True for booleans), or else the values seen, kept only when the
+  noisy count exceeds a threshold that a value held by one row passes with probability at most
+  ``delta_threshold`` (over all columns). The kept categories' noisy counts (floored at 1) are the
+  condition frequencies. Null is a fixed-domain key, kept when its noisy count is clearly positive;
+* numeric columns: the domain is a fixed, data-independent grid (0 and +-10^(k/8) for
+  k = -24..96, plus a null bin). The bounds are the outer edges of the lowest and highest bins
+  whose noisy count clears ``NUMERIC_KEEP_SD`` (about 4.4) noise deviations (or the user's
+  ``public_domain["bounds"]``); values are clipped to them. The modes are placed at quantiles of
+  the noisy histogram (post-processing), and 0 becomes a point mass when the noisy histogram puts
+  at least ``ZERO_MASS_SHARE`` of the column there;
+* datetimes are days since 1970-01-01; id-like columns keep nothing of the data (integer ids are
+  numbered from 1, string ids are 12 random lower-case letters).
+
+Rows holding a category or a null that did not survive the threshold are left out of training
+(a filter that reads only the row itself and the released lists).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from synthgan.exceptions import InvalidDataError
+from synthgan.schema import ColumnKind, Schema, unknown_column_message
+from synthgan.transform import TableTransformer
+from synthgan.transform.categorical import CategoricalColumnTransformer, _plain
+from synthgan.transform.identifier import IdColumnTransformer
+from synthgan.transform.mixture import Mixture
+from synthgan.transform.numeric import NumericColumnTransformer
+
+BINS_PER_DECADE = 8
+_MAGNITUDES = 10.0 ** (np.arange(-3 * BINS_PER_DECADE, 12 * BINS_PER_DECADE + 1) / BINS_PER_DECADE)
+GRID_EDGES = np.concatenate([-_MAGNITUDES[::-1], [0.0], _MAGNITUDES])
+"""Bin edges of the numeric histogram, from -1e12 to 1e12; values beyond fall in the end bins."""
+NUMERIC_FALSE_BIN_RATE = 0.01
+"""A numeric bin holding no row clears the bound threshold with probability at most this, over the
+whole grid (a union bound: the threshold is norm.isf(rate / n_bins) noise deviations)."""
+NUMERIC_KEEP_SD = float(norm.isf(NUMERIC_FALSE_BIN_RATE / (len(GRID_EDGES) + 1)))
+NULL_KEEP_SD = 3.0
+ZERO_MASS_SHARE = 0.05
+STRING_ID_SHAPE = "a" * 12
+PUBLIC_DOMAIN_KEYS = ("categories", "bounds")
+
+
+@dataclass
+class PrivateStatistics:
+    """What a private fit learnt before training: the transformer, condition counts, a row filter."""
+
+    transformer: TableTransformer
+    category_counts: list[list[float]]
+    keep_rows: np.ndarray  # (n_rows,) bool
+    released_columns: int
+    noise_sd: float
+
+
+def check_public_domain(public_domain: dict | None, schema: Schema) -> dict:
+    """``{"categories": {col: [...]}, "bounds": {col: (low, high)}}``, checked against the schema."""
+    if public_domain is None:
+        return {"categories": {}, "bounds": {}}
+    if not isinstance(public_domain, dict) or set(public_domain) - set(PUBLIC_DOMAIN_KEYS):
+        raise InvalidDataError(
+            "public_domain must be a dict with the keys 'categories' (column -> list of values) "
+            "and/or 'bounds' (column -> (low, high)), e.g. "
+            "public_domain={'bounds': {'age': (17, 90)}}."
+        )
+    categories = dict(public_domain.get("categories") or {})
+    bounds = dict(public_domain.get("bounds") or {})
+    for column, values in categories.items():
+        if column not in schema.names:
+            raise InvalidDataError(
+                "public_domain['categories']: " + unknown_column_message(column, schema.names)
+            )
+        if not schema.kind(column).is_categorical:
+            raise InvalidDataError(
+                f"public_domain['categories'][{column!r}]: column {column!r} is "
+                f"{schema.kind(column).value}, not discrete. Give bounds for numeric columns."
+            )
+        if isinstance(values, str) or len(values) == 0:
+            raise InvalidDataError(
+                f"public_domain['categories'][{column!r}] must be a non-empty list of values."
+            )
+    for column, pair in bounds.items():
+        if column not in schema.names:
+            raise InvalidDataError(
+                "public_domain['bounds']: " + unknown_column_message(column, schema.names)
+            )
+        kind = schema.kind(column)
+        if not kind.is_numeric or kind is ColumnKind.DATETIME:
+            raise InvalidDataError(
+                f"public_domain['bounds'][{column!r}]: column {column!r} is {kind.value}; bounds "
+                "are for continuous and integer columns."
+            )
+        try:
+            low, high = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise InvalidDataError(
+                f"public_domain['bounds'][{column!r}] must be a pair (low, high) of numbers."
+            ) from None
+        if not low < high:
+            raise InvalidDataError(
+                f"public_domain['bounds'][{column!r}] = {pair!r}: low must be below high."
+            )
+        bounds[column] = (low, high)
+    return {"categories": categories, "bounds": bounds}
+
+
+def discovers_categories(schema: Schema, data: pd.DataFrame, public: dict) -> bool:
+    """Whether some category list must be read from the data (costs part of delta)."""
+    return bool(_discovered_columns(schema, data, public))
+
+
+def _discovered_columns(schema: Schema, data: pd.DataFrame, public: dict) -> list[str]:
+    out = []
+    for spec in schema.modelled:
+        if not spec.kind.is_categorical or spec.kind is ColumnKind.BOOLEAN:
+            continue
+        if spec.name in public["categories"]:
+            continue
+        if isinstance(data[spec.name].dtype, pd.CategoricalDtype):
+            continue
+        out.append(spec.name)
+    return out
+
+
+def _grid_bins(values: np.ndarray) -> np.ndarray:
+    """Bin of each finite value on GRID_EDGES: 0 is (-inf, -1e12), len(GRID_EDGES) is [1e12, inf)."""
+    return np.searchsorted(GRID_EDGES, values, side="right")
+
+
+def _bin_interval(index: int) -> tuple[float, float]:
+    """Edges of bin ``index``; the end bins are closed at +-1e12 (the grid's reach)."""
+    low = GRID_EDGES[max(index - 1, 0)]
+    high = GRID_EDGES[min(index, len(GRID_EDGES) - 1)]
+    return float(low), float(high)
+
+
+class _ClippingNumeric(NumericColumnTransformer):
+    """Clips values to the private bounds before encoding (saved as a plain numeric transformer)."""
+
+    def _to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
+        values = super()._to_float(series, fitting=fitting)
+        return np.clip(values, self.min_, self.max_)
+
+
+def _noisy(counts: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
+    return counts.astype(np.float64) + rng.normal(0.0, sd, size=counts.shape)
+
+
+def fit_private_statistics(
+    data: pd.DataFrame,
+    schema: Schema,
+    *,
+    stats_noise_multiplier: float | None,
+    delta_threshold: float,
+    public_domain: dict,
+    rng: np.random.Generator,
+    max_modes: int,
+    transformer_params: dict,
+) -> PrivateStatistics:
+    """Release the noisy histogram once and build every fitted structure from it."""
+    modelled = schema.modelled
+    n_released = len(modelled)
+    sd = 0.0 if stats_noise_multiplier is None else stats_noise_multiplier * np.sqrt(n_released)
+    discovered = _discovered_columns(schema, data, public_domain)
+    keep_rows = np.ones(len(data), dtype=bool)
+    transformers: dict = {}
+    category_counts: list[list[float]] = []
+    for spec in schema.output:
+        series = data[spec.name]
+        if spec.kind is ColumnKind.ID:
+            transformers[spec.name] = _id_transformer(series)
+        elif spec.kind.is_categorical:
+            transformer, counts, known = _categorical(
+                series, spec.kind, public_domain, sd, rng,
+                discovered=spec.name in discovered, n_discovered=len(discovered),
+                delta_threshold=delta_threshold,
+            )  # fmt: skip
+            transformers[spec.name] = transformer
+            category_counts.append(counts)
+            keep_rows &= known
+        else:
+            transformer, known = _numeric(series, spec.kind, public_domain, sd, rng, max_modes)
+            transformers[spec.name] = transformer
+            keep_rows &= known
+    table = TableTransformer(schema=schema, max_modes=max_modes, **transformer_params)
+    table.schema_ = schema
+    table._rng = np.random.default_rng(rng.integers(2**63))
+    table.transformers_ = transformers
+    table.layout_ = table._build_layout()
+    table.columns_ = list(data.columns)
+    return PrivateStatistics(table, category_counts, keep_rows, n_released, float(sd))
+
+
+def _id_transformer(series: pd.Series) -> IdColumnTransformer:
+    transformer = IdColumnTransformer()
+    transformer.column_ = str(series.name)
+    transformer.dtype_ = str(series.dtype)
+    transformer.null_share_ = 0.0
+    transformer.is_integer_ = bool(pd.api.types.is_integer_dtype(series.dtype))
+    transformer.next_id_ = 1 if transformer.is_integer_ else None
+    transformer.shape_ = None if transformer.is_integer_ else STRING_ID_SHAPE
+    return transformer
+
+
+def _categorical(
+    series: pd.Series,
+    kind: ColumnKind,
+    public_domain: dict,
+    sd: float,
+    rng: np.random.Generator,
+    *,
+    discovered: bool,
+    n_discovered: int,
+    delta_threshold: float,
+):
+    name = str(series.name)
+    transformer = CategoricalColumnTransformer(kind=kind)
+    transformer.column_ = name
+    transformer.dtype_ = str(series.dtype)
+    transformer.dtype_categories_ = None
+    null = series.isna().to_numpy()
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        transformer.dtype_categories_ = [_plain(c) for c in series.dtype.categories]
+    if name in public_domain["categories"]:
+        domain = [_plain(v) for v in public_domain["categories"][name]]
+    elif transformer.dtype_categories_ is not None:
+        domain = list(transformer.dtype_categories_)
+    elif kind is ColumnKind.BOOLEAN:
+        domain = [False, True]
+    else:
+        domain = [_plain(v) for v in series[~null].unique()]  # candidates: thresholded below
+    labels = pd.Index(domain, dtype=object)
+    values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+    codes = labels.get_indexer(values.astype(object))  # -1: outside a public domain, or null
+    counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+    noisy = _noisy(counts, sd, rng)
+    if discovered:
+        # a value held by one row passes with probability <= delta_threshold over all columns
+        threshold = 1.0 + sd * norm.isf(delta_threshold / max(n_discovered, 1))
+        keep = noisy > threshold
+        if not keep.any():
+            raise InvalidDataError(
+                f"Column {name!r}: no category is frequent enough to survive the noisy threshold "
+                f"({threshold:.0f} rows) at this epsilon. Give its categories in "
+                f"public_domain={{'categories': {{{name!r}: [...]}}}}, raise epsilon, or mark the "
+                "column 'ignored' in the schema."
+            )
+    else:
+        keep = np.ones(len(labels), dtype=bool)
+    kept = [domain[i] for i in np.flatnonzero(keep)]
+    try:
+        order = sorted(range(len(kept)), key=lambda i: kept[i])
+    except TypeError:
+        order = list(range(len(kept)))
+    if transformer.dtype_categories_ is not None or kind is ColumnKind.BOOLEAN:
+        order = list(range(len(kept)))  # keep the dtype's (or False, True) order
+    kept_index = np.flatnonzero(keep)[order]
+    transformer.categories_ = [domain[i] for i in kept_index]
+    noisy_null = _noisy(np.array([null.sum()]), sd, rng)[0]
+    transformer.has_nulls_ = bool(noisy_null > NULL_KEEP_SD * sd) if sd > 0 else bool(null.any())
+    condition_counts = [max(float(c), 1.0) for c in noisy[kept_index]]
+    if transformer.has_nulls_:
+        condition_counts.append(max(float(noisy_null), 1.0))
+    known = np.isin(codes, kept_index) | (null & transformer.has_nulls_)
+    return transformer, condition_counts, known
+
+
+def _numeric(
+    series: pd.Series,
+    kind: ColumnKind,
+    public_domain: dict,
+    sd: float,
+    rng: np.random.Generator,
+    max_modes: int,
+):
+    name = str(series.name)
+    transformer = _ClippingNumeric(kind=kind, max_modes=max_modes, max_point_masses=1)
+    transformer.column_ = name
+    transformer.dtype_ = str(series.dtype)
+    transformer.min_, transformer.max_ = -np.inf, np.inf
+    if kind is ColumnKind.DATETIME:
+        tz = getattr(series.dtype, "tz", None)
+        transformer.tz_ = None if tz is None else str(tz)
+        transformer.origin_ns_ = 0
+        transformer.unit_ = "D"
+    values = transformer._to_float(series, fitting=False)  # converts only; no bound is read
+    null = np.isnan(values)
+    bins = _grid_bins(np.where(null, 0.0, values))
+    counts = np.bincount(bins[~null], minlength=len(GRID_EDGES) + 1)
+    noisy = _noisy(counts, sd, rng)
+    noisy_null = _noisy(np.array([null.sum()]), sd, rng)[0]
+    transformer.has_nulls_ = bool(noisy_null > NULL_KEEP_SD * sd) if sd > 0 else bool(null.any())
+    if name in public_domain["bounds"]:
+        low, high = public_domain["bounds"][name]
+    else:
+        kept = np.flatnonzero(noisy > NUMERIC_KEEP_SD * max(sd, 1e-12))
+        if kept.size == 0:
+            raise InvalidDataError(
+                f"Column {name!r}: too few rows to find private bounds at this epsilon. Give them "
+                f"in public_domain={{'bounds': {{{name!r}: (low, high)}}}}, raise epsilon, or "
+                "mark the column 'ignored' in the schema."
+            )
+        low, high = _bin_interval(kept[0])[0], _bin_interval(kept[-1])[1]
+    if kind is not ColumnKind.CONTINUOUS:
+        low, high = float(np.floor(low)), float(np.ceil(high))
+    transformer.min_, transformer.max_ = float(low), float(high)
+    weights = np.clip(noisy, 0.0, None)
+    zero_bin = int(_grid_bins(np.array([0.0]))[0])
+    total = weights.sum()
+    zero_mass = low <= 0.0 <= high and total > 0 and weights[zero_bin] >= ZERO_MASS_SHARE * total
+    transformer.point_masses_ = np.array([0.0]) if zero_mass else np.array([], dtype=np.float64)
+    if zero_mass:
+        weights[zero_bin] = 0.0
+    transformer.mixture_ = _modes_from_histogram(weights, low, high, max_modes)
+    known = ~null | transformer.has_nulls_
+    return transformer, known
+
+
+def _modes_from_histogram(weights: np.ndarray, low: float, high: float, n_modes: int) -> Mixture:
+    """Equal-weight Gaussian modes at quantiles of the noisy histogram restricted to [low, high]
+    (uniform within each grid bin); uniform over [low, high] when the histogram holds nothing."""
+    pieces = []  # (start, stop, mass) of each grid bin cut to [low, high]
+    for index in np.flatnonzero(weights > 0):
+        start, stop = _bin_interval(index)
+        start, stop = max(start, low), min(stop, high)
+        if stop > start:
+            pieces.append((start, stop, weights[index]))
+    span = high - low
+    if not pieces:
+        means = low + (np.arange(n_modes) + 0.5) * span / n_modes
+    else:
+        starts, stops, masses = (np.array(p) for p in zip(*pieces))
+        cumulative = np.concatenate([[0.0], np.cumsum(masses)])
+        targets = (np.arange(n_modes) + 0.5) / n_modes * cumulative[-1]
+        piece = np.clip(np.searchsorted(cumulative, targets, side="right") - 1, 0, len(masses) - 1)
+        within = (targets - cumulative[piece]) / masses[piece]
+        means = starts[piece] + within * (stops[piece] - starts[piece])
+        means = np.unique(np.round(means, 12))
+    gaps = np.diff(np.concatenate([[low], means, [high]]))
+    floor = span / (8.0 * n_modes) if span > 0 else 1.0
+    stds = np.maximum(np.maximum(gaps[:-1], gaps[1:]) / 2.0, floor)
+    return Mixture(np.full(len(means), 1.0 / len(means)), means, stds)
