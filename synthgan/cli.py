@@ -251,5 +251,9 @@ from synthgan.evaluate.cli import evaluate_command  # noqa: E402
 
 main.add_command(evaluate_command)
 
+from synthgan.share_cli import share_command  # noqa: E402
+
+main.add_command(share_command)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

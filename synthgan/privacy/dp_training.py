@@ -140,7 +140,7 @@ class DPTrainer(Trainer):
 
     def _pairs(self, packs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Packed real and fake rows, with conditions: two tensors of shape (k, pac * width)."""
-        k, pac = len(packs), self.plan.pac
+        k = len(packs)
         rows = self.pack_rows[packs].reshape(-1)  # (k * pac,)
         real = self.data[rows]  # (k * pac, data_dim)
         n_gen = max(len(rows), 2)  # BatchNorm needs two rows
@@ -260,6 +260,11 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             "A differentially private fit cannot be resumed: its budget was planned for and "
             "spent on one fit. Fit a new Synthesizer(epsilon=...) with the whole budget."
         )
+    if getattr(model, "information_loss", False):
+        raise InvalidDataError(
+            "information_loss=True feeds the critic's features of real rows to the generator, "
+            "outside DP-SGD; it cannot be used with epsilon. Set information_loss=False."
+        )
     n_rows = len(data)
     delta = check_privacy_params(model.epsilon, model.delta, n_rows)
     model.seed_ = _seed_from(model.random_state)
@@ -316,7 +321,9 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         row_categories = None
         if layout.discrete_spans:
             row_categories = torch.as_tensor(
-                np.stack([encoded[:, s.start : s.stop].argmax(1) for s in layout.discrete_spans], 1),
+                np.stack(
+                    [encoded[:, s.start : s.stop].argmax(1) for s in layout.discrete_spans], 1
+                ),
                 device=model.device_,
             )  # (n_kept, n_spans)
         torch_rng = torch.Generator(device=model.device_)
