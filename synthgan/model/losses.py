@@ -89,3 +89,11 @@ def condition_loss(
     rows = torch.arange(len(slot), device=slot.device)
     logits = padded_logits[rows, slot]  # (batch, max_width), padding at -inf
     return F.cross_entropy(logits, category)
+
+
+def information_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:
+    """CTAB-GAN's information loss: match the mean and standard deviation of the critic's
+    penultimate features on real and fake packs (real features carry no gradient)."""
+    mean_gap = torch.norm(real_features.mean(dim=0) - fake_features.mean(dim=0), 2)
+    std_gap = torch.norm(real_features.std(dim=0) - fake_features.std(dim=0), 2)
+    return mean_gap + std_gap

@@ -141,3 +141,28 @@ class Discriminator(nn.Module):
 
     def score_packed(self, packed: torch.Tensor) -> torch.Tensor:
         return self.net(packed).squeeze(-1)  # (n_packs,)
+
+    def features(self, packed: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer's activations: (n_packs, last hidden width)."""
+        return self.net[:-1](packed)
+
+    def score_features(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net[-1](features).squeeze(-1)
+
+
+class TargetClassifier(nn.Module):
+    """Predicts a target column's category from the rest of a row (CTAB-GAN's auxiliary
+    classifier). The target's own span is zeroed by ``mask`` before the first layer."""
+
+    def __init__(self, data_dim: int, hidden_dims: tuple[int, ...], n_classes: int, mask):
+        super().__init__()
+        layers, dim = [], data_dim
+        for hidden in hidden_dims:
+            layers += [nn.Linear(dim, hidden), nn.LeakyReLU(0.2)]
+            dim = hidden
+        layers.append(nn.Linear(dim, n_classes))
+        self.net = nn.Sequential(*layers)
+        self.register_buffer("mask", mask, persistent=False)  # (data_dim,)
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.net(rows * self.mask)  # (batch, n_classes) logits

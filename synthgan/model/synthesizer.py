@@ -18,7 +18,13 @@ from synthgan.exceptions import InvalidDataError, ModelFileError, not_fitted
 from synthgan.model import modelfile
 from synthgan.model.conditions import Conditions, parse_conditions
 from synthgan.model.losses import LOSSES
-from synthgan.model.networks import Discriminator, Generator, OutputActivation, SpanIndex
+from synthgan.model.networks import (
+    Discriminator,
+    Generator,
+    OutputActivation,
+    SpanIndex,
+    TargetClassifier,
+)
 from synthgan.model.sampler import ConditionSampler
 from synthgan.model.training import Trainer, TrainingConfig, make_ema
 from synthgan.schema import Schema, validate_frame
@@ -106,6 +112,11 @@ class Synthesizer:
     information_loss : bool, default=True
         Add CTAB-GAN's information loss to the generator's: the mean and standard deviation of
         the critic's penultimate features on real and fake packs should agree.
+    target : str, optional
+        A discrete or boolean column the synthetic rows will be used to predict. An auxiliary
+        classifier learns it from the other columns of real rows, and the generator pays when
+        its rows carry a target the classifier would not predict (CTAB-GAN). Improves
+        train-on-synthetic utility for that column.
     max_minutes : float, optional
         Stop training after this long (checked after every step).
     schema : Schema, optional
@@ -158,6 +169,7 @@ class Synthesizer:
         discriminator_warmup: int = 0,
         ema_decay: float | None = 0.999,
         information_loss: bool = True,
+        target: str | None = None,
         max_minutes: float | None = None,
         schema: Schema | None = None,
         max_modes: int = 10,
@@ -186,6 +198,7 @@ class Synthesizer:
         self.discriminator_warmup = discriminator_warmup
         self.ema_decay = ema_decay
         self.information_loss = information_loss
+        self.target = target
         self.max_minutes = max_minutes
         self.schema = schema
         self.max_modes = max_modes
@@ -203,7 +216,7 @@ class Synthesizer:
         "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
         "discriminator_dims", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
-        "ema_decay", "information_loss", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
+        "ema_decay", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
         "random_state", "device", "verbose", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
@@ -305,6 +318,18 @@ class Synthesizer:
             layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac
         ).to(device)
         self.ema_generator_ = make_ema(self.generator_) if self.ema_decay is not None else None
+        self.target_classifier_ = None
+        self._classifier_optimizer = None
+        if self.target is not None:
+            span = self._target_span()
+            mask = torch.ones(layout.dim, device=device)
+            mask[span.start : span.stop] = 0.0
+            self.target_classifier_ = TargetClassifier(layout.dim, (128, 128), span.width, mask).to(
+                device
+            )
+            self._classifier_optimizer = make_adam(
+                self.target_classifier_.parameters(), self.discriminator_lr, 1e-6
+            )
         self._activation = OutputActivation(SpanIndex(layout)).to(device)
         self._gen_optimizer = make_adam(
             self.generator_.parameters(), self.generator_lr, self.generator_decay
@@ -312,6 +337,18 @@ class Synthesizer:
         self._critic_optimizer = make_adam(
             self.critic_.parameters(), self.discriminator_lr, self.discriminator_decay
         )
+
+    def _target_span(self):
+        layout = self.transformer_.layout_
+        discrete = [span.column for span in layout.discrete_spans]
+        if self.target not in discrete:
+            hint = difflib.get_close_matches(str(self.target), discrete, n=1)
+            fix = f" Did you mean {hint[0]!r}?" if hint else ""
+            raise InvalidDataError(
+                f"target={self.target!r} is not a discrete or boolean column of the table.{fix} "
+                "Use a categorical column, or target=None."
+            )
+        return layout.discrete_span(self.target)
 
     def _train(self, data: pd.DataFrame, *, resuming: bool) -> Synthesizer:
         start = time.monotonic()
@@ -334,6 +371,9 @@ class Synthesizer:
                     embedding_dim=self.embedding_dim,
                     ema_decay=self.ema_decay,
                     information_loss=self.information_loss,
+                    target_slice=None
+                    if self.target_classifier_ is None
+                    else (self._target_span().start, self._target_span().stop),
                 ),
                 generator=self.generator_,
                 critic=self.critic_,
@@ -345,6 +385,8 @@ class Synthesizer:
                 ema_generator=self.ema_generator_,
                 rng=rng,
                 ema_updates=self.ema_updates_,
+                target_classifier=self.target_classifier_,
+                classifier_optimizer=self._classifier_optimizer,
             )
             self.interrupted_ = False
             deadline = None if self.max_minutes is None else start + 60.0 * self.max_minutes
@@ -572,6 +614,9 @@ class Synthesizer:
         }
         if self.ema_generator_ is not None:
             tensors["ema_generator"] = self.ema_generator_.state_dict()
+        if self.target_classifier_ is not None:
+            tensors["target_classifier"] = self.target_classifier_.state_dict()
+            tensors["classifier_optimizer"] = self._classifier_optimizer.state_dict()
         return modelfile.write_model(path, self._meta(), tensors)
 
     @classmethod
@@ -606,6 +651,9 @@ class Synthesizer:
             model._critic_optimizer.load_state_dict(tensors["critic_optimizer"])
             if model.ema_generator_ is not None:
                 model.ema_generator_.load_state_dict(tensors["ema_generator"])
+            if model.target_classifier_ is not None:
+                model.target_classifier_.load_state_dict(tensors["target_classifier"])
+                model._classifier_optimizer.load_state_dict(tensors["classifier_optimizer"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(
                 f"{path}: the model file is inconsistent ({type(exc).__name__}: "

@@ -8,8 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
-from synthgan.model.losses import condition_loss, critic_loss, generator_adversarial_loss
+from synthgan.model.losses import (
+    condition_loss,
+    critic_loss,
+    generator_adversarial_loss,
+    information_loss,
+)
 from synthgan.model.networks import Discriminator, Generator, OutputActivation
 from synthgan.model.sampler import ConditionSampler
 
@@ -22,6 +28,8 @@ class TrainingConfig:
     gp_lambda: float
     embedding_dim: int
     ema_decay: float | None
+    information_loss: bool = False
+    target_slice: tuple[int, int] | None = None  # the target column's span, if any
 
 
 class Trainer:
@@ -41,6 +49,8 @@ class Trainer:
         ema_generator: Generator | None,
         rng: torch.Generator,
         ema_updates: int = 0,
+        target_classifier: torch.nn.Module | None = None,
+        classifier_optimizer: torch.optim.Optimizer | None = None,
     ) -> None:
         self.config = config
         self.generator = generator
@@ -52,6 +62,8 @@ class Trainer:
         self.critic_optimizer = critic_optimizer
         self.ema_generator = ema_generator
         self.ema_updates = ema_updates
+        self.target_classifier = target_classifier
+        self.classifier_optimizer = classifier_optimizer
         self.rng = rng
         self.device = data.device
 
@@ -92,26 +104,60 @@ class Trainer:
         self.critic_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_optimizer.step()
+        if self.target_classifier is not None:
+            stats["classifier_loss"] = self._classifier_step(real)
         return stats
 
+    def _target_labels(self, rows: torch.Tensor) -> torch.Tensor:
+        start, stop = self.config.target_slice
+        return rows[:, start:stop].argmax(dim=1)
+
+    def _classifier_step(self, real: torch.Tensor) -> torch.Tensor:
+        """Teach the auxiliary classifier the target from real rows."""
+        loss = F.cross_entropy(self.target_classifier(real), self._target_labels(real))
+        self.classifier_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.classifier_optimizer.step()
+        return loss.detach()
+
     def _generator_step(self) -> dict[str, torch.Tensor]:
-        gen_input, cond_vec, _, span, category = self._conditioned_batch()
+        gen_input, cond_vec, real, span, category = self._conditioned_batch()
         raw = self.generator(gen_input)  # (batch, data_dim)
         fake = self.activation.gumbel_softmax(raw, self.rng)
-        scores = self.critic(self._with_condition(fake, cond_vec))
-        adversarial = generator_adversarial_loss(self.config.loss, scores)
+        fake_features = self.critic.features(self.critic.pack(self._with_condition(fake, cond_vec)))
+        adversarial = generator_adversarial_loss(
+            self.config.loss, self.critic.score_features(fake_features)
+        )
         if span is None:
             cond = torch.zeros((), device=self.device)
         else:
             slots = self.activation.span_index.discrete_slots[span]
             cond = condition_loss(self.activation.span_index.padded_logits(raw), slots, category)
-        loss = adversarial + cond
+        info = torch.zeros((), device=self.device)
+        if self.config.information_loss:
+            with torch.no_grad():
+                real_features = self.critic.features(
+                    self.critic.pack(self._with_condition(real, cond_vec))
+                )
+            info = information_loss(real_features, fake_features)
+        target = torch.zeros((), device=self.device)
+        if self.target_classifier is not None:
+            # fake rows should carry the target the classifier reads off their other columns
+            target = F.cross_entropy(
+                self.target_classifier(fake), self._target_labels(fake).detach()
+            )
+        loss = adversarial + cond + info + target
         self.gen_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.gen_optimizer.step()
         if self.ema_generator is not None:
             self._update_ema()
-        return {"generator_loss": adversarial.detach(), "condition_loss": cond.detach()}
+        return {
+            "generator_loss": adversarial.detach(),
+            "condition_loss": cond.detach(),
+            "information_loss": info.detach(),
+            "target_loss": target.detach(),
+        }
 
     @torch.no_grad()
     def _update_ema(self) -> None:
