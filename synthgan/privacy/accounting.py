@@ -163,6 +163,20 @@ def default_delta(n_rows: int) -> float:
     return min(1e-5, 1.0 / (10.0 * max(n_rows, 1)))
 
 
+def threshold_delta(delta: float, discovers_categories: bool) -> float:
+    return THRESHOLD_DELTA_SHARE * delta if discovers_categories else 0.0
+
+
+def stats_noise_multiplier(epsilon: float, delta_rdp: float) -> float:
+    """Noise of the statistics release: alone it would cost ``STATS_BUDGET_SHARE * epsilon``.
+
+    Decided before any row is read, and before the sampling rate (which depends on the noisy row
+    count that this release contains)."""
+    return _bisect_sigma(
+        lambda s: epsilon_from_rdp(gaussian_rdp(s), delta_rdp), STATS_BUDGET_SHARE * epsilon
+    )
+
+
 def plan_budget(
     *,
     epsilon: float,
@@ -170,24 +184,15 @@ def plan_budget(
     sample_rate: float,
     steps: int,
     pac: int,
-    needs_stats: bool,
+    stats_sigma: float | None,
     discovers_categories: bool,
 ) -> PrivacyPlan:
-    """Split ``(epsilon, delta)`` between the statistics release and DP-SGD; calibrate both noises.
-
-    The statistics get the noise that alone would cost ``STATS_BUDGET_SHARE * epsilon`` (at the
-    RDP part of delta); DP-SGD's noise is the smallest for which the RDP composition of both is
-    within ``epsilon``.
-    """
-    delta_threshold = THRESHOLD_DELTA_SHARE * delta if discovers_categories else 0.0
+    """Calibrate DP-SGD's noise: the smallest for which the RDP composition of the statistics
+    release (noise ``stats_sigma``, see :func:`stats_noise_multiplier`) and ``steps`` DP-SGD steps
+    is within ``epsilon`` at ``delta`` (less the threshold's share)."""
+    delta_threshold = threshold_delta(delta, discovers_categories)
     delta_rdp = delta - delta_threshold
-    stats_sigma = None
-    stats_rdp = np.zeros(len(ORDERS))
-    if needs_stats:
-        stats_sigma = _bisect_sigma(
-            lambda s: epsilon_from_rdp(gaussian_rdp(s), delta_rdp), STATS_BUDGET_SHARE * epsilon
-        )
-        stats_rdp = gaussian_rdp(stats_sigma)
+    stats_rdp = np.zeros(len(ORDERS)) if stats_sigma is None else gaussian_rdp(stats_sigma)
     substitution = pac > 1
     sigma = _bisect_sigma(
         lambda s: epsilon_from_rdp(

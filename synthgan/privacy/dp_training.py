@@ -2,7 +2,8 @@
 
 The design (docs/privacy.md):
 
-* **Partition.** Before training, every row is put in one of ``n_packs = n_rows // pac`` buckets,
+* **Partition.** Before training, every row is put in one of ``n_packs`` buckets (the *noisy*
+  row count over ``pac``),
   independently and uniformly at random, with a random key. A pack is its bucket's first ``pac``
   rows by key, its rows repeated in turn when the bucket holds fewer (empty buckets give no pack).
   A row therefore touches exactly one pack, whatever the other rows are: adding a row changes one
@@ -40,6 +41,8 @@ from synthgan.privacy.accounting import (
     default_delta,
     opacus_version,
     plan_budget,
+    stats_noise_multiplier,
+    threshold_delta,
 )
 from synthgan.privacy.dp_transform import (
     check_public_domain,
@@ -57,7 +60,9 @@ class PackPartition:
     Parameters
     ----------
     n_rows : int
-        Rows of the training table (the row count is treated as public).
+        Rows of the training table.
+    n_packs : int
+        Buckets; a function of the released noisy row count, never of the exact one.
     pac : int
     rng : numpy Generator
     keep : ndarray of bool, optional
@@ -74,12 +79,20 @@ class PackPartition:
     """
 
     def __init__(
-        self, n_rows: int, pac: int, rng: np.random.Generator, keep: np.ndarray | None = None
+        self,
+        n_rows: int,
+        n_packs: int,
+        pac: int,
+        rng: np.random.Generator,
+        keep: np.ndarray | None = None,
     ) -> None:
         self.pac = pac
-        self.n_packs = max(n_rows // pac, 1)
-        self.bucket = rng.integers(self.n_packs, size=n_rows)
-        key = rng.random(n_rows)
+        self.n_packs = n_packs
+        # one (bucket, key) draw per row, in row order: a row added at the end leaves the draws
+        # of every other row as they were
+        draws = rng.random((n_rows, 2))
+        self.bucket = np.minimum((draws[:, 0] * n_packs).astype(np.int64), n_packs - 1)
+        key = draws[:, 1]
         members = np.arange(n_rows) if keep is None else np.flatnonzero(keep)
         order = members[np.lexsort((key[members], self.bucket[members]))]  # by bucket, then key
         counts = np.bincount(self.bucket[members], minlength=self.n_packs)
@@ -260,10 +273,10 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             "A differentially private fit cannot be resumed: its budget was planned for and "
             "spent on one fit. Fit a new Synthesizer(epsilon=...) with the whole budget."
         )
-    if getattr(model, "information_loss", False):
+    if getattr(model, "target", None) is not None:
         raise InvalidDataError(
-            "information_loss=True feeds the critic's features of real rows to the generator, "
-            "outside DP-SGD; it cannot be used with epsilon. Set information_loss=False."
+            f"target={model.target!r} trains a classifier on the real rows outside DP-SGD; it "
+            "cannot be used with epsilon. Set target=None for a private fit."
         )
     n_rows = len(data)
     delta = check_privacy_params(model.epsilon, model.delta, n_rows)
@@ -275,29 +288,30 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         rng = np.random.default_rng(model.seed_ % (2**32))
         schema = resolve_schema(data, model.schema)
         public = check_public_domain(model.public_domain, schema)
-        n_packs = max(n_rows // model.pac, 1)
+        discovers = discovers_categories(schema, data, public)
+        delta_threshold = threshold_delta(delta, discovers)
+        stats_sigma = stats_noise_multiplier(float(model.epsilon), delta - delta_threshold)
+        stats = fit_private_statistics(
+            data, schema,
+            stats_noise_multiplier=stats_sigma,
+            delta_threshold=delta_threshold,
+            public_domain=public, rng=rng, max_modes=model.max_modes,
+            transformer_params={"max_point_masses": model.max_point_masses,
+                                "max_fit_rows": model.max_fit_rows,
+                                "random_state": model.seed_ % (2**32)},
+        )  # fmt: skip
+        # The partition and the sampling rate depend on the noisy row count only: with the exact
+        # count, adding one row could change the number of packs and so every pack.
+        n_packs = max(int(round(stats.noisy_rows / model.pac)), 1)
         sample_rate = min(1.0, model.batch_size / model.pac / n_packs)
         steps_per_epoch = max(int(round(1.0 / sample_rate)), 1)
         planned_steps = (
             model.epochs * steps_per_epoch * model.discriminator_steps + model.discriminator_warmup
         )
         plan = plan_budget(
-            epsilon=float(model.epsilon),
-            delta=delta,
-            sample_rate=sample_rate,
-            steps=planned_steps,
-            pac=model.pac,
-            needs_stats=bool(schema.modelled),
-            discovers_categories=discovers_categories(schema, data, public),
-        )
-        stats = fit_private_statistics(
-            data, schema,
-            stats_noise_multiplier=plan.stats_noise_multiplier,
-            delta_threshold=plan.delta_threshold,
-            public_domain=public, rng=rng, max_modes=model.max_modes,
-            transformer_params={"max_point_masses": model.max_point_masses,
-                                "max_fit_rows": model.max_fit_rows,
-                                "random_state": model.seed_ % (2**32)},
+            epsilon=float(model.epsilon), delta=delta, sample_rate=sample_rate,
+            steps=planned_steps, pac=model.pac, stats_sigma=stats_sigma,
+            discovers_categories=discovers,
         )  # fmt: skip
         model.transformer_ = stats.transformer
         model._category_counts = stats.category_counts
@@ -305,7 +319,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         model.loss_history_ = pd.DataFrame()
         model.epochs_trained_ = 0
         model.ema_updates_ = 0
-        partition = PackPartition(n_rows, model.pac, rng, keep=stats.keep_rows)
+        partition = PackPartition(n_rows, n_packs, model.pac, rng, keep=stats.keep_rows)
         kept = np.flatnonzero(stats.keep_rows)
         # the partition indexes the full table; the encoded tensor holds the kept rows only
         position = np.full(n_rows, 0, dtype=np.int64)
@@ -371,5 +385,8 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         "clipping": f"per pack of {plan.pac} row(s), L2 norm {MAX_GRAD_NORM}",
         "sampling": "Poisson over a fixed random partition into packs",
         "schema_supplied": model.schema is not None,
+        # the information loss compares critic features of real rows in the generator step,
+        # outside DP-SGD: never used in a private fit (TrainingConfig's default, off)
+        "information_loss": False,
     }
     return model

@@ -4,9 +4,10 @@ The ordinary :class:`~synthgan.TableTransformer` reads exact category lists, cat
 minima, maxima and mixtures from the rows. Here everything the model keeps about the data comes
 from a single Gaussian mechanism (accounted in :mod:`synthgan.privacy.accounting`):
 
-* each modelled column contributes one histogram over a domain, and each row adds 1 to exactly
-  one bin per column, so the L2 sensitivity of the whole release is ``sqrt(n_columns)`` and every
-  bin gets Gaussian noise of standard deviation ``stats_noise_multiplier * sqrt(n_columns)``;
+* each modelled column contributes one histogram over a domain, each row adds 1 to exactly one
+  bin per column and 1 to the row count, so the L2 sensitivity of the whole release is
+  ``sqrt(n_columns + 1)`` and every bin (and the count) gets Gaussian noise of standard deviation
+  ``stats_noise_multiplier * sqrt(n_columns + 1)``;
 * categorical columns: the domain is the user's list (``public_domain["categories"]``, or the
   dtype's categories, or False/True for booleans), or else the values seen, kept only when the
   noisy count exceeds a threshold that a value held by one row passes with probability at most
@@ -64,6 +65,8 @@ class PrivateStatistics:
     keep_rows: np.ndarray  # (n_rows,) bool
     released_columns: int
     noise_sd: float
+    noisy_rows: float
+    """The row count plus noise: what sizes the partition and the sampling rate."""
 
 
 def check_public_domain(public_domain: dict | None, schema: Schema) -> dict:
@@ -172,7 +175,7 @@ def fit_private_statistics(
 ) -> PrivateStatistics:
     """Release the noisy histogram once and build every fitted structure from it."""
     modelled = schema.modelled
-    n_released = len(modelled)
+    n_released = len(modelled) + 1  # every modelled column's histogram, and the row count
     sd = 0.0 if stats_noise_multiplier is None else stats_noise_multiplier * np.sqrt(n_released)
     discovered = _discovered_columns(schema, data, public_domain)
     keep_rows = np.ones(len(data), dtype=bool)
@@ -201,7 +204,8 @@ def fit_private_statistics(
     table.transformers_ = transformers
     table.layout_ = table._build_layout()
     table.columns_ = list(data.columns)
-    return PrivateStatistics(table, category_counts, keep_rows, n_released, float(sd))
+    noisy_rows = float(_noisy(np.array([len(data)]), sd, rng)[0])
+    return PrivateStatistics(table, category_counts, keep_rows, n_released, float(sd), noisy_rows)
 
 
 def _id_transformer(series: pd.Series) -> IdColumnTransformer:
