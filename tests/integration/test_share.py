@@ -1,0 +1,147 @@
+"""synthgan share: the release gate, the model card, the owner-only report, the CLI's errors."""
+
+from __future__ import annotations
+
+import stat
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from synthgan.cli import main
+from synthgan.model import synthesizer as synthesizer_module
+
+FAST = ["--epochs", "1", "--batch-size", "100", "--seed", "0", "--device", "cpu", "--quiet"]
+
+
+def healthy_frame(n: int = 1200, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "income": rng.normal(50, 10, n).round(1),
+            "city": rng.choice(["Berlin", "Paris", "Rome"], n),
+            "member": rng.random(n) < 0.4,
+            "customer_id": np.arange(10_000, 10_000 + n),
+        }
+    )
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "data.parquet"
+    healthy_frame().to_parquet(path)
+    return path
+
+
+class Memorizer(synthesizer_module.Synthesizer):
+    """A model that memorized its training rows perfectly: sample() hands them back."""
+
+    def fit(self, data, **kwargs):
+        self._rows = data.reset_index(drop=True)
+        super().fit(data.head(200), **kwargs)
+        return self
+
+    def sample(self, n, conditions=None, *, random_state=None, max_tries=100):
+        return self._rows.sample(n, replace=True, random_state=0).reset_index(drop=True)
+
+
+class TestChoice:
+    @pytest.mark.parametrize("flags", [[], ["--epsilon", "3", "--no-dp"]])
+    def test_exactly_one_of_epsilon_and_no_dp(self, runner, table, tmp_path, flags):
+        result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"), *flags])
+        assert result.exit_code == 1
+        assert "exactly one of --epsilon E" in result.output
+        assert not (tmp_path / "rel").exists()
+
+    def test_release_dir_is_required(self, runner, table):
+        result = runner.invoke(main, ["share", str(table), "--no-dp"])
+        assert result.exit_code == 1 and "Missing option '-o'" in result.output
+
+    def test_report_dir_inside_the_release_is_refused(self, runner, table, tmp_path):
+        release = tmp_path / "rel"
+        result = runner.invoke(main, ["share", str(table), "-o", str(release), "--no-dp",
+                                      "--report-dir", str(release / "internal"), *FAST])  # fmt: skip
+        assert result.exit_code == 1 and "is inside the release folder" in result.output
+
+    def test_a_report_dir_open_to_others_is_refused(self, runner, table, tmp_path):
+        internal = tmp_path / "shared"
+        internal.mkdir(mode=0o755)
+        internal.chmod(0o755)
+        result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"),
+                                      "--no-dp", "--report-dir", str(internal), *FAST])  # fmt: skip
+        assert result.exit_code == 1 and "chmod 700" in result.output
+        assert not (tmp_path / "rel").exists()
+
+    def test_unknown_target_suggests_the_closest(self, runner, table, tmp_path):
+        result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"),
+                                      "--no-dp", "--target", "incme", *FAST])  # fmt: skip
+        assert result.exit_code == 1 and "Did you mean 'income'" in result.output
+
+    def test_bad_threshold(self, runner, table, tmp_path):
+        result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"),
+                                      "--no-dp", "--max-mia-auc", "0.2", *FAST])  # fmt: skip
+        assert result.exit_code == 1 and "max_mia_auc=0.2 must be in [0.5, 1.0]" in result.output
+
+
+class TestGate:
+    def test_healthy_model_is_released_with_card_and_private_report(self, runner, table, tmp_path):
+        release = tmp_path / "rel"
+        result = runner.invoke(main, ["share", str(table), "-o", str(release), "--no-dp",
+                                      "--target", "member", *FAST])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert sorted(p.name for p in release.iterdir()) == ["MODEL_CARD.md", "synthetic.parquet"]
+        synthetic = pd.read_parquet(release / "synthetic.parquet")
+        assert "customer_id" not in synthetic.columns  # id-like: never released
+        assert len(synthetic) == 960
+        card = (release / "MODEL_CARD.md").read_text()
+        assert "No formal guarantee" in card and "Every check passed" in card
+        for check in ("dcr_share", "mia_auc", "exact_copy_rate"):
+            assert f"| `{check}` |" in card
+        assert "`customer_id`" in card
+        internal = tmp_path / "rel-internal"
+        assert stat.S_IMODE(internal.stat().st_mode) == 0o700
+        assert {"report.html", "scores.json", "model.synthgan", "holdout.parquet"} <= {
+            p.name for p in internal.iterdir()
+        }
+
+    def test_memorizing_model_is_blocked_and_nothing_released(
+        self, runner, table, tmp_path, monkeypatch
+    ):
+        monkeypatch.setattr("synthgan.model.Synthesizer", Memorizer)
+        release = tmp_path / "rel"
+        result = runner.invoke(main, ["share", str(table), "-o", str(release), "--no-dp", *FAST])
+        assert result.exit_code == 3
+        assert "privacy check failed" in result.output and "dcr_share" in result.output
+        assert not release.exists()
+        assert (tmp_path / "rel-internal" / "report.html").is_file()  # the owner can see why
+
+    def test_force_releases_and_says_so(self, runner, table, tmp_path, monkeypatch):
+        monkeypatch.setattr("synthgan.model.Synthesizer", Memorizer)
+        release = tmp_path / "rel"
+        result = runner.invoke(main, ["share", str(table), "-o", str(release), "--no-dp",
+                                      "--force", *FAST])  # fmt: skip
+        assert result.exit_code == 0
+        card = (release / "MODEL_CARD.md").read_text()
+        assert "release was forced" in card and "FAIL" in card
+
+
+def test_private_share_records_the_epsilon_spent(runner, table, tmp_path):
+    pytest.importorskip("opacus")
+    release = tmp_path / "rel"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = runner.invoke(main, ["share", str(table), "-o", str(release), "--epsilon", "8",
+                                      *FAST])  # fmt: skip
+    assert result.exit_code in (0, 3), result.output
+    card = (tmp_path / "rel-internal" / "MODEL_CARD.md").read_text()
+    assert "Differential privacy: (epsilon = " in card and "privacy unit is one row" in card
+    spent = float(card.split("(epsilon = ")[1].split(",")[0])
+    assert 0 < spent <= 8.0
