@@ -54,7 +54,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--equal-settings", action="store_true", help="the equal-settings run")
     parser.add_argument("--no-crosscheck", action="store_true", help="equal settings: skip 1 vs 4")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--denormal-stats",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every N epochs, count subnormal floats in the optimisers (diagnostic)",
+    )
     return parser.parse_args(argv)
+
+
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
 
 
 class EpochClock:
@@ -64,19 +75,29 @@ class EpochClock:
     disturbed by other people's jobs than its wall-clock seconds.
     """
 
-    stamps: list[tuple[float, float]] = []
+    starts: list[tuple[float, float]] = []  # (wall, CPU) as each epoch starts
+    ends: list[tuple[float, float]] = []
+    denormal_every = 0  # > 0: count subnormal floats in the optimisers every that many epochs
+    denormals: list[dict] = []
 
     def __init__(self, iterable, **kwargs):
         from tqdm import tqdm
 
         self._bar = tqdm(iterable, **kwargs)
-        EpochClock.stamps = []
+        EpochClock.starts, EpochClock.ends, EpochClock.denormals = [], [], []
 
     def __iter__(self):
-        for item in self._bar:
-            EpochClock.stamps.append((time.perf_counter(), time.process_time()))
+        for epoch, item in enumerate(self._bar):
+            if epoch:
+                EpochClock.ends.append(_now())
+            # the diagnostic runs between epochs, outside the timed spans
+            if self.denormal_every and epoch % self.denormal_every == 0:
+                EpochClock.denormals.append({"epoch": epoch, **count_denormals()})
+            EpochClock.starts.append(_now())
             yield item
-        EpochClock.stamps.append((time.perf_counter(), time.process_time()))
+        EpochClock.ends.append(_now())
+        if self.denormal_every:
+            EpochClock.denormals.append({"epoch": len(EpochClock.ends), **count_denormals()})
 
     def set_description(self, *args, **kwargs):
         self._bar.set_description(*args, **kwargs)
@@ -86,11 +107,46 @@ class EpochClock:
 
     @classmethod
     def epoch_seconds(cls) -> list[float]:
-        return [b[0] - a[0] for a, b in zip(cls.stamps, cls.stamps[1:])]
+        return [end[0] - start[0] for start, end in zip(cls.starts, cls.ends)]
 
     @classmethod
     def epoch_cpu_seconds(cls) -> list[float]:
-        return [b[1] - a[1] for a, b in zip(cls.stamps, cls.stamps[1:])]
+        return [end[1] - start[1] for start, end in zip(cls.starts, cls.ends)]
+
+
+def count_denormals() -> dict:
+    """Subnormal floats in the parameters and state of every live torch optimiser.
+
+    A diagnostic for epochs that get slower as training goes on: arithmetic on subnormal floats
+    is many times slower on x86 CPUs. The optimisers are local to ctgan's fit, so they are
+    found through the garbage collector.
+    """
+    import gc
+
+    import torch
+
+    start = time.perf_counter()
+    counts = {"param": 0, "param_subnormal": 0, "state": 0, "state_subnormal": 0}
+    with warnings.catch_warnings():  # isinstance meets torch's deprecated module aliases
+        warnings.simplefilter("ignore", FutureWarning)
+        optimisers = [o for o in gc.get_objects() if isinstance(o, torch.optim.Optimizer)]
+    for obj in optimisers:
+        for group in obj.param_groups:
+            for param in group["params"]:
+                tensors = [("param", param.detach())]
+                tensors += [
+                    ("state", value)
+                    for value in obj.state.get(param, {}).values()
+                    if torch.is_tensor(value) and value.is_floating_point() and value.dim() > 0
+                ]
+                for kind, tensor in tensors:
+                    tiny = torch.finfo(tensor.dtype).tiny
+                    counts[kind] += tensor.numel()
+                    counts[f"{kind}_subnormal"] += int(
+                        ((tensor != 0) & (tensor.abs() < tiny)).sum()
+                    )
+    counts["seconds"] = time.perf_counter() - start
+    return counts
 
 
 def _install_epoch_clock() -> None:
@@ -174,7 +230,7 @@ def run_default(args: argparse.Namespace, threads: dict) -> dict:
     fit_seconds, fit_cpu_seconds = _time_fit(model, train, discrete)
     epochs = EpochClock.epoch_seconds()
     epochs_cpu = EpochClock.epoch_cpu_seconds()
-    setup_seconds = EpochClock.stamps[0][0] - fit_start if EpochClock.stamps else None
+    setup_seconds = EpochClock.starts[0][0] - fit_start if EpochClock.starts else None
     peak_after_fit = benchenv.peak_rss_mb()
     print(f"[{args.model} seed {args.seed}] fit {fit_seconds:.1f} s", file=sys.stderr, flush=True)
 
@@ -225,6 +281,10 @@ def run_default(args: argparse.Namespace, threads: dict) -> dict:
         "synthetic_table": _display_path(parquet),
         "synthetic_rows": len(table),
         "loss_by_epoch": loss_by_epoch,
+        "subnormal_floats_in_optimisers": EpochClock.denormals or None,
+        "subnormal_note": "counted between epochs, outside epoch_seconds but inside fit_seconds"
+        if EpochClock.denormals
+        else None,
     }
 
 
@@ -292,6 +352,7 @@ def main(argv: list[str] | None = None) -> None:
     import joblib
 
     _install_epoch_clock()
+    EpochClock.denormal_every = args.denormal_stats
     # ctgan's DataTransformer.transform calls joblib Parallel(n_jobs=-1): keep it on one thread.
     with joblib.parallel_config(backend="sequential"), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
