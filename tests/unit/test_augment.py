@@ -1,0 +1,499 @@
+"""Tests of synthgan.augment: SyntheticOverSampler (imbalanced-learn's contract) and augment()."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+pytest.importorskip("imblearn")
+
+from imblearn.pipeline import Pipeline  # noqa: E402
+from imblearn.utils.estimator_checks import estimator_checks_generator  # noqa: E402
+from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.model_selection import KFold, cross_validate  # noqa: E402
+
+from synthgan import InvalidDataError, Synthesizer  # noqa: E402
+from synthgan.augment import SyntheticOverSampler, augment  # noqa: E402
+from synthgan.evaluate import make_utility_model  # noqa: E402
+from tests.conftest import make_mixed_frame  # noqa: E402
+
+FIT_LOG: list[pd.DataFrame] = []
+"""Every table a RecordingSynthesizer was fitted on, in order."""
+
+
+class RecordingSynthesizer(Synthesizer):
+    """A Synthesizer that records the rows each fit sees (clone keeps the class)."""
+
+    def fit(self, data: pd.DataFrame, *, resume: bool = False) -> RecordingSynthesizer:
+        FIT_LOG.append(data.copy())
+        return super().fit(data, resume=resume)
+
+
+def tiny(cls: type = Synthesizer, **params) -> Synthesizer:
+    """A synthesizer that fits in a fraction of a second on a hundred rows."""
+    settings = dict(
+        epochs=1,
+        batch_size=50,
+        pac=5,
+        embedding_dim=8,
+        generator_dims=(16,),
+        discriminator_dims=(16,),
+        max_modes=2,
+        device="cpu",
+        verbose=False,
+    )
+    settings.update(params)
+    return cls(**settings)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    # Two torch threads on a busy two-core machine make these tiny fits 50x slower.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def clear_fit_log():
+    FIT_LOG.clear()
+    yield
+    FIT_LOG.clear()
+
+
+def three_classes(counts=(60, 30, 15), seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    n = sum(counts)
+    labels = np.repeat(["a", "b", "c"], counts)
+    X = pd.DataFrame(
+        {
+            "size": rng.normal(size=n) + (labels == "a"),
+            "colour": rng.choice(["red", "green", "blue"], n),
+        }
+    )
+    return X, pd.Series(labels, name="label")
+
+
+def binary_frame(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    y = pd.Series(np.where(np.arange(n) % 4 == 0, "yes", "no"), name="answer")
+    X = pd.DataFrame(
+        {
+            # distinct non-whole floats: a continuous column that names every row
+            "uid": np.arange(n) + 0.5,
+            "score": rng.normal(size=n) + (y == "yes"),
+            "city": rng.choice(["Berlin", "Paris", "Rome"], n),
+        }
+    )
+    return X, y
+
+
+# -- imbalanced-learn's own checks ----------------------------------------------------------------
+
+EXPECTED_FAILED_CHECKS: dict[str, str] = {
+    # None at imbalanced-learn 0.14.2 with scikit-learn 1.9: every sampler check passes,
+    # check_samplers_pandas_sparse included (sparse DataFrame columns are densified for the GAN
+    # and made sparse again on the way out). Sparse scipy matrices are refused with a clear
+    # error, and the 'sparse' tag says so, so check_samplers_sparse is not run.
+}
+
+
+def _imblearn_checks() -> list:
+    sampler = SyntheticOverSampler(
+        synthesizer=tiny(batch_size=20, pac=5, max_modes=1), random_state=0
+    )
+    checks = list(
+        estimator_checks_generator(
+            sampler, expected_failed_checks=EXPECTED_FAILED_CHECKS, mark="xfail"
+        )
+    )
+    # ids by check name: the default ids hold the template's repr, a memory address
+    names = [(c.values if hasattr(c, "values") else c)[1].func.__name__ for c in checks]
+    return [
+        pytest.param(
+            *(c.values if hasattr(c, "values") else c), id=name, marks=getattr(c, "marks", ())
+        )
+        for c, name in zip(checks, names)
+    ]
+
+
+@pytest.mark.parametrize(("estimator", "check"), _imblearn_checks())
+def test_imblearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# -- scikit-learn / imbalanced-learn pipelines ----------------------------------------------------
+
+
+class TestPipeline:
+    def test_cross_validate_refits_the_sampler_on_each_training_fold(self):
+        X, y = binary_frame(120)
+        template = tiny(RecordingSynthesizer)
+        pipe = Pipeline(
+            [
+                ("augment", SyntheticOverSampler(synthesizer=template, random_state=0)),
+                ("model", make_utility_model("classification")),
+            ]
+        )
+        cv = KFold(3, shuffle=True, random_state=0)
+        result = cross_validate(
+            pipe,
+            X,
+            y,
+            cv=cv,
+            scoring=lambda est, X_, y_: float(np.mean(est.predict(X_) == np.asarray(y_))),
+            return_indices=True,
+            return_estimator=True,
+        )
+        assert len(FIT_LOG) == 3
+        for seen, train, test in zip(
+            FIT_LOG, result["indices"]["train"], result["indices"]["test"]
+        ):
+            seen_uids = set(seen["uid"])
+            assert seen_uids == set(X["uid"].iloc[train])
+            assert seen_uids.isdisjoint(X["uid"].iloc[test])
+            assert Counter(seen["answer"]) == Counter(y.iloc[train])
+        # the template itself is never fitted; each fold's pipeline holds its own fitted clone
+        assert not hasattr(template, "transformer_")
+        fitted = [est.named_steps["augment"].synthesizer_ for est in result["estimator"]]
+        assert len({id(model) for model in fitted}) == 3
+        assert all(model is not template for model in fitted)
+
+    def test_reusing_a_fitted_synthesizer_is_an_explicit_opt_in(self):
+        X, y = binary_frame(120)
+        fitted = tiny(RecordingSynthesizer).fit(X.assign(answer=y))
+        FIT_LOG.clear()
+        sampler = SyntheticOverSampler(synthesizer=fitted, refit_synthesizer=False)
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert FIT_LOG == []
+        assert sampler.synthesizer_ is fitted
+        assert Counter(y_res) == {"no": 90, "yes": 90}
+
+    def test_reuse_needs_a_fitted_synthesizer(self):
+        X, y = binary_frame(120)
+        sampler = SyntheticOverSampler(synthesizer=tiny(), refit_synthesizer=False)
+        with pytest.raises(
+            NotFittedError, match="refit_synthesizer=False needs an already fitted synthesizer"
+        ):
+            sampler.fit_resample(X, y)
+
+    def test_reuse_needs_the_same_columns(self):
+        X, y = binary_frame(120)
+        fitted = tiny().fit(X.drop(columns="city").assign(answer=y))
+        sampler = SyntheticOverSampler(synthesizer=fitted, refit_synthesizer=False)
+        with pytest.raises(InvalidDataError, match=r"lacks the column\(s\) 'city'"):
+            sampler.fit_resample(X, y)
+
+
+# -- class counts ---------------------------------------------------------------------------------
+
+
+class TestClassCounts:
+    @pytest.mark.parametrize(
+        ("strategy", "expected"),
+        [
+            ("auto", {"a": 60, "b": 60, "c": 60}),
+            ("not majority", {"a": 60, "b": 60, "c": 60}),
+            ("all", {"a": 60, "b": 60, "c": 60}),
+            ("minority", {"a": 60, "b": 30, "c": 60}),
+            ("not minority", {"a": 60, "b": 60, "c": 15}),
+            ({"b": 45, "c": 40}, {"a": 60, "b": 45, "c": 40}),
+            (lambda y: {"c": 21}, {"a": 60, "b": 30, "c": 21}),
+        ],
+        ids=["auto", "not-majority", "all", "minority", "not-minority", "dict", "callable"],
+    )
+    def test_counts_match_the_strategy_exactly(self, strategy, expected):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(
+            sampling_strategy=strategy, synthesizer=tiny(), random_state=0
+        )
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert dict(Counter(y_res)) == expected
+        assert len(X_res) == len(y_res)
+        # the original rows come first, unchanged
+        pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
+        pd.testing.assert_series_equal(y_res.iloc[: len(y)], y)
+
+    def test_float_ratio_for_a_binary_target(self):
+        X, y = binary_frame(120)  # 90 "no", 30 "yes"
+        sampler = SyntheticOverSampler(sampling_strategy=0.6, synthesizer=tiny(), random_state=0)
+        _, y_res = sampler.fit_resample(X, y)
+        assert dict(Counter(y_res)) == {"no": 90, "yes": 54}
+
+    @pytest.mark.parametrize(
+        ("multiplier", "expected"),
+        [
+            (1, {"a": 60, "b": 30, "c": 16}),
+            (2, {"a": 120, "b": 60, "c": 32}),
+            (1.5, {"a": 90, "b": 45, "c": 24}),
+        ],
+    )
+    def test_multiplier_grows_every_class(self, multiplier, expected):
+        X, y = three_classes((60, 30, 16))
+        sampler = SyntheticOverSampler(multiplier=multiplier, synthesizer=tiny(), random_state=0)
+        _, y_res = sampler.fit_resample(X, y)
+        assert dict(Counter(y_res)) == expected
+
+    def test_synthetic_rows_are_conditioned_on_their_class(self):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(synthesizer=tiny(), random_state=0)
+        sampler.fit_resample(X, y)
+        rows = sampler.synthesizer_.sample(40, {sampler.target_column_: "c"}, random_state=1)
+        assert sampler.target_column_ == "label"
+        assert set(rows["label"]) == {"c"}
+
+    def test_multiplier_and_strategy_together_is_an_error(self):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(sampling_strategy="minority", multiplier=2)
+        with pytest.raises(InvalidDataError, match="Give either sampling_strategy='minority'"):
+            sampler.fit_resample(X, y)
+
+    def test_multiplier_below_one_is_an_error(self):
+        X, y = three_classes()
+        with pytest.raises(ValueError, match="The 'multiplier' parameter of SyntheticOverSampler"):
+            SyntheticOverSampler(multiplier=0.5).fit_resample(X, y)
+
+    def test_one_class_is_an_error(self):
+        X, y = three_classes()
+        with pytest.raises(ValueError, match="needs to have more than 1 class"):
+            SyntheticOverSampler(synthesizer=tiny()).fit_resample(X, np.zeros(len(X)))
+
+
+# -- input forms ----------------------------------------------------------------------------------
+
+
+class TestInputs:
+    def test_mixed_type_dataframe_keeps_columns_and_dtypes(self):
+        X = make_mixed_frame(150, nulls=True)
+        y = pd.Series(pd.Categorical(np.where(np.arange(150) % 3 == 0, "rare", "common")))
+        sampler = SyntheticOverSampler(synthesizer=tiny(), random_state=0)
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert list(X_res.columns) == list(X.columns)
+        pd.testing.assert_series_equal(X_res.dtypes, X.dtypes)
+        assert isinstance(y_res, pd.Series) and y_res.dtype == y.dtype
+        assert Counter(y_res) == {"common": 100, "rare": 100}
+        assert isinstance(X_res.index, pd.RangeIndex)
+        synthetic = X_res.iloc[150:]
+        assert set(synthetic["city"].dropna()) <= set(X["city"].dropna())
+        assert set(synthetic["grade"].dropna()) <= set(X["grade"].dropna())
+
+    def test_dataframe_categorical_features_make_columns_discrete(self):
+        X, y = binary_frame(120)
+        X = X.assign(code=np.random.default_rng(0).choice([3, 7, 11], 120))
+        sampler = SyntheticOverSampler(
+            categorical_features=["code"], synthesizer=tiny(), random_state=0
+        )
+        X_res, _ = sampler.fit_resample(X, y)
+        assert X_res["code"].dtype == X["code"].dtype
+        assert set(X_res["code"]) <= {3, 7, 11}
+
+    def test_numpy_with_categorical_features(self):
+        rng = np.random.default_rng(0)
+        n = 120
+        X = np.empty((n, 3), dtype=object)
+        X[:, 0] = rng.normal(size=n)
+        X[:, 1] = rng.choice(["red", "green"], n)
+        X[:, 2] = rng.choice([10, 20, 30], n)
+        y = np.where(np.arange(n) % 4 == 0, 1, 0)
+        by_index = SyntheticOverSampler(
+            categorical_features=[1, 2], synthesizer=tiny(), random_state=0
+        )
+        X_res, y_res = by_index.fit_resample(X, y)
+        assert X_res.dtype == object and X_res.shape == (180, 3)
+        assert isinstance(y_res, np.ndarray) and y_res.dtype == y.dtype
+        synthetic = X_res[n:]
+        assert set(synthetic[:, 1]) <= {"red", "green"}
+        assert set(synthetic[:, 2]) <= {10, 20, 30}
+        assert all(isinstance(v, float) for v in synthetic[:, 0])
+        by_mask = SyntheticOverSampler(
+            categorical_features=[False, True, True], synthesizer=tiny(), random_state=0
+        )
+        X_mask, _ = by_mask.fit_resample(X, y)
+        np.testing.assert_array_equal(X_mask, X_res)
+
+    def test_numpy_string_columns_are_categorical_by_default(self):
+        rng = np.random.default_rng(0)
+        X = np.empty((100, 2), dtype=object)
+        X[:, 0] = rng.normal(size=100)
+        X[:, 1] = rng.choice(["u", "v"], 100)
+        y = np.arange(100) % 5 == 0
+        X_res, y_res = SyntheticOverSampler(synthesizer=tiny(), random_state=0).fit_resample(X, y)
+        assert set(X_res[100:, 1]) <= {"u", "v"}
+        assert y_res.dtype == bool and Counter(y_res) == {False: 80, True: 80}
+
+    @pytest.mark.parametrize("dtype", ["float32", "int64"])
+    def test_numeric_arrays_keep_their_dtype(self, dtype):
+        rng = np.random.default_rng(0)
+        X = (rng.normal(size=(100, 2)) * 10).astype(dtype)
+        y = (np.arange(100) % 5 == 0).astype("int32")
+        X_res, y_res = SyntheticOverSampler(synthesizer=tiny(), random_state=0).fit_resample(X, y)
+        assert X_res.dtype == X.dtype and y_res.dtype == y.dtype
+        assert X_res.shape == (160, 2)
+
+    def test_non_numeric_column_needs_categorical_features(self):
+        X = np.array([[1.0, "a"], [2.0, "b"]] * 30, dtype=object)
+        y = np.array([0, 1] * 30)
+        sampler = SyntheticOverSampler(categorical_features=[], synthesizer=tiny())
+        with pytest.raises(
+            InvalidDataError,
+            match=r"Column 1 of X holds non-numeric values such as 'a'\. Mark it categorical, "
+            r"e\.g\. categorical_features=\[1\]",
+        ):
+            sampler.fit_resample(X, y)
+
+    @pytest.mark.parametrize(
+        ("spec", "message"),
+        [
+            ([True, False], "boolean mask of length 2, but X has 3 columns"),
+            ([5], "categorical_features holds 5, not a column of X"),
+            (["colour"], "Column 'colour' is not in the X. Did you mean 'color'"),
+        ],
+    )
+    def test_bad_categorical_features(self, spec, message):
+        X = pd.DataFrame(
+            {"size": np.arange(60) + 0.5, "color": ["r", "g"] * 30, "n": np.arange(60)}
+        )
+        y = np.arange(60) % 3 == 0
+        sampler = SyntheticOverSampler(categorical_features=spec, synthesizer=tiny())
+        with pytest.raises(InvalidDataError, match=message):
+            sampler.fit_resample(X, y)
+
+    def test_sparse_matrix_is_refused(self):
+        from scipy import sparse
+
+        X = sparse.csr_matrix(np.eye(60))
+        y = np.arange(60) % 3 == 0
+        with pytest.raises(InvalidDataError, match="does not take sparse matrices"):
+            SyntheticOverSampler(synthesizer=tiny()).fit_resample(X, y)
+
+
+class TestTooFewRows:
+    def test_fewer_rows_than_batch_size(self):
+        X, y = binary_frame(48)
+        sampler = SyntheticOverSampler(synthesizer=tiny(batch_size=50, pac=5))
+        with pytest.raises(
+            InvalidDataError,
+            match=r"got 48 training rows, fewer than batch_size=50\. Lower batch_size to at "
+            r"most 45 \(a multiple of pac=5\)",
+        ):
+            sampler.fit_resample(X, y)
+
+    def test_sampler_batch_size_overrides_the_template(self):
+        X, y = binary_frame(48)
+        sampler = SyntheticOverSampler(synthesizer=tiny(), batch_size=40, pac=10, random_state=0)
+        sampler.fit_resample(X, y)
+        assert sampler.synthesizer_.batch_size == 40 and sampler.synthesizer_.pac == 10
+
+    def test_fewer_rows_than_pac(self):
+        X, y = binary_frame(8)
+        sampler = SyntheticOverSampler(synthesizer=tiny(), pac=10)
+        with pytest.raises(InvalidDataError, match=r"got 8 training rows, fewer than pac=10"):
+            sampler.fit_resample(X, y)
+
+    def test_the_error_is_a_value_error(self):
+        X, y = binary_frame(48)
+        with pytest.raises(ValueError, match="fewer than batch_size=500"):
+            SyntheticOverSampler().fit_resample(X, y)
+
+
+class TestReproducibility:
+    def test_same_random_state_same_rows(self):
+        X, y = three_classes()
+        first = SyntheticOverSampler(synthesizer=tiny(), random_state=3).fit_resample(X, y)
+        again = SyntheticOverSampler(synthesizer=tiny(), random_state=3).fit_resample(X, y)
+        other = SyntheticOverSampler(synthesizer=tiny(), random_state=4).fit_resample(X, y)
+        pd.testing.assert_frame_equal(first[0], again[0])
+        pd.testing.assert_series_equal(first[1], again[1])
+        assert not first[0].iloc[len(X) :].equals(other[0].iloc[len(X) :])
+
+    def test_a_seeded_template_is_reproducible_too(self):
+        X, y = three_classes()
+        first, _ = SyntheticOverSampler(synthesizer=tiny(random_state=5)).fit_resample(X, y)
+        again, _ = SyntheticOverSampler(synthesizer=tiny(random_state=5)).fit_resample(X, y)
+        pd.testing.assert_frame_equal(first, again)
+
+
+def test_missing_imbalanced_learn_is_a_clear_error(monkeypatch):
+    import synthgan.augment
+
+    # None in sys.modules makes an import fail, even of a submodule imported before
+    for name in [m for m in sys.modules if m.split(".")[0] in ("imblearn", "sklearn_compat")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.delitem(sys.modules, "synthgan.augment.oversampler", raising=False)
+    with pytest.raises(
+        ImportError,
+        match=r"SyntheticOverSampler needs imbalanced-learn: pip install 'synthgan\[augment\]'",
+    ):
+        synthgan.augment.SyntheticOverSampler  # noqa: B018
+
+
+# -- augment() ------------------------------------------------------------------------------------
+
+
+class TestAugment:
+    def test_original_rows_then_synthetic_ones(self):
+        X, y = binary_frame(100)
+        df = X.assign(answer=y)
+        out = augment(df, 30, synthesizer=tiny(), random_state=0)
+        assert len(out) == 130 and list(out.columns) == list(df.columns)
+        pd.testing.assert_series_equal(out.dtypes, df.dtypes)
+        pd.testing.assert_frame_equal(out.iloc[:100], df)
+
+    def test_flag_column_only_when_asked(self):
+        df = binary_frame(100)[0]
+        out = augment(df, 20, flag_column="is_synthetic", synthesizer=tiny(), random_state=0)
+        assert out["is_synthetic"].dtype == bool
+        assert out["is_synthetic"].tolist() == [False] * 100 + [True] * 20
+
+    def test_conditions_hold_in_every_synthetic_row(self):
+        df = binary_frame(100)[0]
+        out = augment(df, 40, {"city": "Rome"}, synthesizer=tiny(), random_state=0)
+        assert set(out["city"].iloc[100:]) == {"Rome"}
+
+    def test_reproducible(self):
+        df = binary_frame(100)[0]
+        first = augment(df, 20, synthesizer=tiny(), random_state=1)
+        again = augment(df, 20, synthesizer=tiny(), random_state=1)
+        pd.testing.assert_frame_equal(first, again)
+
+    def test_a_fitted_synthesizer_is_used_as_it_is(self):
+        df = binary_frame(100)[0]
+        fitted = tiny(RecordingSynthesizer).fit(df)
+        FIT_LOG.clear()
+        out = augment(df, 10, synthesizer=fitted, random_state=0)
+        assert FIT_LOG == [] and len(out) == 110
+
+    def test_an_unfitted_template_is_cloned(self):
+        df = binary_frame(100)[0]
+        template = tiny()
+        augment(df, 10, synthesizer=template, random_state=0)
+        assert not hasattr(template, "transformer_")
+
+    def test_existing_flag_column_is_an_error(self):
+        df = binary_frame(100)[0]
+        with pytest.raises(InvalidDataError, match="flag_column='city' is already a column"):
+            augment(df, 5, flag_column="city", synthesizer=tiny())
+
+    def test_negative_n_is_an_error(self):
+        df = binary_frame(100)[0]
+        with pytest.raises(InvalidDataError, match="n must be a non-negative integer, got -1"):
+            augment(df, -1, synthesizer=tiny())
+
+    def test_too_few_rows(self):
+        df = binary_frame(30)[0]
+        with pytest.raises(
+            InvalidDataError, match=r"augment got 30 training rows, fewer than batch_size=50"
+        ):
+            augment(df, 5, synthesizer=tiny())
+
+    def test_a_synthesizer_missing_columns_is_an_error(self):
+        df = binary_frame(100)[0]
+        fitted = tiny().fit(df.drop(columns="city"))
+        with pytest.raises(InvalidDataError, match=r"does not produce the column\(s\) 'city'"):
+            augment(df, 5, synthesizer=fitted)
