@@ -24,6 +24,7 @@ from synthgan.augment.tables import (
     merged_schema,
     prepared_synthesizer,
     seed_source,
+    with_dtypes_of,
 )
 from synthgan.exceptions import InvalidDataError, NotFittedError
 from synthgan.schema import ColumnKind, unknown_column_message
@@ -361,13 +362,7 @@ class SyntheticOverSampler(BaseOverSampler):
     ) -> pd.DataFrame | np.ndarray:
         """The synthetic rows in ``X``'s form: its dtypes (DataFrame) or its array dtype."""
         if isinstance(X, pd.DataFrame):
-            out = {}
-            for name in table.columns:
-                column = synthetic[name].reset_index(drop=True)
-                if column.dtype != table[name].dtype:
-                    column = column.astype(table[name].dtype)
-                out[name] = column
-            return pd.DataFrame(out, columns=table.columns)
+            return with_dtypes_of(synthetic.reset_index(drop=True), table)
         result = np.empty((len(synthetic), X.shape[1]), dtype=X.dtype)
         for j, name in enumerate(table.columns):
             values = synthetic[name].to_numpy(dtype=object if X.dtype == object else None)

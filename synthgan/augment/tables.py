@@ -95,9 +95,9 @@ def prepared_synthesizer(
     return synthesizer
 
 
-def _as_dtypes(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with the dtypes of ``like`` wherever the cast is possible (it is a no-op when the
-    synthesizer restored them already)."""
+def with_dtypes_of(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with the columns of ``like`` and its dtypes wherever the cast is possible (a no-op
+    where the synthesizer restored them already, which is the rule)."""
     out = {}
     for name in like.columns:
         column = rows[name]
@@ -180,7 +180,7 @@ def augment(
             f"The synthesizer does not produce the column(s) {', '.join(map(repr, missing))} of "
             "the table (ignored in its schema, or fitted on another table). Fit it on this table."
         )
-    synthetic = _as_dtypes(synthetic, df)
+    synthetic = with_dtypes_of(synthetic, df)
     original = df.reset_index(drop=True)
     if flag_column is not None:
         original = original.assign(**{flag_column: False})
