@@ -208,6 +208,7 @@ def share(
             f"report dir {report_dir} is inside the release folder {release_dir}; the report holds "
             "exact statistics of the real data. Pass a --report-dir outside it."
         )
+    schema_given = schema is not None
     schema = resolve_schema(data, schema)
     if target is not None and target not in schema.names:
         raise InvalidDataError(unknown_column_message(target, schema.names))
@@ -239,6 +240,9 @@ def share(
         params.update(epsilon=epsilon, delta=delta, pac=1, loss="minimax")
     params.update(synthesizer_params or {})
     model = Synthesizer(**params).fit(train)
+    if model.privacy_ is not None:
+        # share passes the schema it resolved; whether its kinds were read from the data is ours
+        model.privacy_["schema_supplied"] = schema_given
     synthetic = model.sample(n_rows if n_rows is not None else len(train), random_state=0)
     report = evaluate(train, synthetic, holdout=holdout, target=target, schema=kept_schema)
     checks = privacy_checks(
@@ -262,7 +266,7 @@ def share(
         epsilon_spent=None if privacy is None else privacy["epsilon_spent"],
         dropped_columns=dropped,
     )  # fmt: skip
-    result.model_card = model_card(model, result, source_name=source_name, schema_given=False)
+    result.model_card = model_card(model, result, source_name=source_name)
     write_text(result.model_card, report_dir / "MODEL_CARD.md")
     if released:
         release_dir.mkdir(parents=True, exist_ok=True)
@@ -275,7 +279,7 @@ def _fmt(value: float) -> str:
     return f"{value:.4f}"
 
 
-def model_card(model, result: ShareResult, *, source_name: str, schema_given: bool) -> str:
+def model_card(model, result: ShareResult, *, source_name: str) -> str:
     """The release's MODEL_CARD.md: what was trained, the guarantee, each check."""
     privacy = model.privacy_
     lines = [
