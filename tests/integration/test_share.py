@@ -143,5 +143,6 @@ def test_private_share_records_the_epsilon_spent(runner, table, tmp_path):
     assert result.exit_code in (0, 3), result.output
     card = (tmp_path / "rel-internal" / "MODEL_CARD.md").read_text()
     assert "Differential privacy: (epsilon = " in card and "privacy unit is one row" in card
+    assert "kinds (inferred from the data)" in card  # no --schema given
     spent = float(card.split("(epsilon = ")[1].split(",")[0])
     assert 0 < spent <= 8.0
