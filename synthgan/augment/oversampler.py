@@ -298,8 +298,10 @@ class SyntheticOverSampler(BaseOverSampler):
         if self.refit_synthesizer:
             template_schema = None if template is None else template.get_params().get("schema")
             kinds[target] = ColumnKind.DISCRETE
+            schema = merged_schema(template_schema, list(data.columns), kinds)
             overrides = {
-                "schema": merged_schema(template_schema, list(data.columns), kinds),
+                # the target is conditioned on, so it stays discrete whatever the template says
+                "schema": schema.with_kinds({target: ColumnKind.DISCRETE}),
                 "random_state": draw_seed(rng),
                 **{
                     name: getattr(self, name)
@@ -310,7 +312,8 @@ class SyntheticOverSampler(BaseOverSampler):
             model = prepared_synthesizer(template, overrides, n_rows=len(data), owner=_OWNER)
             model.fit(data)
         else:
-            model = self._fitted_synthesizer(list(data.columns))
+            model = self._fitted_synthesizer()
+        _check_columns(model, list(data.columns))
         self.synthesizer_ = model
 
         n_new = sum(wanted.values())
@@ -338,7 +341,7 @@ class SyntheticOverSampler(BaseOverSampler):
             X_res = np.concatenate([X, X_new], axis=0)
         return X_res, np.concatenate([y, y_new])
 
-    def _fitted_synthesizer(self, columns: list[str]) -> Any:
+    def _fitted_synthesizer(self) -> Any:
         model = self.synthesizer
         if model is None or not is_fitted(model):
             raise NotFittedError(
@@ -346,14 +349,6 @@ class SyntheticOverSampler(BaseOverSampler):
                 f"{'none' if model is None else 'an unfitted one'}. Fit it on X with the target "
                 "as a column first, or leave refit_synthesizer=True (safe under "
                 "cross-validation)."
-            )
-        produced = list(model.transformer_.output_columns)
-        missing = [name for name in columns if name not in produced]
-        if missing:
-            raise InvalidDataError(
-                f"The fitted synthesizer lacks the column(s) {', '.join(map(repr, missing))}. Fit "
-                f"it on X's columns plus the target column {columns[-1]!r} "
-                "(arrays: x0, x1, ...)."
             )
         return model
 
@@ -392,6 +387,18 @@ def _like_python_numbers(values: np.ndarray, original: np.ndarray) -> np.ndarray
     out = whole.astype(object)
     out[null] = values[null]
     return out
+
+
+def _check_columns(model: Any, columns: list[str]) -> None:
+    """The synthesizer must produce every column of X and the target."""
+    produced = list(model.transformer_.output_columns)
+    missing = [name for name in columns if name not in produced]
+    if missing:
+        raise InvalidDataError(
+            f"The synthesizer lacks the column(s) {', '.join(map(repr, missing))}: it was fitted "
+            f"on other columns, or its schema ignores them. It must model X's columns plus the "
+            f"target column {columns[-1]!r} (arrays: x0, x1, ...)."
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -17,9 +17,10 @@ from imblearn.utils.estimator_checks import estimator_checks_generator  # noqa: 
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import KFold, cross_validate  # noqa: E402
 
-from synthgan import InvalidDataError, Synthesizer  # noqa: E402
+from synthgan import ColumnKind, InvalidDataError, Schema, Synthesizer  # noqa: E402
 from synthgan.augment import SyntheticOverSampler, augment  # noqa: E402
 from synthgan.evaluate import make_utility_model  # noqa: E402
+from synthgan.schema import ColumnSpec  # noqa: E402
 from tests.conftest import make_mixed_frame  # noqa: E402
 
 FIT_LOG: list[pd.DataFrame] = []
@@ -247,6 +248,21 @@ class TestClassCounts:
         rows = sampler.synthesizer_.sample(40, {sampler.target_column_: "c"}, random_state=1)
         assert sampler.target_column_ == "label"
         assert set(rows["label"]) == {"c"}
+
+    def test_the_target_stays_discrete_whatever_the_template_schema_says(self):
+        X, y = binary_frame(120)
+        schema = Schema((ColumnSpec("answer", ColumnKind.INTEGER),))
+        sampler = SyntheticOverSampler(synthesizer=tiny(schema=schema), random_state=0)
+        _, y_res = sampler.fit_resample(X, (y == "yes").astype(int).rename("answer"))
+        assert sampler.synthesizer_.transformer_.schema_.kind("answer") is ColumnKind.DISCRETE
+        assert dict(Counter(y_res)) == {0: 90, 1: 90}
+
+    def test_a_template_schema_ignoring_a_feature_is_an_error(self):
+        X, y = binary_frame(120)
+        schema = Schema((ColumnSpec("city", ColumnKind.IGNORED),))
+        sampler = SyntheticOverSampler(synthesizer=tiny(schema=schema), random_state=0)
+        with pytest.raises(InvalidDataError, match=r"lacks the column\(s\) 'city'"):
+            sampler.fit_resample(X, y)
 
     def test_multiplier_and_strategy_together_is_an_error(self):
         X, y = three_classes()
