@@ -36,8 +36,10 @@ def runner():
 
 @pytest.fixture
 def table(tmp_path):
+    # 3,000 rows: with a holdout of a few hundred rows, the split alone can push a healthy
+    # model's dcr_share past 0.55 (the bootstrap interval covers the synthetic rows, not the split)
     path = tmp_path / "data.parquet"
-    healthy_frame().to_parquet(path)
+    healthy_frame(3000).to_parquet(path)
     return path
 
 
@@ -100,7 +102,7 @@ class TestGate:
         assert sorted(p.name for p in release.iterdir()) == ["MODEL_CARD.md", "synthetic.parquet"]
         synthetic = pd.read_parquet(release / "synthetic.parquet")
         assert "customer_id" not in synthetic.columns  # id-like: never released
-        assert len(synthetic) == 960
+        assert len(synthetic) == 2400
         card = (release / "MODEL_CARD.md").read_text()
         assert "No formal guarantee" in card and "Every check passed" in card
         for check in ("dcr_share", "mia_auc", "exact_copy_rate"):
