@@ -6,8 +6,7 @@ Run with the peers' interpreter (it has ctgan and sdmetrics; synthgan is install
 
 Parts:
   (a) equal settings: batch 500, pac 10, one critic step; seconds per 1,000 real rows seen by the
-      critic, excluding the transformer fit. The ctgan figure comes from
-      benchmarks/results/peers/ctgan_equal_settings.json (benchmarks/peers/run_ctgan_adult.py).
+      critic, excluding the transformer fit, synthgan and ctgan in the same process.
   (b) defaults: fit seconds, sampling rows/s, peak RSS, and quality on the Adult test split:
       train-on-synthetic ROC AUC / F1 of the fixed model in synthgan.evaluate, detection AUC and
       column shapes/pairs from synthgan.evaluate, SDMetrics' QualityReport score. ctgan and TVAE
@@ -125,7 +124,7 @@ def score(synthetic, train, test, *, quick: bool) -> dict:
     return figures
 
 
-def run_synthgan(seed: int, overrides: dict, train, test, *, quick: bool) -> dict:
+def run_synthgan(seed: int, overrides: dict, train, test, *, quick: bool, tag: str = "") -> dict:
     from synthgan import Synthesizer
 
     model = Synthesizer(random_state=seed, verbose=False, device="cpu", **overrides)
@@ -141,27 +140,64 @@ def run_synthgan(seed: int, overrides: dict, train, test, *, quick: bool) -> dic
         model.sample(100_000, random_state=seed + 1)
         figures["sample_100k_rows_per_second"] = 100_000 / (time.perf_counter() - start)
         figures["peak_rss_mb"] = peak_rss_mb()
-        out = RESULTS / "synthgan" / f"synthgan_seed{seed}.parquet"
+        out = RESULTS / "synthgan" / f"synthgan{tag}_seed{seed}.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
         synthetic.to_parquet(out)
     figures.update(score(synthetic, train, test, quick=quick))
     return figures
 
 
-def equal_settings(train, *, epochs: int = 3) -> dict:
-    """Seconds per 1,000 real rows seen by the critic, transformer fit excluded."""
+def equal_settings(train, *, epochs: int = 4) -> dict:
+    """Seconds per 1,000 real rows seen by the critic, for synthgan and ctgan, side by side.
+
+    Batch 500, pac 10, one critic step, in this process. Only training epochs are timed: synthgan
+    is fitted for one epoch, then resumed for ``epochs`` timed epochs (no transformer fit);
+    ctgan's epochs are timed by the epoch clock of benchmarks/peers/run_ctgan_adult.py (its
+    training loop unchanged), its first epoch left out as warm-up. synthgan is timed before and
+    after ctgan and averaged, so drifting load hits both. Wall and CPU (process) seconds.
+    """
     from synthgan import Synthesizer
 
+    rows_per_epoch = max(len(train) // 500, 1) * 500
     model = Synthesizer(batch_size=500, pac=10, discriminator_steps=1, epochs=1, random_state=0,
-                        verbose=False, device="cpu")  # fmt: skip
-    model.fit(train)  # transformer fit + one warm epoch
+                        verbose=False, device="cpu").fit(train)  # fmt: skip
     model.epochs = epochs
-    start = time.perf_counter()
-    model.fit(train, resume=True)  # resumed: no transformer fit
-    seconds = time.perf_counter() - start
-    rows_seen = epochs * max(len(train) // 500, 1) * 500
-    return {"epochs_timed": epochs, "seconds": seconds, "rows_seen_by_critic": rows_seen,
-            "seconds_per_1000_rows": 1000 * seconds / rows_seen}  # fmt: skip
+
+    def time_synthgan() -> tuple[float, float]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        model.fit(train, resume=True)
+        return (time.perf_counter() - wall) / epochs, (time.process_time() - cpu) / epochs
+
+    per_epoch = {"synthgan": [time_synthgan()]}
+    try:
+        import ctgan
+    except ImportError:
+        ctgan = None
+    if ctgan is not None:
+        sys.path.insert(0, str(HERE / "peers"))
+        import run_ctgan_adult as peer_script
+
+        peer_script._install_epoch_clock()
+        discrete = [
+            c for c in train.columns if not str(train[c].dtype).startswith(("int", "float"))
+        ]
+        ctgan.CTGAN(batch_size=500, pac=10, discriminator_steps=1, epochs=1 + epochs,
+                    verbose=True).fit(train, discrete)  # fmt: skip
+        walls = peer_script.EpochClock.epoch_seconds()[1:]
+        cpus = peer_script.EpochClock.epoch_cpu_seconds()[1:]
+        per_epoch["ctgan"] = [(sum(walls) / len(walls), sum(cpus) / len(cpus))]
+        per_epoch["synthgan"].append(time_synthgan())
+    out = {"epochs_timed": epochs, "critic_rows_per_epoch": rows_per_epoch,
+           "method": " ".join(equal_settings.__doc__.split())}  # fmt: skip
+    for name, timings in per_epoch.items():
+        wall = sum(t[0] for t in timings) / len(timings)
+        cpu = sum(t[1] for t in timings) / len(timings)
+        out[name] = {"epoch_seconds": wall, "seconds_per_1000_rows": 1000 * wall / rows_per_epoch,
+                     "cpu_seconds_per_1000_rows": 1000 * cpu / rows_per_epoch}  # fmt: skip
+    if "ctgan" in out:
+        for key in ("seconds_per_1000_rows", "cpu_seconds_per_1000_rows"):
+            out[f"ratio_{key}"] = out["synthgan"][key] / out["ctgan"][key]
+    return out
 
 
 def mean_spread(runs: list[dict]) -> dict:
@@ -197,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", nargs="+", default=["equal", "defaults", "peers"],
                         choices=["equal", "defaults", "peers"])  # fmt: skip
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--tag", default="", help="suffix for the saved synthetic tables")
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     set_threads(args.threads)
@@ -208,23 +245,29 @@ def main(argv: list[str] | None = None) -> int:
     result = {"versions": versions(), "commit": git_commit(), "threads": args.threads,
               "cpus": os.cpu_count(), "overrides": {k: list(v) if isinstance(v, tuple) else v
                                                     for k, v in overrides.items()}}  # fmt: skip
+
+    def save() -> None:
+        if args.output:
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            args.output.write_text(json.dumps(result, indent=1) + "\n")
+
     if "equal" in args.parts:
         result["equal_settings"] = equal_settings(train)
         print("equal settings:", json.dumps(result["equal_settings"]), flush=True)
+        save()
     if "defaults" in args.parts:
         runs = []
         for seed in args.seeds:
-            runs.append(run_synthgan(seed, overrides, train, test, quick=args.quick))
+            runs.append(run_synthgan(seed, overrides, train, test, quick=args.quick, tag=args.tag))
             print("synthgan:", json.dumps(runs[-1]), flush=True)
-        result["synthgan"] = {"runs": runs, "summary": mean_spread(runs)}
+            result["synthgan"] = {"runs": runs, "summary": mean_spread(runs)}
+            save()
     if "peers" in args.parts:
         peers = score_peers(train, test)
         result["peers"] = {m: {"runs": r, "summary": mean_spread(r)} for m, r in peers.items()}
         for model, runs in peers.items():
             print(f"{model}:", json.dumps(runs), flush=True)
-    if args.output:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(result, indent=1) + "\n")
+    save()
     return 0
 
 

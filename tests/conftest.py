@@ -5,6 +5,18 @@ import pandas as pd
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tiny test networks run fastest (and reproducibly) on one thread; busy machines made
+    two-thread fits 50-100x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def adult():
     from synthgan.datasets import load_adult

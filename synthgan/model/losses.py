@@ -78,17 +78,12 @@ def generator_adversarial_loss(kind: str, fake_scores: torch.Tensor) -> torch.Te
     return F.binary_cross_entropy_with_logits(fake_scores, torch.ones_like(fake_scores))
 
 
-def condition_loss(
-    padded_logits: torch.Tensor, slot: torch.Tensor, category: torch.Tensor
-) -> torch.Tensor:
+def condition_loss(span_logits: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
     """Cross-entropy of the generator's logits on each row's conditioned span vs its condition.
 
-    padded_logits: (batch, n_softmax_spans, max_width); slot: (batch,) which softmax span;
-    category: (batch,) the conditioned category.
+    span_logits: (batch, max_width), padding at -inf; category: (batch,) the conditioned category.
     """
-    rows = torch.arange(len(slot), device=slot.device)
-    logits = padded_logits[rows, slot]  # (batch, max_width), padding at -inf
-    return F.cross_entropy(logits, category)
+    return F.cross_entropy(span_logits, category)
 
 
 def information_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -> torch.Tensor:

@@ -11,8 +11,9 @@ from synthgan.transform.layout import Layout
 class SpanIndex(nn.Module):
     """Index tensors that let a whole batch be activated span by span with no Python loop.
 
-    Softmax spans are gathered into a padded ``(batch, n_spans, max_width)`` block; padding slots
-    point at column 0 and are masked with -inf.
+    The softmax columns of all spans are taken as one flat block of ``C`` columns, each tagged with
+    its span (``segment``); per-span maxima and sums are segment reductions (``scatter_reduce``,
+    ``index_add``) over that block, so no padding to the widest span is needed.
     """
 
     def __init__(self, layout: Layout) -> None:
@@ -21,43 +22,55 @@ class SpanIndex(nn.Module):
         max_width = max((s.width for s in softmax_spans), default=1)
         gather = torch.zeros(len(softmax_spans), max_width, dtype=torch.long)
         valid = torch.zeros(len(softmax_spans), max_width, dtype=torch.bool)
-        for i, span in enumerate(softmax_spans):
+        for i, span in enumerate(softmax_spans):  # once, at construction
             gather[i, : span.width] = torch.arange(span.start, span.stop)
             valid[i, : span.width] = True
+        softmax_columns = gather[valid]  # (C,)
+        segment = torch.arange(len(softmax_spans)).unsqueeze(1).expand_as(gather)[valid]  # (C,)
         tanh_columns = torch.tensor([s.start for s in layout.tanh_spans], dtype=torch.long)
-        # which padded softmax slot holds each discrete (condition) span
+        # which softmax span (segment) holds each discrete (condition) span
         softmax_position = {(s.start, s.width): i for i, s in enumerate(softmax_spans)}
         discrete_slots = torch.tensor(
             [softmax_position[(s.start, s.width)] for s in layout.discrete_spans], dtype=torch.long
         )
         self.register_buffer("gather", gather, persistent=False)  # (spans, max_width)
         self.register_buffer("valid", valid, persistent=False)
+        self.register_buffer("softmax_columns", softmax_columns, persistent=False)
+        self.register_buffer("segment", segment, persistent=False)
         self.register_buffer("tanh_columns", tanh_columns, persistent=False)
         self.register_buffer("discrete_slots", discrete_slots, persistent=False)
-        last_slot = torch.tensor([s.width - 1 for s in softmax_spans], dtype=torch.long)
-        self.register_buffer("last_slot", last_slot, persistent=False)  # (spans,)
+        self.n_segments = len(softmax_spans)
         self.data_dim = layout.dim
 
-    def padded_logits(self, raw: torch.Tensor) -> torch.Tensor:
-        """(batch, data_dim) -> (batch, n_softmax_spans, max_width), padding at -inf."""
-        logits = raw[:, self.gather]
-        return logits.masked_fill(~self.valid, float("-inf"))
+    def span_logits(self, raw: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:
+        """Each row's logits on one softmax span: (batch, max_width), padding at -inf."""
+        index = self.gather[slot]  # (batch, max_width)
+        return raw.gather(1, index).masked_fill(~self.valid[slot], float("-inf"))
 
-    def scatter(self, raw: torch.Tensor, padded: torch.Tensor) -> torch.Tensor:
-        """Write padded per-span values back into a (batch, data_dim) tensor."""
-        out = torch.zeros_like(raw)
+    def segment_max(self, values: torch.Tensor) -> torch.Tensor:
+        """(batch, C) -> each row's maximum per segment, broadcast back to (batch, C)."""
+        index = self.segment.expand_as(values)
+        maxima = values.new_full((values.shape[0], self.n_segments), float("-inf"))
+        maxima = maxima.scatter_reduce(1, index, values, reduce="amax", include_self=True)
+        return maxima.gather(1, index)
+
+    def segment_sum(self, values: torch.Tensor) -> torch.Tensor:
+        sums = values.new_zeros(values.shape[0], self.n_segments).index_add_(1, self.segment, values)
+        return sums[:, self.segment]
+
+    def assemble(self, raw: torch.Tensor, softmax_values: torch.Tensor) -> torch.Tensor:
+        """tanh of the scalar columns and the given (batch, C) values in the softmax columns."""
+        out = torch.empty_like(raw)
         if self.tanh_columns.numel():
             out[:, self.tanh_columns] = torch.tanh(raw[:, self.tanh_columns])
-        if self.gather.numel():
-            index = self.gather[self.valid]
-            out[:, index] = padded[:, self.valid]
+        if self.softmax_columns.numel():
+            out[:, self.softmax_columns] = softmax_values
         return out
 
 
 def _gumbel_noise(shape, device, generator: torch.Generator | None) -> torch.Tensor:
-    uniform = torch.rand(shape, device=device, generator=generator)
-    exponential = -torch.log(uniform.clamp_min(1e-10))  # Exp(1)
-    return -torch.log(exponential.clamp_min(1e-10))
+    exponential = torch.empty(shape, device=device).exponential_(generator=generator)  # Exp(1)
+    return -torch.log(exponential.clamp_min(1e-30))
 
 
 class OutputActivation(nn.Module):
@@ -69,23 +82,20 @@ class OutputActivation(nn.Module):
         self.tau = tau
 
     def gumbel_softmax(self, raw: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        logits = self.span_index.padded_logits(raw)  # (batch, spans, width)
-        gumbel = _gumbel_noise(logits.shape, raw.device, generator)
-        soft = torch.softmax((logits + gumbel) / self.tau, dim=-1)
-        return self.span_index.scatter(raw, soft)
+        index = self.span_index
+        logits = raw[:, index.softmax_columns]  # (batch, C)
+        keys = (logits + _gumbel_noise(logits.shape, raw.device, generator)) / self.tau
+        shifted = torch.exp(keys - index.segment_max(keys.detach()))  # the shift cancels out
+        return index.assemble(raw, shifted / index.segment_sum(shifted))
 
     def sample_onehot(self, raw: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw each span's category from softmax(logits): rare categories survive (no argmax).
-
-        Inverse-CDF draw: one uniform number per span and row, not one per category.
-        """
-        probs = torch.softmax(self.span_index.padded_logits(raw), dim=-1)  # (n, spans, width)
-        cumulative = probs.cumsum(dim=-1)
-        uniform = torch.rand(probs.shape[:2], device=raw.device, generator=generator).unsqueeze(-1)
-        choice = (cumulative < uniform * cumulative[..., -1:]).sum(dim=-1)  # (n, spans)
-        choice = torch.minimum(choice, self.span_index.last_slot)
-        onehot = torch.zeros_like(probs).scatter_(-1, choice.unsqueeze(-1), 1.0)
-        return self.span_index.scatter(raw, onehot)
+        """Draw each span's category from softmax(logits) (Gumbel-max, an exact draw), not the
+        argmax of the logits, which would wipe out rare categories."""
+        index = self.span_index
+        keys = raw[:, index.softmax_columns]
+        keys = keys + _gumbel_noise(keys.shape, raw.device, generator)  # (n, C)
+        onehot = (keys == index.segment_max(keys)).to(raw.dtype)
+        return index.assemble(raw, onehot)
 
 
 class Residual(nn.Module):

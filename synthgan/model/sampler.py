@@ -81,10 +81,12 @@ class ConditionSampler:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """(span, category) per row: span uniform; category by log-frequency (training) or by
         frequency (sampling, so unconditional samples follow the real marginals)."""
-        span = torch.randint(self.n_spans, (batch,), device=self.device, generator=generator)
-        probs = (self.log_frequency if training else self.frequency)[span]  # (batch, max_width)
-        category = torch.multinomial(probs, 1, generator=generator).squeeze(1)
-        return span, category
+        # span uniform and category | span by (log-)frequency is one draw from their joint,
+        # flattened over (span, category) slots: a single multinomial call on a short vector
+        joint = (self.log_frequency if training else self.frequency).flatten()  # (spans*width,)
+        slot = torch.multinomial(joint, batch, replacement=True, generator=generator)
+        width = self.frequency.shape[1]
+        return slot // width, slot % width
 
     def cond_vec(self, span: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
         """One-hot condition vectors: (batch, cond_dim)."""

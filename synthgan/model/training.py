@@ -132,7 +132,7 @@ class Trainer:
             cond = torch.zeros((), device=self.device)
         else:
             slots = self.activation.span_index.discrete_slots[span]
-            cond = condition_loss(self.activation.span_index.padded_logits(raw), slots, category)
+            cond = condition_loss(self.activation.span_index.span_logits(raw, slots), category)
         info = torch.zeros((), device=self.device)
         if self.config.information_loss:
             with torch.no_grad():

@@ -120,8 +120,7 @@ class NumericColumnTransformer:
             out = pd.Series(pd.to_datetime(ns, unit="ns"), index=index)
             if self.tz_ is not None:
                 out = out.dt.tz_localize("UTC").dt.tz_convert(self.tz_)
-            out[null] = pd.NaT
-            return out.astype(self.dtype_)
+            return out.mask(null).astype(self.dtype_)
         if self.kind is ColumnKind.INTEGER:
             values = np.round(values)
         out = pd.Series(values, index=index)
