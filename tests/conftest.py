@@ -63,3 +63,20 @@ def make_mixed_frame(n: int = 400, *, nulls: bool, seed: int = 0) -> pd.DataFram
             mask = rng.random(n) < 0.1
             df.loc[mask, col] = None
     return df
+
+
+@pytest.fixture
+def interrupt_second_epoch(monkeypatch):
+    """Make the second training epoch raise KeyboardInterrupt, as Ctrl-C would."""
+    from synthgan.model import training
+
+    calls = {"n": 0}
+    original = training.Trainer.run_epoch
+
+    def run_epoch(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training.Trainer, "run_epoch", run_epoch)

@@ -390,18 +390,22 @@ class Synthesizer:
                 target_classifier=self.target_classifier_,
                 classifier_optimizer=self._classifier_optimizer,
             )
-            self.interrupted_ = False
-            deadline = None if self.max_minutes is None else start + 60.0 * self.max_minutes
-            try:
-                if not resuming and self.discriminator_warmup:
-                    trainer.warm_up_critic(self.discriminator_warmup)
-                self._run_epochs(trainer, deadline)
-            except KeyboardInterrupt:
-                self.interrupted_ = True
-            self.ema_updates_ = trainer.ema_updates
+            self._run_training(trainer, start, warm_up=not resuming)
         self.fit_seconds_ = time.monotonic() - start
         self.rows_trained_ = len(data)
         return self
+
+    def _run_training(self, trainer: Trainer, start: float, *, warm_up: bool) -> None:
+        """Critic warm-up and epochs within the time budget; Ctrl-C keeps what was learnt."""
+        self.interrupted_ = False
+        deadline = None if self.max_minutes is None else start + 60.0 * self.max_minutes
+        try:
+            if warm_up and self.discriminator_warmup:
+                trainer.warm_up_critic(self.discriminator_warmup)
+            self._run_epochs(trainer, deadline)
+        except KeyboardInterrupt:
+            self.interrupted_ = True
+        self.ema_updates_ = trainer.ema_updates
 
     def _run_epochs(self, trainer: Trainer, deadline: float | None) -> None:
         records = []

@@ -361,15 +361,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             ema_generator=model.ema_generator_,
             rng=torch_rng,
         )  # fmt: skip
-        model.interrupted_ = False
-        deadline = None if model.max_minutes is None else start + 60.0 * model.max_minutes
-        try:
-            if model.discriminator_warmup:
-                trainer.warm_up_critic(model.discriminator_warmup)
-            model._run_epochs(trainer, deadline)
-        except KeyboardInterrupt:
-            model.interrupted_ = True
-        model.ema_updates_ = trainer.ema_updates
+        model._run_training(trainer, start, warm_up=True)
     model.fit_seconds_ = time.monotonic() - start
     model.rows_trained_ = n_rows
     model.privacy_ = {
