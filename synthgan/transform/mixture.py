@@ -34,11 +34,16 @@ class Mixture:
     def n_components(self) -> int:
         return len(self.weights)
 
-    def log_posterior(self, x: np.ndarray) -> np.ndarray:
-        """Log posterior probability of each component for each value: shape (n, k)."""
-        z = (x[:, None] - self.means[None, :]) / self.stds[None, :]
-        log_joint = np.log(self.weights)[None, :] - np.log(self.stds)[None, :] - 0.5 * z * z
-        return log_joint - logsumexp(log_joint, axis=1, keepdims=True)
+    def posterior_weights(self, x: np.ndarray) -> np.ndarray:
+        """Each value's posterior over components, up to a per-row factor: shape (n, k).
+
+        Rows are scaled so their largest entry is 1 (no overflow); divide by the row sum for
+        probabilities. Sampling a component needs no normalisation.
+        """
+        z = (x[:, None] - self.means[None, :]) / self.stds[None, :]  # (n, k)
+        log_joint = np.log(self.weights / self.stds)[None, :] - 0.5 * z * z
+        log_joint -= log_joint.max(axis=1, keepdims=True)
+        return np.exp(log_joint, out=log_joint)
 
 
 def fit_mixture(

@@ -220,8 +220,7 @@ class NumericColumnTransformer:
                 component[gaussian] = self.n_modes + nearest
             else:
                 x = values[gaussian]
-                log_post = self.mixture_.log_posterior(x)  # (g, modes)
-                cum = np.cumsum(np.exp(log_post), axis=1)
+                cum = np.cumsum(self.mixture_.posterior_weights(x), axis=1)  # (g, modes)
                 draw = rng.random(len(x))[:, None] * cum[:, -1:]
                 mode = np.minimum((cum < draw).sum(axis=1), self.n_modes - 1)
                 component[gaussian] = mode

@@ -21,6 +21,7 @@ from synthgan.transform.numeric import NumericColumnTransformer
 ColumnTransformer = NumericColumnTransformer | CategoricalColumnTransformer | IdColumnTransformer
 
 STATE_VERSION = 1
+TRANSFORM_CHUNK_ROWS = 32_768
 
 
 class TableTransformer:
@@ -160,11 +161,18 @@ class TableTransformer:
                 f"Columns missing from the table: {missing}. "
                 + unknown_column_message(missing[0], list(df.columns))
             )
-        blocks = [
-            self.transformers_[name].transform(df[name], self._rng)
-            for name in self.modelled_columns
-        ]
-        return np.concatenate(blocks, axis=1).astype(np.float32, copy=False)
+        out = np.empty((len(df), self.layout_.dim), dtype=np.float32)  # (n_rows, dim)
+        columns = {name: df[name] for name in self.modelled_columns}
+        # Row chunks keep each chunk's output and temporaries cache-sized: one pass over a
+        # million-row table column by column touched every page of the output once per column.
+        for first in range(0, len(df), TRANSFORM_CHUNK_ROWS):
+            rows = slice(first, first + TRANSFORM_CHUNK_ROWS)
+            start = 0
+            for name, series in columns.items():
+                block = self.transformers_[name].transform(series.iloc[rows], self._rng)
+                out[rows, start : start + block.shape[1]] = block
+                start += block.shape[1]
+        return out
 
     def fit_transform(self, df: pd.DataFrame) -> np.ndarray:
         return self.fit(df).transform(df)
