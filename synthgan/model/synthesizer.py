@@ -489,19 +489,22 @@ class Synthesizer:
         sampler = self._condition_sampler()
         produced = generated = block = 0
         budget = max_tries * max(n, SAMPLE_BLOCK_ROWS)
-        while produced < n:
-            if generated >= budget:
-                raise InvalidDataError(parsed.failure_message(generated, produced, n))
-            rows = self._generate_block(
-                SAMPLE_BLOCK_ROWS, _block_seed(seed, block), sampler, parsed, produced
-            )
-            generated += len(rows)
-            block += 1
-            rows = parsed.filter(rows)
-            rows = rows.iloc[: n - produced]
-            if len(rows):
-                produced += len(rows)
-                yield rows
+        show = self.verbose and n >= 10 * SAMPLE_BLOCK_ROWS  # small samples finish at once
+        with tqdm(total=n, desc="Sampling", unit="row", disable=not show, leave=False) as bar:
+            while produced < n:
+                if generated >= budget:
+                    raise InvalidDataError(parsed.failure_message(generated, produced, n))
+                rows = self._generate_block(
+                    SAMPLE_BLOCK_ROWS, _block_seed(seed, block), sampler, parsed, produced
+                )
+                generated += len(rows)
+                block += 1
+                rows = parsed.filter(rows)
+                rows = rows.iloc[: n - produced]
+                if len(rows):
+                    produced += len(rows)
+                    bar.update(len(rows))
+                    yield rows
 
     def sample(
         self,
