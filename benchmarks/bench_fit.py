@@ -7,6 +7,7 @@ Run with the peers' interpreter (it has ctgan and sdmetrics; synthgan is install
 Parts:
   (a) equal settings: batch 500, pac 10, one critic step; seconds per 1,000 real rows seen by the
       critic, excluding the transformer fit, synthgan and ctgan in the same process.
+  sampling: rows per second, synthgan and ctgan side by side in this process.
   (b) defaults: fit seconds, sampling rows/s, peak RSS, and quality on the Adult test split:
       train-on-synthetic ROC AUC / F1 of the fixed model in synthgan.evaluate, detection AUC and
       column shapes/pairs from synthgan.evaluate, SDMetrics' QualityReport score. ctgan and TVAE
@@ -200,6 +201,42 @@ def equal_settings(train, *, epochs: int = 4) -> dict:
     return out
 
 
+def sampling_speed(train, *, repeats: int = 3) -> dict:
+    """Rows per second sampling 32,561 and 100,000 rows, synthgan and ctgan in this process.
+
+    Both models are fitted for one epoch (sampling cost does not depend on how long a model
+    trained; sizes are each library's defaults); the libraries alternate, best of ``repeats``.
+    """
+    from synthgan import Synthesizer
+
+    ours = Synthesizer(epochs=1, random_state=0, verbose=False, device="cpu").fit(train)
+    samplers = {"synthgan": lambda n: ours.sample(n, random_state=1)}
+    try:
+        from ctgan import CTGAN
+
+        discrete = [
+            c for c in train.columns if not str(train[c].dtype).startswith(("int", "float"))
+        ]
+        peer = CTGAN(epochs=1)
+        peer.fit(train, discrete)
+        samplers["ctgan"] = peer.sample
+    except ImportError:
+        pass
+    out: dict = {"method": " ".join(sampling_speed.__doc__.split())}
+    for n in (32_561, 100_000):
+        best = {name: float("inf") for name in samplers}
+        for _ in range(repeats):
+            for name, sample in samplers.items():
+                start = time.perf_counter()
+                sample(n)
+                best[name] = min(best[name], time.perf_counter() - start)
+        for name, seconds in best.items():
+            out.setdefault(name, {})[f"rows_per_second_{n}"] = n / seconds
+        if "ctgan" in best:
+            out[f"ratio_{n}"] = best["ctgan"] / best["synthgan"]
+    return out
+
+
 def mean_spread(runs: list[dict]) -> dict:
     import numpy as np
 
@@ -230,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--set", dest="overrides", nargs="*", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--parts", nargs="+", default=["equal", "defaults", "peers"],
-                        choices=["equal", "defaults", "peers"])  # fmt: skip
+    parser.add_argument("--parts", nargs="+", default=["equal", "sampling", "defaults", "peers"],
+                        choices=["equal", "sampling", "defaults", "peers"])  # fmt: skip
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--tag", default="", help="suffix for the saved synthetic tables")
     parser.add_argument("--output", type=Path, default=None)
@@ -254,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     if "equal" in args.parts:
         result["equal_settings"] = equal_settings(train)
         print("equal settings:", json.dumps(result["equal_settings"]), flush=True)
+        save()
+    if "sampling" in args.parts:
+        result["sampling"] = sampling_speed(train)
+        print("sampling:", json.dumps(result["sampling"]), flush=True)
         save()
     if "defaults" in args.parts:
         runs = []
