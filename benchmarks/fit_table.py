@@ -1,6 +1,6 @@
 """Print the markdown tables of docs/benchmarks.md's "Model" section from bench_fit.py's results.
 
-    python benchmarks/fit_table.py            # reads benchmarks/results/fit_adult*.json
+python benchmarks/fit_table.py            # reads benchmarks/results/fit_adult*.json
 """
 
 from __future__ import annotations
@@ -54,7 +54,11 @@ def main() -> None:
     print("|---|" + "---:|" * len(columns))
     for key, label, fmt in ROWS:
         print(f"| {label} | " + " | ".join(cell(s, key, fmt) for _, s in columns) + " |")
-    equal = json.loads((RESULTS / "fit_adult.json").read_text()).get("equal_settings")
+    speed_path = RESULTS / "fit_adult_speed.json"
+    speed = json.loads(speed_path.read_text()) if speed_path.is_file() else {}
+    equal = speed.get("equal_settings") or json.loads((RESULTS / "fit_adult.json").read_text()).get(
+        "equal_settings"
+    )
     if equal and "ctgan" in equal:
         print()
         print("| equal settings (batch 500, pac 10, 1 critic step) | synthgan | ctgan | ratio |")
@@ -63,6 +67,15 @@ def main() -> None:
                            ("cpu_seconds_per_1000_rows", "CPU seconds per 1,000 critic rows")):  # fmt: skip
             print(f"| {label} | {equal['synthgan'][key]:.3f} | {equal['ctgan'][key]:.3f} | "
                   f"{equal['ratio_' + key]:.2f} |")  # fmt: skip
+    sampling = speed.get("sampling")
+    if sampling and "ctgan" in sampling:
+        print()
+        print("| sampling, rows per second | synthgan | ctgan | ratio |")
+        print("|---|---:|---:|---:|")
+        for n in (32_561, 100_000):
+            key = f"rows_per_second_{n}"
+            print(f"| {n:,} rows | {sampling['synthgan'][key]:,.0f} | "
+                  f"{sampling['ctgan'][key]:,.0f} | {sampling[f'ratio_{n}']:.2f} |")  # fmt: skip
 
 
 if __name__ == "__main__":
