@@ -203,6 +203,7 @@ def _display_path(path: Path) -> str:
 def run_default(args: argparse.Namespace, threads: dict) -> dict:
     import ctgan
 
+    header = _header(args, threads)  # before the run: the load average at the start
     train, discrete = _load()
     rss_before = benchenv.rss_mb()
     if args.model == "ctgan":
@@ -257,7 +258,7 @@ def run_default(args: argparse.Namespace, threads: dict) -> dict:
         loss_by_epoch = losses.groupby("Epoch").mean(numeric_only=True).reset_index()
         loss_by_epoch = loss_by_epoch.drop(columns=["Batch"], errors="ignore").to_dict("list")
     return {
-        **_header(args, threads),
+        **header,
         "benchmark": f"peer_{args.model}_adult_defaults",
         "model": args.model,
         "constructor": f"ctgan.{'CTGAN' if args.model == 'ctgan' else 'TVAE'}"
@@ -291,6 +292,7 @@ def run_default(args: argparse.Namespace, threads: dict) -> dict:
 def run_equal_settings(args: argparse.Namespace, threads: dict) -> dict:
     import ctgan
 
+    header = _header(args, threads)  # before the run: the load average at the start
     train, discrete = _load()
     batch = EQUAL_SETTINGS["batch_size"]
     steps_per_epoch = max(len(train) // batch, 1)
@@ -314,7 +316,7 @@ def run_equal_settings(args: argparse.Namespace, threads: dict) -> dict:
     epochs_cpu = EpochClock.epoch_cpu_seconds()
     cpu_mean = sum(epochs_cpu) / len(epochs_cpu)
     result = {
-        **_header(args, threads),
+        **header,
         "benchmark": "peer_ctgan_adult_equal_settings",
         "model": "ctgan",
         "settings": EQUAL_SETTINGS,
