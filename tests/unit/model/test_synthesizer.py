@@ -68,6 +68,16 @@ class TestFitAndSample:
             loaded.sample(100, random_state=2), model.sample(100, random_state=2)
         )
 
+    def test_table_without_discrete_columns(self):
+        rng = np.random.default_rng(0)
+        df = pd.DataFrame({"a": rng.normal(size=300), "b": rng.integers(0, 100, 300)})
+        rows = Synthesizer(random_state=0, **FAST).fit(df).sample(50)
+        assert rows.dtypes.to_dict() == df.dtypes.to_dict() and len(rows) == 50
+
+    def test_zero_rows(self, mixed, mixed_model):
+        rows = mixed_model.sample(0)
+        assert len(rows) == 0 and list(rows.columns) == list(mixed.columns)
+
     def test_same_seed_gives_identical_samples(self, mixed):
         a = Synthesizer(random_state=7, **FAST).fit(mixed).sample(200, random_state=3)
         b = Synthesizer(random_state=7, **FAST).fit(mixed).sample(200, random_state=3)
