@@ -61,6 +61,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="every N epochs, count subnormal floats in the optimisers (diagnostic)",
     )
+    parser.add_argument(
+        "--flush-denormal",
+        action="store_true",
+        help="torch.set_flush_denormal(True), a diagnostic, not ctgan's default; saved as "
+        "{model}-flush-denormal_seed{seed}",
+    )
     return parser.parse_args(argv)
 
 
@@ -192,6 +198,11 @@ def _time_fit(model, train, discrete) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _stem(args: argparse.Namespace) -> str:
+    flush = "-flush-denormal" if args.flush_denormal else ""
+    return f"{args.model}{flush}_seed{args.seed}"
+
+
 def _display_path(path: Path) -> str:
     path = path.resolve()
     try:
@@ -245,7 +256,7 @@ def run_default(args: argparse.Namespace, threads: dict) -> dict:
             table = synthetic
     peak_end = benchenv.peak_rss_mb()
 
-    stem = f"{args.model}_seed{args.seed}"
+    stem = _stem(args)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     parquet = args.output_dir / f"{stem}.parquet"
     tmp = parquet.with_name(parquet.name + ".tmp")
@@ -263,7 +274,8 @@ def run_default(args: argparse.Namespace, threads: dict) -> dict:
         "model": args.model,
         "constructor": f"ctgan.{'CTGAN' if args.model == 'ctgan' else 'TVAE'}"
         + ("(verbose=True)" if args.epochs is None else f"(epochs={args.epochs}, verbose=True)"),
-        "defaults": args.epochs is None,
+        "defaults": args.epochs is None and not args.flush_denormal,
+        "flush_denormal": args.flush_denormal,
         **settings,
         "data": {"name": "adult train", "rows": len(train), "discrete_columns": discrete},
         "fit_seconds": fit_seconds,
@@ -355,6 +367,11 @@ def main(argv: list[str] | None = None) -> None:
 
     _install_epoch_clock()
     EpochClock.denormal_every = args.denormal_stats
+    if args.flush_denormal:
+        import torch
+
+        if not torch.set_flush_denormal(True):
+            print("warning: this CPU cannot flush denormals", file=sys.stderr)
     # ctgan's DataTransformer.transform calls joblib Parallel(n_jobs=-1): keep it on one thread.
     with joblib.parallel_config(backend="sequential"), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
@@ -364,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
             path = args.output_dir / "ctgan_equal_settings.json"
         else:
             result = run_default(args, threads)
-            path = args.output_dir / f"{args.model}_seed{args.seed}.json"
+            path = args.output_dir / f"{_stem(args)}.json"
     result["wall_clock_finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     # the machine is shared: other people's jobs show here, and slow every figure above
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
