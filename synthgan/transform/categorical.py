@@ -32,6 +32,7 @@ class CategoricalColumnTransformer:
         self.column_ = str(series.name)
         self.dtype_ = str(series.dtype)
         present = series.dropna()
+        self.dtype_ordered_ = bool(getattr(series.dtype, "ordered", False))
         if isinstance(series.dtype, pd.CategoricalDtype):
             self.dtype_categories_ = [_plain(c) for c in series.dtype.categories]
             seen = set(present.unique())
@@ -113,7 +114,9 @@ class CategoricalColumnTransformer:
     def _restore(self, values: np.ndarray):
         dtype = self.dtype_
         if dtype == "category":
-            return pd.Categorical(values, categories=self.dtype_categories_)
+            return pd.Categorical(
+                values, categories=self.dtype_categories_, ordered=self.dtype_ordered_
+            )
         if dtype == "object":
             return values
         try:
@@ -129,6 +132,7 @@ class CategoricalColumnTransformer:
             "dtype": self.dtype_,
             "categories": self.categories_,
             "dtype_categories": self.dtype_categories_,
+            "dtype_ordered": self.dtype_ordered_,
             "has_nulls": self.has_nulls_,
         }
 
@@ -138,5 +142,6 @@ class CategoricalColumnTransformer:
         obj.column_, obj.dtype_ = state["column"], state["dtype"]
         obj.categories_ = list(state["categories"])
         obj.dtype_categories_ = state["dtype_categories"]
+        obj.dtype_ordered_ = bool(state.get("dtype_ordered", False))  # format 1 files lack it
         obj.has_nulls_ = bool(state["has_nulls"])
         return obj

@@ -69,6 +69,17 @@ def test_adult_round_trip_is_exact(adult):
     assert_restored(train, back, train.columns)
 
 
+def test_ordered_categorical_stays_ordered():
+    grades = pd.Categorical(
+        ["low", "high", "mid"] * 10, categories=["low", "mid", "high"], ordered=True
+    )
+    df = pd.DataFrame({"grade": grades})
+    tt = TableTransformer(random_state=0).fit(df)
+    back = TableTransformer.from_state(tt.get_state()).inverse_transform(tt.transform(df))
+    assert back["grade"].dtype == df["grade"].dtype and back["grade"].cat.ordered
+    assert (back["grade"] == df["grade"]).all()
+
+
 def test_layout_describes_every_span():
     df = make_mixed_frame(nulls=True)
     tt = TableTransformer(random_state=0).fit(df)
