@@ -235,6 +235,7 @@ def _categorical(
     transformer.column_ = name
     transformer.dtype_ = str(series.dtype)
     transformer.dtype_categories_ = None
+    transformer.dtype_ordered_ = bool(getattr(series.dtype, "ordered", False))
     null = series.isna().to_numpy()
     if isinstance(series.dtype, pd.CategoricalDtype):
         transformer.dtype_categories_ = [_plain(c) for c in series.dtype.categories]
