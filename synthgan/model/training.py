@@ -72,12 +72,14 @@ class Trainer:
         return max(len(self.data) // self.config.batch_size, 1)
 
     # -- one batch ---------------------------------------------------------------------------------
+    def _noise(self, batch: int) -> torch.Tensor:
+        """The generator's noise input: (batch, embedding_dim)."""
+        return torch.randn(batch, self.config.embedding_dim, device=self.device, generator=self.rng)
+
     def _conditioned_batch(self):
         """Noise + condition for the generator, the matching real rows, and the condition."""
         batch = self.config.batch_size
-        noise = torch.randn(
-            batch, self.config.embedding_dim, device=self.device, generator=self.rng
-        )  # (batch, embedding_dim)
+        noise = self._noise(batch)
         if self.sampler.n_spans == 0:
             real = self.data[self.sampler.uniform_rows(batch, self.rng)]
             return noise, None, real, None, None

@@ -142,9 +142,7 @@ class DPTrainer(Trainer):
     def _conditioned_batch(self):
         """Generator input with conditions drawn from the released noisy frequencies; no real rows."""
         batch = self.config.batch_size
-        noise = torch.randn(
-            batch, self.config.embedding_dim, device=self.device, generator=self.rng
-        )  # (batch, embedding_dim)
+        noise = self._noise(batch)
         if self.sampler.n_spans == 0:
             return noise, None, None, None, None
         span, category = self.sampler.draw_conditions(batch, self.rng, training=False)

@@ -66,3 +66,16 @@ def known_reports(known_tables):
         )
         for name in ("copy", "fresh", "shuffled")
     }
+
+
+REQUIRED_SCORES = [
+    "column_shapes",
+    "column_pairs",
+    "detection_auc",
+    "utility_real",
+    "utility_synthetic",
+    "dcr_share",
+    "exact_copy_rate",
+    "mia_auc",
+]
+"""The scores issue 4 requires in every Report."""

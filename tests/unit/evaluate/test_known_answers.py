@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-REQUIRED = [
-    "column_shapes",
-    "column_pairs",
-    "detection_auc",
-    "utility_real",
-    "utility_synthetic",
-    "dcr_share",
-    "exact_copy_rate",
-    "mia_auc",
-]
+from tests.unit.evaluate.conftest import REQUIRED_SCORES
 
 
 class TestCopyOfTrainingRows:
@@ -71,7 +62,7 @@ class TestColumnsShuffledIndependently:
 
 def test_every_required_score_is_present_with_direction_and_range(known_reports):
     report = known_reports["fresh"]
-    for name in REQUIRED:
+    for name in REQUIRED_SCORES:
         assert name in report.scores
         entry = report.metrics[name]
         assert entry["direction"] in ("higher", "lower", "target")

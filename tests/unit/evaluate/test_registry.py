@@ -9,19 +9,11 @@ import pytest
 from synthgan import InvalidDataError
 from synthgan.evaluate import METRICS, evaluate
 from synthgan.evaluate.registry import get_metric, metric
+from tests.unit.evaluate.conftest import REQUIRED_SCORES
 
 
 def test_registry_holds_the_required_metrics():
-    for name in [
-        "column_shapes",
-        "column_pairs",
-        "detection_auc",
-        "utility_real",
-        "utility_synthetic",
-        "dcr_share",
-        "exact_copy_rate",
-        "mia_auc",
-    ]:
+    for name in REQUIRED_SCORES:
         assert name in METRICS
 
 
