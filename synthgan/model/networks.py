@@ -55,7 +55,9 @@ class SpanIndex(nn.Module):
         return maxima.gather(1, index)
 
     def segment_sum(self, values: torch.Tensor) -> torch.Tensor:
-        sums = values.new_zeros(values.shape[0], self.n_segments).index_add_(1, self.segment, values)
+        sums = values.new_zeros(values.shape[0], self.n_segments).index_add_(
+            1, self.segment, values
+        )
         return sums[:, self.segment]
 
     def assemble(self, raw: torch.Tensor, softmax_values: torch.Tensor) -> torch.Tensor:
@@ -89,14 +91,18 @@ class OutputActivation(nn.Module):
         shifted = torch.exp(keys - index.segment_max(keys.detach()))  # the shift cancels out
         return index.assemble(raw, shifted / index.segment_sum(shifted))
 
-    def sample_onehot(self, raw: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Draw each span's category from softmax(logits) (Gumbel-max, an exact draw), not the
-        argmax of the logits, which would wipe out rare categories."""
-        index = self.span_index
-        keys = raw[:, index.softmax_columns]
-        keys = keys + _gumbel_noise(keys.shape, raw.device, generator)  # (n, C)
-        onehot = (keys == index.segment_max(keys)).to(raw.dtype)
-        return index.assemble(raw, onehot)
+    def sampling_keys(self, raw: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """tanh of the mode scalars, and each one-hot span's logits plus Gumbel noise: the argmax
+        over a span, which the inverse transform takes, is then an exact draw from the span's
+        softmax (Gumbel-max), not the argmax of the logits, which would wipe out rare
+        categories. Modifies and returns ``raw``."""
+        tanh_columns = self.span_index.tanh_columns
+        scalars = torch.tanh(raw[:, tanh_columns])
+        # noise on every column (one contiguous add) and the scalars written back: cheaper than
+        # indexing out the softmax columns
+        raw += _gumbel_noise(raw.shape, raw.device, generator)
+        raw[:, tanh_columns] = scalars
+        return raw
 
 
 class Residual(nn.Module):

@@ -264,7 +264,7 @@ def check_privacy_params(epsilon, delta, n_rows: int) -> float:
 
 def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
     """Fit ``model`` (a Synthesizer with ``epsilon`` set) with differential privacy; returns it."""
-    from synthgan.model.synthesizer import _block_seed, _seed_from, resolve_device
+    from synthgan.model.runtime import block_seed, resolve_device, seed_from
 
     if resume:
         raise InvalidDataError(
@@ -278,7 +278,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         )
     n_rows = len(data)
     delta = check_privacy_params(model.epsilon, model.delta, n_rows)
-    model.seed_ = _seed_from(model.random_state)
+    model.seed_ = seed_from(model.random_state)
     model.device_ = resolve_device(model.device)
     start = time.monotonic()
     with model._local_rng():
@@ -339,7 +339,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
                 device=model.device_,
             )  # (n_kept, n_spans)
         torch_rng = torch.Generator(device=model.device_)
-        torch_rng.manual_seed(_block_seed(model.seed_, 2_000_000))
+        torch_rng.manual_seed(block_seed(model.seed_, 2_000_000))
         trainer = DPTrainer(
             plan=plan,
             partition=partition,

@@ -1,0 +1,106 @@
+"""What of a Synthesizer goes into its model file, and how it comes back.
+
+The file format itself (zip, JSON, tensors, checksum, versions) is ``modelfile``; this module
+decides the contents: the parameters, the transformer state, the training facts and the state
+dicts of the networks and optimisers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from synthgan.exceptions import ModelFileError
+from synthgan.model import modelfile
+from synthgan.model.runtime import resolve_device
+from synthgan.schema import Schema
+from synthgan.transform import TableTransformer
+
+if TYPE_CHECKING:
+    from synthgan.model.synthesizer import Synthesizer
+
+
+def _meta(model: Synthesizer) -> dict:
+    params = model.get_params()
+    params["schema"] = None if model.schema is None else model.schema.to_dict()
+    params["generator_dims"] = list(model.generator_dims)
+    params["discriminator_dims"] = list(model.discriminator_dims)
+    history = model.loss_history_.to_dict(orient="list") if len(model.loss_history_) else {}
+    return {
+        "estimator": "Synthesizer",
+        "params": params,
+        "transformer": model.transformer_.get_state(),
+        "category_counts": model._category_counts,
+        "training": {
+            "seed": model.seed_,
+            "epochs_trained": model.epochs_trained_,
+            "ema_updates": model.ema_updates_,
+            "rows": model.rows_trained_,
+            "interrupted": model.interrupted_,
+            "fit_seconds": model.fit_seconds_,
+            "device": str(model.device_),
+        },
+        "loss_history": history,
+        "privacy": getattr(model, "privacy_", None),
+    }
+
+
+def save_synthesizer(model: Synthesizer, path: str | os.PathLike) -> Path:
+    tensors = {
+        "generator": model.generator_.state_dict(),
+        "critic": model.critic_.state_dict(),
+        "generator_optimizer": model._gen_optimizer.state_dict(),
+        "critic_optimizer": model._critic_optimizer.state_dict(),
+    }
+    if model.ema_generator_ is not None:
+        tensors["ema_generator"] = model.ema_generator_.state_dict()
+    if model.target_classifier_ is not None:
+        tensors["target_classifier"] = model.target_classifier_.state_dict()
+        tensors["classifier_optimizer"] = model._classifier_optimizer.state_dict()
+    return modelfile.write_model(path, _meta(model), tensors)
+
+
+def load_synthesizer(
+    cls: type[Synthesizer], path: str | os.PathLike, *, device: str = "auto"
+) -> Synthesizer:
+    target = resolve_device(device)
+    meta, tensors = modelfile.read_model(path, map_location=target)
+    try:
+        params = dict(meta["params"])
+        if params.get("schema") is not None:
+            params["schema"] = Schema.from_dict(params["schema"])
+        params["generator_dims"] = tuple(params["generator_dims"])
+        params["discriminator_dims"] = tuple(params["discriminator_dims"])
+        params["device"] = device
+        model = cls(**params)
+        model.device_ = target
+        model.transformer_ = TableTransformer.from_state(meta["transformer"])
+        model._category_counts = meta["category_counts"]
+        training = meta["training"]
+        model.seed_ = int(training["seed"])
+        model.epochs_trained_ = int(training["epochs_trained"])
+        model.ema_updates_ = int(training["ema_updates"])
+        model.rows_trained_ = int(training["rows"])
+        model.interrupted_ = bool(training["interrupted"])
+        model.fit_seconds_ = float(training["fit_seconds"])
+        model.loss_history_ = pd.DataFrame(meta["loss_history"])
+        model.privacy_ = meta.get("privacy")
+        model._build_networks()
+        model.generator_.load_state_dict(tensors["generator"])
+        model.critic_.load_state_dict(tensors["critic"])
+        model._gen_optimizer.load_state_dict(tensors["generator_optimizer"])
+        model._critic_optimizer.load_state_dict(tensors["critic_optimizer"])
+        if model.ema_generator_ is not None:
+            model.ema_generator_.load_state_dict(tensors["ema_generator"])
+        if model.target_classifier_ is not None:
+            model.target_classifier_.load_state_dict(tensors["target_classifier"])
+            model._classifier_optimizer.load_state_dict(tensors["classifier_optimizer"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"{path}: the model file is inconsistent ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})."
+        ) from None
+    return model

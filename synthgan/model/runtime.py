@@ -1,0 +1,56 @@
+"""Where and how the model runs: device resolution, the optimiser, and seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from synthgan.exceptions import InvalidDataError
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidDataError(
+            f"device={device!r} is not a device. Use 'auto', 'cpu', 'cuda' or 'mps'."
+        ) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidDataError("device='cuda' but no CUDA GPU is available. Use device='auto'.")
+    return resolved
+
+
+def make_adam(params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """Adam with betas (0.5, 0.9), fused where this torch build has it (2-3x faster steps on
+    CPU than the default per-parameter loop), else the multi-tensor ``foreach`` version."""
+    params = list(params)
+    for options in ({"fused": True}, {"foreach": True}, {}):
+        try:
+            return torch.optim.Adam(
+                params, lr=lr, betas=(0.5, 0.9), weight_decay=weight_decay, **options
+            )
+        except (RuntimeError, TypeError, ValueError):
+            continue
+    raise AssertionError("unreachable")  # the plain Adam always constructs
+
+
+def seed_from(random_state: int | None) -> int:
+    """The seed of a fit or a sampling call: ``random_state``, or fresh entropy."""
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % (2**63))
+    return int(random_state)
+
+
+def block_seed(seed: int, block: int) -> int:
+    """An independent seed for block ``block`` of a stream seeded by ``seed``."""
+    return int(
+        np.random.SeedSequence(seed, spawn_key=(block,)).generate_state(1, np.uint64)[0] >> 1
+    )
