@@ -123,6 +123,15 @@ class Trainer:
         return loss.detach()
 
     def _generator_step(self) -> dict[str, torch.Tensor]:
+        # the critic's weights get no gradient here: computing one would cost as much as the
+        # critic's own step's (its first layer is the widest) and be thrown away
+        self.critic.requires_grad_(False)
+        try:
+            return self._generator_update()
+        finally:
+            self.critic.requires_grad_(True)
+
+    def _generator_update(self) -> dict[str, torch.Tensor]:
         gen_input, cond_vec, real, span, category = self._conditioned_batch()
         raw = self.generator(gen_input)  # (batch, data_dim)
         fake = self.activation.gumbel_softmax(raw, self.rng)

@@ -72,7 +72,9 @@ class TestSamplingKeys:
         keys = activation.sampling_keys(raw, rng)
         drawn = keys[:, span.start : span.stop].argmax(dim=1)
         frequencies = torch.bincount(drawn, minlength=span.width).double() / len(drawn)
-        torch.testing.assert_close(frequencies, torch.softmax(logits.double(), 0), atol=4e-3, rtol=0)
+        torch.testing.assert_close(
+            frequencies, torch.softmax(logits.double(), 0), atol=4e-3, rtol=0
+        )
 
     def test_mode_scalars_are_tanh_of_the_raw_output(self, mixed_model):
         activation = mixed_model._activation
