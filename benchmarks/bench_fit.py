@@ -206,11 +206,18 @@ def sampling_speed(train, *, repeats: int = 3) -> dict:
 
     Both models are fitted for one epoch (sampling cost does not depend on how long a model
     trained; sizes are each library's defaults); the libraries alternate, best of ``repeats``.
+    synthgan runs with its default ``sample_precision="auto"`` (bfloat16 on CPUs with native
+    bfloat16, as this machine's) and with float32.
     """
     from synthgan import Synthesizer
 
     ours = Synthesizer(epochs=1, random_state=0, verbose=False, device="cpu").fit(train)
-    samplers = {"synthgan": lambda n: ours.sample(n, random_state=1)}
+    exact = Synthesizer(epochs=1, random_state=0, verbose=False, device="cpu",
+                        sample_precision="float32").fit(train)  # fmt: skip
+    samplers = {
+        "synthgan": lambda n: ours.sample(n, random_state=1),  # default: "auto" precision
+        "synthgan-float32": lambda n: exact.sample(n, random_state=1),
+    }
     try:
         from ctgan import CTGAN
 
@@ -234,6 +241,7 @@ def sampling_speed(train, *, repeats: int = 3) -> dict:
             out.setdefault(name, {})[f"rows_per_second_{n}"] = n / seconds
         if "ctgan" in best:
             out[f"ratio_{n}"] = best["ctgan"] / best["synthgan"]
+            out[f"ratio_float32_{n}"] = best["ctgan"] / best["synthgan-float32"]
     return out
 
 
