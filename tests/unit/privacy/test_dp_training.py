@@ -162,6 +162,31 @@ class TestDPStep:
                 torch.testing.assert_close(per_pack[name][i], want, rtol=1e-4, atol=1e-5)
         trainer.critic.train()
 
+    @pytest.mark.parametrize("max_grad_norm", [1e-3, 1e3])  # every pack clipped; none
+    def test_ghost_clipping_equals_clipping_per_pack_gradients(self, captured, max_grad_norm):
+        _, trainer = captured
+        trainer = copy.copy(trainer)
+        trainer.config = copy.copy(trainer.config)
+        trainer.config.loss = "minimax"
+        trainer._per_pack_grad = vmap(grad(trainer._pair_loss), in_dims=(None, 0, 0, 0))
+        trainer.plan = PrivacyPlan(**{**trainer.plan.to_dict(), "noise_multiplier": 0.0,
+                                      "max_grad_norm": max_grad_norm})  # fmt: skip
+        trainer.critic.eval()  # no dropout: the two computations must agree exactly
+        try:
+            real, fake = trainer._pairs(torch.tensor([0, 1, 2, 3]))
+            trainer._params = {n: p.detach() for n, p in trainer.critic.net.named_parameters()}
+            alpha = torch.zeros(4)
+            per_pack = trainer._per_pack_grad(trainer._params, real, fake, alpha)
+            trainer.rng = torch.Generator().manual_seed(0)
+            expected = trainer.clip_and_noise(per_pack)
+            trainer.rng = torch.Generator().manual_seed(0)
+            actual = trainer.add_noise(trainer.ghost_clipped_sum(real, fake))
+        finally:
+            trainer.critic.train()
+        assert list(actual) == list(expected)
+        for name in expected:
+            torch.testing.assert_close(actual[name], expected[name], rtol=1e-4, atol=1e-7)
+
 
 class TestNothingExactIsRead:
     def test_no_exact_statistic_code_path_runs(self, monkeypatch):
