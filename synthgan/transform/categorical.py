@@ -49,6 +49,7 @@ class CategoricalColumnTransformer:
                 ) from None
         self.categories_ = [_plain(c) for c in categories]
         self.has_nulls_ = bool(series.isna().any())
+        self._decoded = None
         return self
 
     @property
@@ -104,12 +105,20 @@ class CategoricalColumnTransformer:
 
     def inverse_transform(self, block: np.ndarray, index: pd.Index) -> pd.Series:
         codes = block.argmax(axis=1)
-        lookup = np.empty(self.n_categories, dtype=object)
-        lookup[: len(self.categories_)] = self.categories_
-        if self.has_nulls_:
-            lookup[-1] = None
-        values = lookup[codes]
-        return pd.Series(self._restore(values), index=index, name=self.column_)
+        decoded = self._decoded_categories()
+        values = decoded[codes] if isinstance(decoded, np.ndarray) else decoded.take(codes)
+        return pd.Series(values, index=index, name=self.column_)
+
+    def _decoded_categories(self):
+        """The categories (and null) in the column's own dtype, made once: decoding a block is
+        then one ``take``, not a conversion of Python objects per row (string arrays)."""
+        if getattr(self, "_decoded", None) is None:
+            lookup = np.empty(self.n_categories, dtype=object)
+            lookup[: len(self.categories_)] = self.categories_
+            if self.has_nulls_:
+                lookup[-1] = None
+            self._decoded = self._restore(lookup)
+        return self._decoded
 
     def _restore(self, values: np.ndarray):
         dtype = self.dtype_
