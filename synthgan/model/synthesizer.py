@@ -47,9 +47,12 @@ class Synthesizer:
     embedding_dim : int, default=128
         Size of the generator's noise input.
     generator_dims, discriminator_dims : tuple of int, default=(256, 256)
-    generator_lr, discriminator_lr : float, default=1e-3
-        Five times ctgan's: on Adult, learning-rate 1e-3 reached in 50 epochs the utility that
-        2e-4 needs far more epochs for (benchmarks/bench_fit.py).
+    generator_lr : float, default=5e-4
+    discriminator_lr : float, default=1e-3
+        Two time scales, the critic learning twice as fast as the generator, both above ctgan's
+        2e-4: on Adult, learning rate 1e-3 reached in 50 epochs the utility that 2e-4 needs far
+        more epochs for, and a generator at 5e-4 beat 1e-3 on utility, pair trends and
+        detection at no cost in time (benchmarks/bench_fit.py, docs/benchmarks.md).
     generator_decay, discriminator_decay : float, default=1e-6
         Adam weight decay.
     discriminator_steps : int, default=1
@@ -117,7 +120,7 @@ class Synthesizer:
         embedding_dim: int = 128,
         generator_dims: tuple[int, ...] = (256, 256),
         discriminator_dims: tuple[int, ...] = (256, 256),
-        generator_lr: float = 1e-3,
+        generator_lr: float = 5e-4,
         discriminator_lr: float = 1e-3,
         generator_decay: float = 1e-6,
         discriminator_decay: float = 1e-6,
