@@ -69,15 +69,27 @@ def main() -> None:
                            ("cpu_seconds_per_1000_rows", "CPU seconds per 1,000 critic rows")):  # fmt: skip
             print(f"| {label} | {equal['synthgan'][key]:.3f} | {equal['ctgan'][key]:.3f} | "
                   f"{equal['ratio_' + key]:.2f} |")  # fmt: skip
-    sampling = speed.get("sampling")
-    if sampling and "ctgan" in sampling:
+    for name in ("fit_adult_speed.json", "fit_adult_speed_2threads.json"):
+        path = RESULTS / name
+        data = json.loads(path.read_text()) if path.is_file() else {}
+        sampling = data.get("sampling")
+        if not (sampling and "ctgan" in sampling):
+            continue
+        exact = "synthgan-float32" in sampling
         print()
-        print("| sampling, rows per second | synthgan | ctgan | ratio |")
-        print("|---|---:|---:|---:|")
+        print(f"| sampling, rows per second, {data['threads']} thread(s) | synthgan (default) | "
+              + ("synthgan float32 | " if exact else "") + "ctgan | ratio"
+              + (" | ratio, float32" if exact else "") + " |")  # fmt: skip
+        print("|---|---:|---:|---:|" + ("---:|---:|" if exact else ""))
         for n in (32_561, 100_000):
             key = f"rows_per_second_{n}"
-            print(f"| {n:,} rows | {sampling['synthgan'][key]:,.0f} | "
-                  f"{sampling['ctgan'][key]:,.0f} | {sampling[f'ratio_{n}']:.2f} |")  # fmt: skip
+            row = f"| {n:,} rows | {sampling['synthgan'][key]:,.0f} | "
+            if exact:
+                row += f"{sampling['synthgan-float32'][key]:,.0f} | "
+            row += f"{sampling['ctgan'][key]:,.0f} | {sampling[f'ratio_{n}']:.2f} |"
+            if exact:
+                row += f" {sampling[f'ratio_float32_{n}']:.2f} |"
+            print(row)
 
 
 if __name__ == "__main__":
