@@ -8,19 +8,7 @@ import torch
 from synthgan import InvalidDataError, Synthesizer
 from synthgan.model.generation import SamplingNetwork
 from synthgan.model.networks import Generator
-from tests.conftest import make_mixed_frame
-
-FAST = {"epochs": 1, "batch_size": 100, "pac": 10, "verbose": False, "device": "cpu"}
-
-
-@pytest.fixture(scope="module")
-def mixed():
-    return make_mixed_frame(n=300, nulls=True)
-
-
-@pytest.fixture(scope="module")
-def mixed_model(mixed):
-    return Synthesizer(random_state=0, **FAST).fit(mixed)
+from tests.unit.model.conftest import FAST
 
 
 def trained_looking_generator() -> Generator:
