@@ -2,7 +2,7 @@
 
 Fits ``Synthesizer(epsilon=3, pac=1, loss="minimax", epochs=1)`` on Adult train, keeps its
 DPTrainer, then times the trainer's critic step (ghost clipping, the default for minimax) and
-the same step through per-pair gradients (``torch.func.vmap``) and ``clip_and_noise``,
+the same step through per-pair gradients (``torch.func.vmap``) and ``clipped_sum``,
 alternating, 10 steps each, twice; and the generator step for scale.
 
     OMP_NUM_THREADS=1 python3 benchmarks/bench_dp_step.py --output benchmarks/results/dp_step_adult.json
@@ -54,9 +54,8 @@ def main() -> int:
 
     def per_pair_step() -> None:
         packs = trainer.sample_packs()
-        for name, param in trainer.critic.net.named_parameters():
-            trainer._params[name] = param.detach()
-        noisy = trainer.clip_and_noise(trainer.per_pack_gradients(*trainer._pairs(packs)))
+        per_pack = trainer.per_pack_gradients(*trainer._pairs(packs))
+        noisy = trainer.add_noise(trainer.clipped_sum(per_pack))
         for name, param in trainer.critic.net.named_parameters():
             param.grad = noisy[name]
         trainer.critic_optimizer.step()

@@ -193,6 +193,8 @@ class DPTrainer(Trainer):
 
     def per_pack_gradients(self, real: torch.Tensor, fake: torch.Tensor) -> dict:
         """Per-pair gradients of the critic's parameters: name -> (k, *param.shape)."""
+        for name, param in self.critic.net.named_parameters():
+            self._params[name] = param.detach()
         alpha = torch.rand(len(real), device=self.device, generator=self.rng)
         return self._per_pack_grad(self._params, real, fake, alpha)
 
@@ -200,22 +202,12 @@ class DPTrainer(Trainer):
         """(k,) per-pair gradient norms -> the factors that scale each to at most C."""
         return (self.plan.max_grad_norm / (norms + 1e-6)).clamp(max=1.0)
 
-    def clip_and_noise(self, per_pack: dict) -> dict:
-        """Clip each pack's whole gradient to ``max_grad_norm``, sum, add N(0, (sigma C)^2), and
-        divide by the expected number of packs."""
-        first = next(iter(per_pack.values()))
-        if first.shape[0]:
-            norms = torch.sqrt(
-                sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in per_pack.values())
-            )  # (k,)
-            factor = self._clip_factors(norms)  # (k,)
-        summed = {}
-        for name, per_grad in per_pack.items():
-            if per_grad.shape[0]:
-                summed[name] = torch.einsum("k,k...->...", factor, per_grad)
-            else:
-                summed[name] = torch.zeros(per_grad.shape[1:], device=self.device)
-        return self.add_noise(summed)
+    def clipped_sum(self, per_pack: dict) -> dict:
+        """Clip each pack's whole gradient to ``max_grad_norm`` and sum over the packs (zeros
+        when no pack was sampled)."""
+        norms = torch.sqrt(sum(g.flatten(1).pow(2).sum(1) for g in per_pack.values()))  # (k,)
+        factor = self._clip_factors(norms)  # (k,)
+        return {name: torch.einsum("k,k...->...", factor, g) for name, g in per_pack.items()}
 
     def add_noise(self, summed: dict) -> dict:
         """The summed clipped gradients plus N(0, (sigma C)^2), over the expected pack count."""
@@ -271,19 +263,13 @@ class DPTrainer(Trainer):
 
     def _discriminator_step(self) -> dict[str, torch.Tensor]:
         packs = self.sample_packs()
-        for name, param in self.critic.net.named_parameters():
-            self._params[name] = param.detach()
-        if len(packs) and self.config.loss == "minimax":
-            noisy = self.add_noise(self.ghost_clipped_sum(*self._pairs(packs)))
+        if not len(packs):  # an empty step still adds noise, and still counts
+            summed = {name: torch.zeros_like(p) for name, p in self.critic.net.named_parameters()}
+        elif self.config.loss == "minimax":
+            summed = self.ghost_clipped_sum(*self._pairs(packs))
         else:
-            if len(packs):
-                per_pack = self.per_pack_gradients(*self._pairs(packs))
-            else:
-                per_pack = {
-                    name: torch.zeros((0, *p.shape), device=self.device)
-                    for name, p in self._params.items()
-                }
-            noisy = self.clip_and_noise(per_pack)
+            summed = self.clipped_sum(self.per_pack_gradients(*self._pairs(packs)))
+        noisy = self.add_noise(summed)
         for name, param in self.critic.net.named_parameters():
             param.grad = noisy[name]
         self.critic_optimizer.step()

@@ -121,16 +121,16 @@ class TestDPStep:
         shapes = {n: p.shape for n, p in trainer.critic.net.named_parameters()}
         big = {n: 100.0 * torch.randn(6, *s) for n, s in shapes.items()}
         trainer.plan = PrivacyPlan(**{**trainer.plan.to_dict(), "noise_multiplier": 0.0})
-        clipped = trainer.clip_and_noise(big)
+        clipped = trainer.add_noise(trainer.clipped_sum(big))
         total = torch.sqrt(sum((g * trainer.expected_packs).pow(2).sum() for g in clipped.values()))
         assert total <= 6 * trainer.plan.max_grad_norm + 1e-4
-        single = trainer.clip_and_noise({n: g[:1] for n, g in big.items()})
+        single = trainer.add_noise(trainer.clipped_sum({n: g[:1] for n, g in big.items()}))
         norm = torch.sqrt(sum((g * trainer.expected_packs).pow(2).sum() for g in single.values()))
         assert norm == pytest.approx(trainer.plan.max_grad_norm, rel=1e-4)
         trainer.plan = PrivacyPlan(**{**trainer.plan.to_dict(), "noise_multiplier": 1.7})
         empty = {n: torch.zeros(0, *s) for n, s in shapes.items()}
         noise = torch.cat([(g * trainer.expected_packs).flatten()
-                           for g in trainer.clip_and_noise(empty).values()])  # fmt: skip
+                           for g in trainer.add_noise(trainer.clipped_sum(empty)).values()])  # fmt: skip
         assert noise.std().item() == pytest.approx(1.7 * trainer.plan.max_grad_norm, rel=0.05)
 
     @pytest.mark.parametrize("loss", ["wgan-gp", "minimax"])
@@ -178,7 +178,7 @@ class TestDPStep:
             alpha = torch.zeros(4)
             per_pack = trainer._per_pack_grad(trainer._params, real, fake, alpha)
             trainer.rng = torch.Generator().manual_seed(0)
-            expected = trainer.clip_and_noise(per_pack)
+            expected = trainer.add_noise(trainer.clipped_sum(per_pack))
             trainer.rng = torch.Generator().manual_seed(0)
             actual = trainer.add_noise(trainer.ghost_clipped_sum(real, fake))
         finally:
