@@ -51,12 +51,16 @@ def native_bfloat16(device: torch.device) -> bool:
         return False
 
 
-def sampling_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """float32, or bfloat16 where asked for or where ``"auto"`` finds native bfloat16 on CPU."""
+def check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
         raise InvalidDataError(
             f"sample_precision={precision!r} is not one of {', '.join(PRECISIONS)}."
         )
+
+
+def sampling_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """float32, or bfloat16 where asked for or where ``"auto"`` finds native bfloat16 on CPU."""
+    check_precision(precision)
     if precision == "bfloat16" or (precision == "auto" and native_bfloat16(device)):
         return torch.bfloat16
     return torch.float32

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError, not_fitted
 from synthgan.model import persistence
-from synthgan.model.generation import PRECISIONS, RowGenerator
+from synthgan.model.generation import RowGenerator, check_precision
 from synthgan.model.losses import LOSSES
 from synthgan.model.networks import (
     Discriminator,
@@ -216,10 +216,7 @@ class Synthesizer:
             raise InvalidDataError(f"max_minutes must be positive, got {self.max_minutes!r}.")
         if self.discriminator_warmup < 0:
             raise InvalidDataError("discriminator_warmup must be >= 0.")
-        if self.sample_precision not in PRECISIONS:
-            raise InvalidDataError(
-                f"sample_precision={self.sample_precision!r} is not one of {', '.join(PRECISIONS)}."
-            )
+        check_precision(self.sample_precision)
 
     # -- fit -------------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, resume: bool = False) -> Synthesizer:
