@@ -178,10 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             "random_state=0, n_threads=1)",
             "sampling_strategy": "auto",
         },
-        "versions": {**benchenv.versions(), "imbalanced-learn": _version("imbalanced-learn")},
-        "git": benchenv.git_commit(),
-        "machine": benchenv.machine(),
-        "threads": threads,
+        **benchenv.provenance(threads, **{"imbalanced-learn": _version("imbalanced-learn")}),
         "results": {},
         "complete": False,
     }

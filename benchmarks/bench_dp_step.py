@@ -70,9 +70,7 @@ def main() -> int:
             for _ in range(args.steps):
                 step()
             best[name] = min(best[name], (time.perf_counter() - start) / args.steps)
-    result = {"benchmark": "dp_step_adult", "command": " ".join(sys.argv),
-              "versions": benchenv.versions(), "git": benchenv.git_commit(),
-              "machine": benchenv.machine(), "threads": threads,
+    result = {"benchmark": "dp_step_adult", **benchenv.provenance(threads),
               "one_epoch_fit_seconds": fit_seconds, "seconds_per_step": best,
               "speedup": best["per_pair_vmap"] / best["ghost_clipping"]}  # fmt: skip
     print(result["seconds_per_step"], "speedup", round(result["speedup"], 1))

@@ -119,11 +119,7 @@ def main() -> None:
     train, test = load_adult()
     payload = {
         "benchmark": "privacy_adult",
-        "command": " ".join(sys.argv),
-        "versions": {**benchenv.versions(), "opacus": _opacus_version()},
-        "git": benchenv.git_commit(),
-        "machine": benchenv.machine(),
-        "threads": threads,
+        **benchenv.provenance(threads, opacus=_opacus_version()),
         "rows": {"train": len(train), "test": len(test)},
         "real_utility": utility_scores(train, test, "income"),
         "results": [],

@@ -43,10 +43,9 @@ def main() -> int:
 
     train, test = load_adult()
     model = Synthesizer(epochs=args.epochs, random_state=0, verbose=False, device="cpu").fit(train)
-    result = {"benchmark": "sample_precision_adult", "command": " ".join(sys.argv),
-              "versions": benchenv.versions(), "git": benchenv.git_commit(),
-              "machine": benchenv.machine(), "threads": threads, "epochs": args.epochs,
-              "native_bfloat16": native_bfloat16(torch.device("cpu")), "results": {}}  # fmt: skip
+    result = {"benchmark": "sample_precision_adult", **benchenv.provenance(threads),
+              "epochs": args.epochs, "native_bfloat16": native_bfloat16(torch.device("cpu")),
+              "results": {}}  # fmt: skip
     for precision in ("float32", "bfloat16"):
         model.set_params(sample_precision=precision)
         model.sample(5000, random_state=9)  # warm-up

@@ -132,6 +132,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def provenance(threads: dict, **extra_versions: str | None) -> dict:
+    """What every results file records of its run: the command, the library versions (plus
+    ``extra_versions``), the commit, the machine and the thread limits in force."""
+    return {
+        "command": " ".join(sys.argv),
+        "versions": {**versions(), **extra_versions},
+        "git": git_commit(),
+        "machine": machine(),
+        "threads": threads,
+    }
+
+
 def write_json(path: Path, payload: dict) -> None:
     """Write atomically: a temporary file beside the target, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
