@@ -3,17 +3,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from synthgan.cli import main
 from tests.conftest import make_mixed_frame
 
 FAST = ["--epochs", "1", "--batch-size", "100", "--seed", "0", "--device", "cpu", "--quiet"]
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from synthgan.cli import main
 from synthgan.model import synthesizer as synthesizer_module
@@ -28,11 +27,6 @@ def healthy_frame(n: int = 1200, seed: int = 0) -> pd.DataFrame:
             "customer_id": np.arange(10_000, 10_000 + n),
         }
     )
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 @pytest.fixture
