@@ -104,7 +104,11 @@ class CategoricalColumnTransformer:
         return onehot
 
     def inverse_transform(self, block: np.ndarray, index: pd.Index) -> pd.Series:
-        codes = block.argmax(axis=1)
+        """The column back from its one-hot block of shape (n, n_categories)."""
+        return self.decode(block.argmax(axis=1), index)
+
+    def decode(self, codes: np.ndarray, index: pd.Index) -> pd.Series:
+        """The column from each row's category index (n,)."""
         decoded = self._decoded_categories()
         values = decoded[codes] if isinstance(decoded, np.ndarray) else decoded.take(codes)
         return pd.Series(values, index=index, name=self.column_)

@@ -243,17 +243,20 @@ class NumericColumnTransformer:
 
     def inverse_transform(self, block: np.ndarray, index: pd.Index) -> pd.Series:
         """The column back from its output block of shape (n, output_width)."""
-        if self.n_modes:
-            scalar, onehot = block[:, 0].astype(np.float64), block[:, 1:]
-        else:
-            scalar, onehot = np.zeros(len(block)), block
-        component = onehot.argmax(axis=1)
-        values = np.full(len(block), np.nan)
+        scalar = block[:, 0] if self.n_modes else None
+        return self.decode(scalar, block[:, 1 if self.n_modes else 0 :].argmax(axis=1), index)
+
+    def decode(
+        self, scalar: np.ndarray | None, component: np.ndarray, index: pd.Index
+    ) -> pd.Series:
+        """The column from each row's component (n,) and its scalar within a Gaussian mode
+        (n,), which is None when the column has no Gaussian modes."""
+        values = np.full(len(component), np.nan)
         gaussian = component < self.n_modes
         if gaussian.any():
             mode = component[gaussian]
             values[gaussian] = (
-                scalar[gaussian] * STD_MULTIPLIER * self.mixture_.stds[mode]
+                scalar[gaussian].astype(np.float64) * STD_MULTIPLIER * self.mixture_.stds[mode]
                 + self.mixture_.means[mode]
             )
         n_masses = len(self.point_masses_)

@@ -187,8 +187,9 @@ class TableTransformer:
     ) -> pd.DataFrame:
         """Decode an array of shape (n, layout_.dim) into a table with the input's columns and dtypes.
 
-        ``random_state`` seeds the regenerated id columns (the transformer's own generator if None);
-        ``row_offset`` is the number of rows already produced when decoding one output in chunks.
+        Each softmax span's argmax is its component or category. ``random_state`` seeds the
+        regenerated id columns (the transformer's own generator if None); ``row_offset`` is the
+        number of rows already produced when decoding one output in chunks.
         """
         self._check_fitted()
         data = np.asarray(data)
@@ -197,21 +198,57 @@ class TableTransformer:
                 f"inverse_transform expects an array of shape (n, {self.layout_.dim}); "
                 f"got {data.shape}."
             )
+        layout = self.layout_
+        scalars = data[:, [s.start for s in layout.tanh_spans]].T
+        codes = np.empty((len(layout.softmax_spans), len(data)), dtype=np.int64)
+        for i, span in enumerate(layout.softmax_spans):
+            codes[i] = data[:, span.start : span.stop].argmax(axis=1)
+        return self.decode(scalars, codes, random_state=random_state, row_offset=row_offset)
+
+    def decode(
+        self,
+        scalars: np.ndarray,
+        codes: np.ndarray,
+        *,
+        random_state: int | np.random.Generator | None = None,
+        row_offset: int = 0,
+    ) -> pd.DataFrame:
+        """The table from drawn rows in the layout's terms, one array row per span:
+        ``scalars`` (n_tanh_spans, n), each mode scalar; ``codes`` (n_softmax_spans, n), the
+        index drawn in each softmax span (a numeric column's component, a category).
+
+        This is what sampling produces directly; ``inverse_transform`` reads it off an array.
+        """
+        self._check_fitted()
+        layout = self.layout_
+        n = codes.shape[1] if codes.ndim == 2 else -1
+        expected = ((len(layout.tanh_spans), n), (len(layout.softmax_spans), n))
+        if n < 0 or (scalars.shape, codes.shape) != expected:
+            raise InvalidDataError(
+                f"decode expects scalars of shape (n_tanh_spans, n) = {expected[0]} and codes of "
+                f"shape (n_softmax_spans, n) = {expected[1]}; got {scalars.shape} and "
+                f"{codes.shape}."
+            )
         rng = (
             random_state
             if isinstance(random_state, np.random.Generator)
             else (self._rng if random_state is None else np.random.default_rng(random_state))
         )
-        index = pd.RangeIndex(len(data))
+        index = pd.RangeIndex(n)
         columns = {}
-        start = 0
+        next_scalar = next_code = 0
         for name, transformer in self.transformers_.items():
-            width = transformer.output_width
             if isinstance(transformer, IdColumnTransformer):
-                columns[name] = transformer.generate(len(data), index, rng, row_offset=row_offset)
+                columns[name] = transformer.generate(n, index, rng, row_offset=row_offset)
+            elif isinstance(transformer, CategoricalColumnTransformer):
+                columns[name] = transformer.decode(codes[next_code], index)
+                next_code += 1
             else:
-                columns[name] = transformer.inverse_transform(data[:, start : start + width], index)
-            start += width
+                scalar = None
+                if transformer.n_modes:
+                    scalar, next_scalar = scalars[next_scalar], next_scalar + 1
+                columns[name] = transformer.decode(scalar, codes[next_code], index)
+                next_code += 1
         return pd.DataFrame(columns, index=index)
 
     # -- plain-data state (model files) ---------------------------------------------------------
