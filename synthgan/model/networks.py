@@ -99,7 +99,7 @@ class OutputActivation(nn.Module):
         """Sampling from the raw output laid out feature-major, (data_dim, n): the tanh of each
         mode scalar, (n_tanh_spans, n), and one index drawn from each one-hot span's softmax,
         (n_softmax_spans, n) -- an exact draw, not the argmax of the logits, which would wipe
-        out rare categories.
+        out rare categories. Overwrites ``raw``, used as the draw's scratch space.
 
         A draw is the inverse CDF at one uniform per span and row: the number of categories
         whose cumulative (unnormalised) probability is at most ``u`` times the span's total.
@@ -114,7 +114,7 @@ class OutputActivation(nn.Module):
         codes = torch.empty(index.n_segments, n, dtype=torch.long, device=raw.device)
         for i, (start, stop) in enumerate(index.softmax_bounds):
             logits = raw[start:stop]
-            cumulative = (logits - logits.amax(dim=0)).exp_()  # (width, n)
+            cumulative = logits.sub_(logits.amax(dim=0)).exp_()  # (width, n), in place
             for row in range(1, stop - start):
                 cumulative[row] += cumulative[row - 1]
             threshold = uniform[i] * cumulative[-1]

@@ -94,6 +94,14 @@ class ConditionSampler:
         out[torch.arange(len(span), device=self.device), self.cond_offset[span] + category] = 1.0
         return out
 
+    def cond_vec_feature_major(
+        self, span: torch.Tensor, category: torch.Tensor, *, out: torch.Tensor
+    ) -> torch.Tensor:
+        """The same condition vectors, transposed, written into ``out``: (cond_dim, batch)."""
+        out.zero_()
+        out[self.cond_offset[span] + category, torch.arange(len(span), device=self.device)] = 1.0
+        return out
+
     def real_rows(
         self, span: torch.Tensor, category: torch.Tensor, generator: torch.Generator
     ) -> torch.Tensor:
