@@ -39,7 +39,7 @@ def main() -> int:
     from synthgan import Synthesizer, evaluate
     from synthgan.datasets import load_adult
     from synthgan.evaluate import utility_scores
-    from synthgan.model.generation import native_bfloat16
+    from synthgan.model.runtime import native_bfloat16
 
     train, test = load_adult()
     model = Synthesizer(epochs=args.epochs, random_state=0, verbose=False, device="cpu").fit(train)

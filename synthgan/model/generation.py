@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from synthgan.exceptions import InvalidDataError
 from synthgan.model.conditions import Conditions, parse_conditions
 from synthgan.model.networks import Generator, OutputActivation, Residual
-from synthgan.model.runtime import block_seed, seed_from
+from synthgan.model.runtime import block_seed, precision_dtype, seed_from
 from synthgan.model.sampler import ConditionSampler
 from synthgan.transform import TableTransformer
 
@@ -38,33 +38,6 @@ SAMPLE_BLOCK_ROWS = 4096
 NETWORK_CHUNK_ROWS = SAMPLE_BLOCK_ROWS
 """Samples per forward pass of the sampling network (its activations: a few MB; one pass per
 block ran 1.07x faster than 2,048 and 1.16x faster than 1,024 on the benchmark machine)."""
-
-PRECISIONS = ("auto", "float32", "bfloat16")
-
-
-def native_bfloat16(device: torch.device) -> bool:
-    """True on CPUs whose oneDNN runs bfloat16 matrix products natively (AVX512-BF16, AMX)."""
-    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
-        return False
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise InvalidDataError(
-            f"sample_precision={precision!r} is not one of {', '.join(PRECISIONS)}."
-        )
-
-
-def sampling_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """float32, or bfloat16 where asked for or where ``"auto"`` finds native bfloat16 on CPU."""
-    check_precision(precision)
-    if precision == "bfloat16" or (precision == "auto" and native_bfloat16(device)):
-        return torch.bfloat16
-    return torch.float32
 
 
 class Scratch:
@@ -162,7 +135,7 @@ class RowGenerator:
         device: torch.device,
         precision: str = "auto",
     ) -> None:
-        self.network = SamplingNetwork(generator, sampling_dtype(precision, device))
+        self.network = SamplingNetwork(generator, precision_dtype(precision, device))
         self.activation = activation
         self.transformer = transformer
         self.sampler = ConditionSampler(transformer.layout_, category_counts, device)

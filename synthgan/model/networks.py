@@ -175,15 +175,16 @@ class Discriminator(nn.Module):
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return self.score_packed(self.pack(rows))
 
+    # scores and features come back as float32 under autocast too: losses are computed in it
     def score_packed(self, packed: torch.Tensor) -> torch.Tensor:
-        return self.net(packed).squeeze(-1)  # (n_packs,)
+        return self.net(packed).squeeze(-1).float()  # (n_packs,)
 
     def features(self, packed: torch.Tensor) -> torch.Tensor:
         """The penultimate layer's activations: (n_packs, last hidden width)."""
-        return self.net[:-1](packed)
+        return self.net[:-1](packed).float()
 
     def score_features(self, features: torch.Tensor) -> torch.Tensor:
-        return self.net[-1](features).squeeze(-1)
+        return self.net[-1](features).squeeze(-1).float()
 
 
 class TargetClassifier(nn.Module):

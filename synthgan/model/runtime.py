@@ -1,4 +1,4 @@
-"""Where and how the model runs: device resolution, the optimiser, and seeds."""
+"""Where and how the model runs: device, number format, the optimiser, and seeds."""
 
 from __future__ import annotations
 
@@ -26,6 +26,32 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise InvalidDataError("device='cuda' but no CUDA GPU is available. Use device='auto'.")
     return resolved
+
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16(device: torch.device) -> bool:
+    """True on CPUs whose oneDNN runs bfloat16 matrix products natively (AVX512-BF16, AMX)."""
+    if device.type != "cpu" or not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def check_precision(name: str, precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise InvalidDataError(f"{name}={precision!r} is not one of {', '.join(PRECISIONS)}.")
+
+
+def precision_dtype(precision: str, device: torch.device) -> torch.dtype:
+    """float32, or bfloat16 where asked for or where ``"auto"`` finds native bfloat16 on CPU
+    (GPUs stay in float32 under ``"auto"``)."""
+    if precision == "bfloat16" or (precision == "auto" and native_bfloat16(device)):
+        return torch.bfloat16
+    return torch.float32
 
 
 def make_adam(params, lr: float, weight_decay: float) -> torch.optim.Optimizer:

@@ -29,6 +29,7 @@ class TrainingConfig:
     embedding_dim: int
     ema_decay: float | None
     information_loss: bool = False
+    autocast_dtype: torch.dtype = torch.float32  # bfloat16: matrix products under autocast
     target_slice: tuple[int, int] | None = None  # the target column's span, if any
 
 
@@ -88,21 +89,28 @@ class Trainer:
         real = self.data[self.sampler.real_rows(span, category, self.rng)]  # (batch, data_dim)
         return torch.cat([noise, cond_vec], dim=1), cond_vec, real, span, category
 
+    def _autocast(self):
+        """Matrix products in ``config.autocast_dtype`` (a no-op for float32)."""
+        dtype = self.config.autocast_dtype
+        return torch.autocast(self.device.type, dtype=dtype, enabled=dtype != torch.float32)
+
     def _with_condition(self, rows: torch.Tensor, cond_vec: torch.Tensor | None) -> torch.Tensor:
         return rows if cond_vec is None else torch.cat([rows, cond_vec], dim=1)
 
     def _discriminator_step(self) -> dict[str, torch.Tensor]:
         gen_input, cond_vec, real, _, _ = self._conditioned_batch()
-        with torch.no_grad():
-            fake = self.activation.gumbel_softmax(self.generator(gen_input), self.rng)
-        loss, stats = critic_loss(
-            self.config.loss,
-            self.critic,
-            self._with_condition(real, cond_vec),
-            self._with_condition(fake, cond_vec),
-            gp_lambda=self.config.gp_lambda,
-            generator=self.rng,
-        )
+        with self._autocast():
+            with torch.no_grad():
+                raw = self.generator(gen_input).float()
+                fake = self.activation.gumbel_softmax(raw, self.rng)
+            loss, stats = critic_loss(
+                self.config.loss,
+                self.critic,
+                self._with_condition(real, cond_vec),
+                self._with_condition(fake, cond_vec),
+                gp_lambda=self.config.gp_lambda,
+                generator=self.rng,
+            )
         self.critic_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_optimizer.step()
@@ -127,13 +135,14 @@ class Trainer:
         # critic's own step's (its first layer is the widest) and be thrown away
         self.critic.requires_grad_(False)
         try:
-            return self._generator_update()
+            with self._autocast():
+                return self._generator_update()
         finally:
             self.critic.requires_grad_(True)
 
     def _generator_update(self) -> dict[str, torch.Tensor]:
         gen_input, cond_vec, real, span, category = self._conditioned_batch()
-        raw = self.generator(gen_input)  # (batch, data_dim)
+        raw = self.generator(gen_input).float()  # (batch, data_dim)
         fake = self.activation.gumbel_softmax(raw, self.rng)
         fake_features = self.critic.features(self.critic.pack(self._with_condition(fake, cond_vec)))
         adversarial = generator_adversarial_loss(
@@ -155,7 +164,7 @@ class Trainer:
         if self.target_classifier is not None:
             # fake rows should carry the target the classifier reads off their other columns
             target = F.cross_entropy(
-                self.target_classifier(fake), self._target_labels(fake).detach()
+                self.target_classifier(fake).float(), self._target_labels(fake).detach()
             )
         loss = adversarial + cond + info + target
         self.gen_optimizer.zero_grad(set_to_none=True)

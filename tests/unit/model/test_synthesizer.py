@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from synthgan import InvalidDataError, ModelFileError, NotFittedError, Synthesizer, load
 from tests.unit.model.conftest import FAST
@@ -86,6 +87,23 @@ class TestFitAndSample:
         chunked = pd.read_parquet(tmp_path / "a.parquet")
         pd.testing.assert_frame_equal(chunked, whole, check_dtype=False)
         assert chunked["user_id"].is_unique
+
+    @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+    def test_each_train_precision_fits_reproducibly(self, mixed, precision):
+        """bfloat16 autocast is exercised on every machine (emulated where not native)."""
+        settings = {**FAST, "train_precision": precision}
+        a = Synthesizer(random_state=7, **settings).fit(mixed)
+        b = Synthesizer(random_state=7, **settings).fit(mixed)
+        assert np.isfinite(a.loss_history_["critic_loss"]).all()
+        for param_a, param_b in zip(a.generator_.parameters(), b.generator_.parameters()):
+            assert param_a.dtype == torch.float32  # autocast: weights stay float32
+            assert torch.equal(param_a, param_b)
+
+    def test_train_precisions_differ_only_in_rounding(self, mixed):
+        exact = Synthesizer(random_state=7, train_precision="float32", **FAST).fit(mixed)
+        rounded = Synthesizer(random_state=7, train_precision="bfloat16", **FAST).fit(mixed)
+        first, second = exact.loss_history_.iloc[0], rounded.loss_history_.iloc[0]
+        assert first["condition_loss"] == pytest.approx(second["condition_loss"], rel=0.05)
 
     def test_resume_continues_training(self, mixed):
         model = Synthesizer(random_state=0, **FAST).fit(mixed)
@@ -205,6 +223,10 @@ class TestErrors:
             match="batch_size=105 is not a multiple of pac=10. Use batch_size=100 or 110",
         ):
             Synthesizer(**{**FAST, "batch_size": 105}).fit(mixed)
+
+    def test_unknown_train_precision(self, mixed):
+        with pytest.raises(InvalidDataError, match="train_precision='half'"):
+            Synthesizer(train_precision="half", **FAST).fit(mixed)
 
     def test_unknown_loss(self, mixed):
         with pytest.raises(InvalidDataError, match="loss='hinge' is not one of wgan-gp, minimax"):
