@@ -35,6 +35,10 @@ from synthgan.transform import TableTransformer
 SAMPLE_BLOCK_ROWS = 4096
 """Rows generated per seeded block."""
 
+DECODE_BLOCKS = 8
+"""Blocks decoded together when no condition rejects rows: decoding 32,768 rows at once costs
+about half as much per row as 4,096 at a time (pandas' per-call overhead)."""
+
 NETWORK_CHUNK_ROWS = SAMPLE_BLOCK_ROWS
 """Samples per forward pass of the sampling network (its activations: a few MB; one pass per
 block ran 1.07x faster than 2,048 and 1.16x faster than 1,024 on the benchmark machine)."""
@@ -144,8 +148,8 @@ class RowGenerator:
         self.scratch = Scratch(device)
 
     @torch.no_grad()
-    def block(self, n: int, seed: int, conditions: Conditions, row_offset: int) -> pd.DataFrame:
-        """``n`` rows of one seeded block, before rejection."""
+    def draw(self, n: int, seed: int, conditions: Conditions) -> tuple[np.ndarray, np.ndarray]:
+        """One seeded block of ``n`` rows as drawn (scalars, codes), see TableTransformer.decode."""
         rng = torch.Generator(device=self.device)
         rng.manual_seed(seed)
         # feature-major throughout: (features, n), noise rows then condition rows
@@ -165,12 +169,17 @@ class RowGenerator:
         scalars, codes = self.activation.draw(raw, rng)  # overwrites raw
         if conditions.span is not None:  # the conditioned span's draw is the condition itself
             codes[self.activation.span_index.discrete_slots[conditions.span]] = conditions.category
-        return self.transformer.decode(
-            scalars.cpu().numpy(),
-            codes.cpu().numpy(),
-            random_state=np.random.default_rng(seed),
-            row_offset=row_offset,
-        )
+        return scalars.cpu().numpy(), codes.cpu().numpy()
+
+    def decode(self, seeds: list[int], conditions: Conditions, row_offset: int) -> pd.DataFrame:
+        """The rows of the blocks seeded by ``seeds``, drawn one by one and decoded together
+        (pandas' cost per call is then paid once per group of blocks); id columns are still
+        regenerated block by block, from each block's seed."""
+        drawn = [self.draw(SAMPLE_BLOCK_ROWS, seed, conditions) for seed in seeds]
+        scalars = np.concatenate([s for s, _ in drawn], axis=1)
+        codes = np.concatenate([c for _, c in drawn], axis=1)
+        segments = [(SAMPLE_BLOCK_ROWS, np.random.default_rng(seed)) for seed in seeds]
+        return self.transformer.decode(scalars, codes, segments=segments, row_offset=row_offset)
 
     def iter_rows(
         self,
@@ -193,9 +202,13 @@ class RowGenerator:
             while produced < n:
                 if generated >= budget:
                     raise InvalidDataError(parsed.failure_message(generated, produced, n))
-                rows = self.block(SAMPLE_BLOCK_ROWS, block_seed(seed, block), parsed, produced)
+                # without rejection, as many blocks as are still needed, DECODE_BLOCKS at most
+                needed = -(-(n - produced) // SAMPLE_BLOCK_ROWS)
+                group = 1 if parsed.filters else min(needed, DECODE_BLOCKS)
+                seeds = [block_seed(seed, block + i) for i in range(group)]
+                rows = self.decode(seeds, parsed, produced)
                 generated += len(rows)
-                block += 1
+                block += group
                 rows = parsed.filter(rows)
                 rows = rows.iloc[: n - produced]
                 if len(rows):

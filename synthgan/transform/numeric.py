@@ -33,6 +33,10 @@ POINT_MASS_MIN_SHARE = 0.001
 POINT_MASS_RATIO = 10.0
 STD_MULTIPLIER = 4.0
 
+_NUMPY_NUMBER_DTYPES = frozenset(
+    f"{kind}{bits}" for kind in ("int", "uint") for bits in (8, 16, 32, 64)
+) | {"float32", "float64"}
+
 # Datetime resolutions tried from coarsest to finest, in nanoseconds.
 _DATETIME_UNITS = {
     "D": 86_400 * 10**9,
@@ -123,6 +127,9 @@ class NumericColumnTransformer:
             return out.mask(null).astype(self.dtype_)
         if self.kind is ColumnKind.INTEGER:
             values = np.round(values)
+        if self.dtype_ in _NUMPY_NUMBER_DTYPES and (self.dtype_[0] == "f" or not null.any()):
+            # numpy's cast, the same values as pandas' astype at a fraction of its overhead
+            return pd.Series(values.astype(self.dtype_, copy=False), index=index)
         out = pd.Series(values, index=index)
         if self.dtype_ in ("bool", "boolean"):
             return out.astype(self.dtype_)

@@ -212,12 +212,16 @@ class TableTransformer:
         *,
         random_state: int | np.random.Generator | None = None,
         row_offset: int = 0,
+        segments: list[tuple[int, np.random.Generator]] | None = None,
     ) -> pd.DataFrame:
         """The table from drawn rows in the layout's terms, one array row per span:
         ``scalars`` (n_tanh_spans, n), each mode scalar; ``codes`` (n_softmax_spans, n), the
         index drawn in each softmax span (a numeric column's component, a category).
 
         This is what sampling produces directly; ``inverse_transform`` reads it off an array.
+        Regenerated id columns come from ``random_state``, or, with ``segments`` (row count,
+        generator) covering the n rows in order, from each segment's own generator: rows
+        decoded together then get the ids they would get decoded segment by segment.
         """
         self._check_fitted()
         layout = self.layout_
@@ -229,17 +233,22 @@ class TableTransformer:
                 f"shape (n_softmax_spans, n) = {expected[1]}; got {scalars.shape} and "
                 f"{codes.shape}."
             )
-        rng = (
-            random_state
-            if isinstance(random_state, np.random.Generator)
-            else (self._rng if random_state is None else np.random.default_rng(random_state))
-        )
+        if segments is None:
+            rng = (
+                random_state
+                if isinstance(random_state, np.random.Generator)
+                else (self._rng if random_state is None else np.random.default_rng(random_state))
+            )
+            segments = [(n, rng)]
+        elif sum(rows for rows, _ in segments) != n:
+            covered = sum(rows for rows, _ in segments)
+            raise InvalidDataError(f"decode: segments cover {covered} rows, not {n}.")
         index = pd.RangeIndex(n)
         columns = {}
         next_scalar = next_code = 0
         for name, transformer in self.transformers_.items():
             if isinstance(transformer, IdColumnTransformer):
-                columns[name] = transformer.generate(n, index, rng, row_offset=row_offset)
+                columns[name] = _generate_ids(transformer, segments, row_offset)
             elif isinstance(transformer, CategoricalColumnTransformer):
                 columns[name] = transformer.decode(codes[next_code], index)
                 next_code += 1
@@ -290,3 +299,14 @@ class TableTransformer:
         if obj.layout_ != obj._build_layout():
             raise InvalidDataError("Saved transformer state is inconsistent: layout mismatch.")
         return obj
+
+
+def _generate_ids(
+    transformer: IdColumnTransformer, segments: list[tuple[int, np.random.Generator]], offset: int
+) -> pd.Series:
+    """An id column over consecutive segments, each from its own generator."""
+    parts = []
+    for rows, rng in segments:
+        parts.append(transformer.generate(rows, pd.RangeIndex(rows), rng, row_offset=offset))
+        offset += rows
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
