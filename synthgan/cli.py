@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 
 import click
 
 from synthgan._version import __version__
-from synthgan.exceptions import SynthganError
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
-
-def reports_errors(command):
-    """Turn every SynthganError into one line on stderr and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except SynthganError as exc:
-            fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-
-    return wrapper
-
-
-input_table = click.argument(
-    "data", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="DATA"
+from synthgan.cli_common import (
+    CONTEXT_SETTINGS,
+    fail,
+    input_table,
+    load_schema,
+    reports_errors,
+    schema_option,
 )
-schema_option = click.option(
-    "--schema",
-    "schema_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON file overriding column kinds, e.g. "
-    '{"columns": [{"name": "zip", "kind": "discrete"}, {"name": "notes", "kind": "ignored"}]}.',
-)
-
-
-def load_schema(schema_path: Path | None):
-    from synthgan.schema import Schema
-
-    return None if schema_path is None else Schema.from_json(schema_path)
+from synthgan.evaluate.cli import evaluate_command
+from synthgan.share_cli import share_command
 
 
 class SynthganGroup(click.Group):
@@ -246,13 +216,8 @@ def sample(
         click.echo(f"Wrote {n:,} rows to {output}", err=True)
 
 
-# The evaluate command lives with the evaluator; it imports helpers from this module.
-from synthgan.evaluate.cli import evaluate_command  # noqa: E402
-
+# evaluate lives with the evaluator, share with sharing; both use cli_common's helpers
 main.add_command(evaluate_command)
-
-from synthgan.share_cli import share_command  # noqa: E402
-
 main.add_command(share_command)
 
 if __name__ == "__main__":  # pragma: no cover

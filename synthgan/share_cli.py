@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from synthgan.cli import CONTEXT_SETTINGS, load_schema, reports_errors, schema_option
+from synthgan.cli_common import CONTEXT_SETTINGS, load_schema, reports_errors, schema_option
 from synthgan.share import HOLDOUT_FRACTION, MAX_COPY_EXCESS, MAX_DCR_SHARE, MAX_MIA_AUC
 
 GATE_FAILED_EXIT = 3

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from synthgan.cli import CONTEXT_SETTINGS, load_schema, reports_errors, schema_option
+from synthgan.cli_common import CONTEXT_SETTINGS, load_schema, reports_errors, schema_option
 
 input_path = click.Path(exists=True, dir_okay=False, path_type=Path)
 output_path = click.Path(dir_okay=False, writable=True, path_type=Path)
