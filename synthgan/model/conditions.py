@@ -47,8 +47,11 @@ def _category_hint(transformer: CategoricalColumnTransformer, value) -> str:
     return f" The closest known category is {close[0]!r}." if close else ""
 
 
-def parse_conditions(conditions: dict | None, transformer: TableTransformer) -> Conditions:
-    """Check ``conditions`` against the fitted transformer and split them."""
+def parse_conditions(
+    conditions: dict | None, transformer: TableTransformer, condition_columns: list[str]
+) -> Conditions:
+    """Check ``conditions`` against the fitted transformer and split them; the first categorical
+    one becomes the condition vector's (``condition_columns``: the sampler's span columns)."""
     parsed = Conditions()
     if not conditions:
         return parsed
@@ -56,7 +59,6 @@ def parse_conditions(conditions: dict | None, transformer: TableTransformer) -> 
         raise InvalidDataError(
             "conditions must be a dict such as {'sex': 'Female'} or {'age': (30, 40)}."
         )
-    discrete_columns = [s.column for s in transformer.layout_.discrete_spans]
     for column, value in conditions.items():
         if column not in transformer.transformers_:
             raise InvalidDataError(
@@ -72,7 +74,7 @@ def parse_conditions(conditions: dict | None, transformer: TableTransformer) -> 
                     + _category_hint(column_transformer, value)
                 ) from None
             if parsed.span is None:
-                parsed.span, parsed.category = discrete_columns.index(column), slot
+                parsed.span, parsed.category = condition_columns.index(column), slot
                 continue
             parsed.filters.append(
                 (

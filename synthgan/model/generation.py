@@ -134,6 +134,7 @@ class RowGenerator:
         generator: Generator,
         activation: OutputActivation,
         transformer: TableTransformer,
+        condition_spans: tuple,
         category_counts: list,
         embedding_dim: int,
         device: torch.device,
@@ -142,7 +143,7 @@ class RowGenerator:
         self.network = SamplingNetwork(generator, precision_dtype(precision, device))
         self.activation = activation
         self.transformer = transformer
-        self.sampler = ConditionSampler(transformer.layout_, category_counts, device)
+        self.sampler = ConditionSampler(condition_spans, category_counts, device)
         self.embedding_dim = embedding_dim
         self.device = device
         self.scratch = Scratch(device)
@@ -168,7 +169,7 @@ class RowGenerator:
         raw = self.network(gen_input, out=self.scratch.get("raw", (self.network.data_dim, n)))
         scalars, codes = self.activation.draw(raw, rng)  # overwrites raw
         if conditions.span is not None:  # the conditioned span's draw is the condition itself
-            codes[self.activation.span_index.discrete_slots[conditions.span]] = conditions.category
+            codes[self.activation.span_index.condition_slots[conditions.span]] = conditions.category
         return scalars.cpu().numpy(), codes.cpu().numpy()
 
     def decode(self, seeds: list[int], conditions: Conditions, row_offset: int) -> pd.DataFrame:
@@ -193,7 +194,7 @@ class RowGenerator:
         """Yield blocks of synthetic rows, in a fixed order, until ``n`` rows were yielded."""
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise InvalidDataError(f"n must be a non-negative integer, got {n!r}.")
-        parsed = parse_conditions(conditions, self.transformer)
+        parsed = parse_conditions(conditions, self.transformer, self.sampler.span_columns)
         seed = seed_from(random_state)
         produced = generated = block = 0
         budget = max_tries * max(n, SAMPLE_BLOCK_ROWS)

@@ -31,8 +31,17 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 1
-_UPGRADES: dict[int, Any] = {}  # version -> function(meta) -> meta of version + 1
+FORMAT_VERSION = 2
+
+
+def _upgrade_1_to_2(meta: dict) -> dict:
+    """Format 2 added ``condition_on_modes`` (and ``train_precision``, whose default applies):
+    format-1 models conditioned on categorical columns only."""
+    meta["params"] = {**meta["params"], "condition_on_modes": False}
+    return meta
+
+
+_UPGRADES: dict[int, Any] = {1: _upgrade_1_to_2}  # version -> function(meta) -> meta of version + 1
 
 
 def _digest(meta_bytes: bytes, weights_bytes: bytes) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from synthgan.transform.layout import Layout
+from synthgan.transform.layout import Layout, Span
 
 
 class SpanIndex(nn.Module):
@@ -16,7 +16,7 @@ class SpanIndex(nn.Module):
     ``index_add``) over that block, so no padding to the widest span is needed.
     """
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, condition_spans: tuple[Span, ...]) -> None:
         super().__init__()
         softmax_spans = layout.softmax_spans
         max_width = max((s.width for s in softmax_spans), default=1)
@@ -28,17 +28,17 @@ class SpanIndex(nn.Module):
         softmax_columns = gather[valid]  # (C,)
         segment = torch.arange(len(softmax_spans)).unsqueeze(1).expand_as(gather)[valid]  # (C,)
         tanh_columns = torch.tensor([s.start for s in layout.tanh_spans], dtype=torch.long)
-        # which softmax span (segment) holds each discrete (condition) span
+        # which softmax span (segment) holds each condition span
         softmax_position = {(s.start, s.width): i for i, s in enumerate(softmax_spans)}
-        discrete_slots = torch.tensor(
-            [softmax_position[(s.start, s.width)] for s in layout.discrete_spans], dtype=torch.long
+        condition_slots = torch.tensor(
+            [softmax_position[(s.start, s.width)] for s in condition_spans], dtype=torch.long
         )
         self.register_buffer("gather", gather, persistent=False)  # (spans, max_width)
         self.register_buffer("valid", valid, persistent=False)
         self.register_buffer("softmax_columns", softmax_columns, persistent=False)
         self.register_buffer("segment", segment, persistent=False)
         self.register_buffer("tanh_columns", tanh_columns, persistent=False)
-        self.register_buffer("discrete_slots", discrete_slots, persistent=False)
+        self.register_buffer("condition_slots", condition_slots, persistent=False)
         self.n_segments = len(softmax_spans)
         self.softmax_bounds = [(s.start, s.stop) for s in softmax_spans]
         self.data_dim = layout.dim

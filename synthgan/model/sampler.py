@@ -1,17 +1,21 @@
 """Condition vectors and training-by-sampling (Xu et al., 2019), as index tensors built once.
 
-Each training row conditions on one discrete column chosen uniformly and one of its categories
-chosen by log-frequency; the real rows of the batch are drawn from the rows having that category.
+Each training row conditions on one conditionable span chosen uniformly (a categorical column's
+one-hot, and by default a numeric column's component one-hot: see Layout.condition_spans) and
+one of its categories chosen by log-frequency; the real rows of the batch are drawn from the
+rows having that category.
 Every structure lives on the training device, so a step draws a batch with a handful of tensor
 operations: no Python loop over rows or spans, no host-device copy.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 
-from synthgan.transform.layout import Layout
+from synthgan.transform.layout import Span
 
 
 class ConditionSampler:
@@ -19,17 +23,17 @@ class ConditionSampler:
 
     Parameters
     ----------
-    layout : Layout
-        The transformed table's layout; its discrete spans are the conditionable columns.
+    spans : sequence of Span
+        The conditionable spans, in layout order (``Layout.condition_spans``).
     category_counts : list of array-like
-        Per discrete span, the training count of each category.
+        Per span, the training count of each category (or component).
     device : torch.device
 
     Use :meth:`from_data` during training: it also indexes the rows of each category.
     """
 
-    def __init__(self, layout: Layout, category_counts: list, device: torch.device) -> None:
-        spans = layout.discrete_spans
+    def __init__(self, spans: Sequence[Span], category_counts: list, device: torch.device) -> None:
+        spans = tuple(spans)
         self.device = device
         self.n_spans = len(spans)
         self.cond_dim = sum(s.width for s in spans)
@@ -54,12 +58,14 @@ class ConditionSampler:
         return torch.as_tensor(np.asarray(array), dtype=dtype, device=self.device)
 
     @classmethod
-    def from_data(cls, layout: Layout, data: np.ndarray, device: torch.device) -> ConditionSampler:
+    def from_data(
+        cls, spans: Sequence[Span], data: np.ndarray, device: torch.device
+    ) -> ConditionSampler:
         """A sampler that can also draw real rows by category (for training)."""
-        spans = layout.discrete_spans
+        spans = tuple(spans)
         codes = [data[:, s.start : s.stop].argmax(axis=1) for s in spans]  # once per column
         counts = [np.bincount(c, minlength=s.width) for c, s in zip(codes, spans)]
-        sampler = cls(layout, counts, device)
+        sampler = cls(spans, counts, device)
         sampler.n_rows = len(data)
         if spans:
             max_width = max(s.width for s in spans)

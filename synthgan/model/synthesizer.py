@@ -71,6 +71,12 @@ class Synthesizer:
     ema_decay : float or None, default=0.999
         Sample from an exponential moving average of the generator's weights; None to sample from
         the generator itself.
+    condition_on_modes : bool, default=True
+        The condition vector covers numeric columns too: training-by-sampling also conditions
+        on each numeric column's component (Gaussian mode, point mass or null), so rare modes
+        and spikes (a nonzero capital gain) are trained on as often as rare categories
+        (CTAB-GAN's extension of CTGAN). False: categorical columns only, as CTGAN. Always
+        False in a private fit (the component counts would cost budget).
     information_loss : bool, default=True
         Add CTAB-GAN's information loss to the generator's: the mean and standard deviation of
         the critic's penultimate features on real and fake packs should agree.
@@ -140,6 +146,7 @@ class Synthesizer:
         gp_lambda: float = 10.0,
         discriminator_warmup: int = 0,
         ema_decay: float | None = 0.999,
+        condition_on_modes: bool = True,
         information_loss: bool = True,
         target: str | None = None,
         max_minutes: float | None = None,
@@ -171,6 +178,7 @@ class Synthesizer:
         self.gp_lambda = gp_lambda
         self.discriminator_warmup = discriminator_warmup
         self.ema_decay = ema_decay
+        self.condition_on_modes = condition_on_modes
         self.information_loss = information_loss
         self.target = target
         self.max_minutes = max_minutes
@@ -192,7 +200,7 @@ class Synthesizer:
         "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
         "discriminator_dims", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
-        "ema_decay", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
+        "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
         "random_state", "device", "verbose", "train_precision", "sample_precision", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
@@ -285,9 +293,13 @@ class Synthesizer:
         devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
         return torch.random.fork_rng(devices=devices)
 
+    def _condition_spans(self) -> tuple:
+        modes = bool(self.condition_on_modes) and self.epsilon is None
+        return self.transformer_.layout_.condition_spans(modes=modes)
+
     def _build_networks(self) -> None:
         layout = self.transformer_.layout_
-        cond_dim = sum(s.width for s in layout.discrete_spans)
+        cond_dim = sum(s.width for s in self._condition_spans())
         device = self.device_
         self.generator_ = Generator(
             self.embedding_dim + cond_dim, tuple(self.generator_dims), layout.dim
@@ -308,7 +320,7 @@ class Synthesizer:
             self._classifier_optimizer = make_adam(
                 self.target_classifier_.parameters(), self.discriminator_lr, 1e-6
             )
-        self._activation = OutputActivation(SpanIndex(layout)).to(device)
+        self._activation = OutputActivation(SpanIndex(layout, self._condition_spans())).to(device)
         self._gen_optimizer = make_adam(
             self.generator_.parameters(), self.generator_lr, self.generator_decay
         )
@@ -336,9 +348,7 @@ class Synthesizer:
             rng = torch.Generator(device=self.device_)
             rng.manual_seed(block_seed(self.seed_, 2_000_000 + self.epochs_trained_))
             transformed = self.transformer_.transform(data)  # (n_rows, dim) float32
-            sampler = ConditionSampler.from_data(
-                self.transformer_.layout_, transformed, self.device_
-            )
+            sampler = ConditionSampler.from_data(self._condition_spans(), transformed, self.device_)
             self._category_counts = [c.tolist() for c in sampler.category_counts]
             trainer = Trainer(
                 config=TrainingConfig(
@@ -419,6 +429,7 @@ class Synthesizer:
             generator=self.ema_generator_ if self.ema_generator_ is not None else self.generator_,
             activation=self._activation,
             transformer=self.transformer_,
+            condition_spans=self._condition_spans(),
             category_counts=self._category_counts,
             embedding_dim=self.embedding_dim,
             device=self.device_,

@@ -151,7 +151,7 @@ class Trainer:
         if span is None:
             cond = torch.zeros((), device=self.device)
         else:
-            slots = self.activation.span_index.discrete_slots[span]
+            slots = self.activation.span_index.condition_slots[span]
             cond = condition_loss(self.activation.span_index.span_logits(raw, slots), category)
         info = torch.zeros((), device=self.device)
         if self.config.information_loss:

@@ -393,7 +393,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             generator=model.generator_,
             critic=model.critic_,
             activation=model._activation,
-            sampler=ConditionSampler(layout, stats.category_counts, model.device_),
+            sampler=ConditionSampler(layout.discrete_spans, stats.category_counts, model.device_),
             data=torch.as_tensor(encoded, device=model.device_),
             gen_optimizer=model._gen_optimizer,
             critic_optimizer=model._critic_optimizer,

@@ -82,6 +82,12 @@ class Layout:
     def discrete_spans(self) -> tuple[Span, ...]:
         return tuple(s for s in self.spans if s.is_discrete)
 
+    def condition_spans(self, *, modes: bool) -> tuple[Span, ...]:
+        """The spans a condition vector covers: each categorical column's one-hot, and with
+        ``modes`` each numeric column's component one-hot too (its Gaussian modes, point masses
+        and null), as CTAB-GAN extends CTGAN's conditional vector to continuous columns."""
+        return self.softmax_spans if modes else self.discrete_spans
+
     @property
     def softmax_spans(self) -> tuple[Span, ...]:
         return tuple(s for s in self.spans if s.activation is Activation.SOFTMAX)

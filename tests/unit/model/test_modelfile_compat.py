@@ -22,3 +22,5 @@ def test_every_committed_format_still_loads_and_samples(path):
     assert list(rows.columns) == ["amount", "colour", "when"]
     assert rows["colour"].isin(["red", "green", "blue"]).all()
     assert str(rows["when"].dtype).startswith("datetime64")
+    # format 2 added condition vectors over numeric components; format 1 models had none
+    assert model.condition_on_modes is (path.stem != "model_format1")

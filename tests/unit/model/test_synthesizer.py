@@ -148,6 +148,22 @@ class TestConditions:
         assert (women["relationship"] == "Husband").mean() < 0.08  # ...but not among women
         assert (men["relationship"] == "Wife").mean() < 0.08
 
+    def test_condition_vector_covers_numeric_components_by_default(self, adult_model):
+        layout = adult_model.transformer_.layout_
+        spans = adult_model._condition_spans()
+        assert spans == layout.softmax_spans  # categories and numeric components
+        assert {s.column for s in spans} > {s.column for s in layout.discrete_spans}
+        cond_dim = sum(s.width for s in spans)
+        assert adult_model.generator_.net[0].fc.in_features == adult_model.embedding_dim + cond_dim
+
+    def test_categorical_conditions_only(self, adult_sample):
+        model = Synthesizer(condition_on_modes=False, random_state=0, **{**FAST, "batch_size": 500})
+        model.fit(adult_sample)
+        layout = model.transformer_.layout_
+        assert model._condition_spans() == layout.discrete_spans
+        rows = model.sample(50, conditions={"income": ">50K"}, random_state=0)
+        assert (rows["income"] == ">50K").all()
+
     def test_several_conditions_and_a_range(self, adult_model):
         rows = adult_model.sample(
             40, conditions={"sex": "Male", "income": ">50K", "age": (30, 50)}, random_state=0
