@@ -87,6 +87,15 @@ class SamplingNetwork(nn.Module):
         self.data_dim = output.out_features
         self.scratch = Scratch(output.weight.device)
 
+    def input_slot(self, n: int) -> torch.Tensor | None:
+        """Where a pass over ``n`` samples (one chunk at most) reads its input: (input_dim, n) in
+        the network's dtype. A caller that fills it and passes it to ``forward`` saves a copy
+        and a conversion; None when ``n`` spans several chunks."""
+        if n > NETWORK_CHUNK_ROWS:
+            return None
+        buffer = self.scratch.get("activations", (self.buffer_dim, n), self.dtype)
+        return buffer[self.buffer_dim - self.input_dim :]
+
     @torch.no_grad()
     def forward(self, gen_input: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
         """(input_dim, n) -> (data_dim, n) float32, written into ``out`` when given."""
@@ -99,7 +108,8 @@ class SamplingNetwork(nn.Module):
             width = min(chunk, n - first)
             live = buffer if width == chunk else buffer.new_empty(self.buffer_dim, width)
             start = self.buffer_dim - self.input_dim
-            live[start:].copy_(gen_input[:, first : first + width])
+            if gen_input.data_ptr() != live[start:].data_ptr():  # not filled in place
+                live[start:].copy_(gen_input[:, first : first + width])
             for block in self.blocks:
                 block(live[start:], out=live[start - block.out_features : start])
                 start -= block.out_features
@@ -153,10 +163,15 @@ class RowGenerator:
         """One seeded block of ``n`` rows as drawn (scalars, codes), see TableTransformer.decode."""
         rng = torch.Generator(device=self.device)
         rng.manual_seed(seed)
-        # feature-major throughout: (features, n), noise rows then condition rows
+        # feature-major throughout: (features, n), noise rows then condition rows, written
+        # straight into the network's input rows where they fit in one pass
         sampler = self.sampler
-        gen_input = self.scratch.get("gen_input", (self.network.input_dim, n))
-        torch.randn(self.embedding_dim, n, generator=rng, out=gen_input[: self.embedding_dim])
+        gen_input = self.network.input_slot(n)
+        if gen_input is None:
+            gen_input = self.scratch.get("gen_input", (self.network.input_dim, n))
+        noise = self.scratch.get("noise", (self.embedding_dim, n))
+        torch.randn(self.embedding_dim, n, generator=rng, out=noise)
+        gen_input[: self.embedding_dim] = noise
         if sampler.n_spans:
             if conditions.span is not None:
                 span = torch.full((n,), conditions.span, device=self.device, dtype=torch.long)
