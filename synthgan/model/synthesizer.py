@@ -464,6 +464,8 @@ class Synthesizer:
         self._check_fitted()
         rows = self._row_generator()
         blocks = list(rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose))
+        if len(blocks) == 1:
+            return blocks[0]  # already indexed 0..n-1: no copy
         return pd.concat(blocks, ignore_index=True) if blocks else rows.empty_frame()
 
     def sample_to_parquet(
