@@ -31,7 +31,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _upgrade_1_to_2(meta: dict) -> dict:
@@ -41,7 +41,14 @@ def _upgrade_1_to_2(meta: dict) -> dict:
     return meta
 
 
-_UPGRADES: dict[int, Any] = {1: _upgrade_1_to_2}  # version -> function(meta) -> meta of version + 1
+def _upgrade_2_to_3(meta: dict) -> dict:
+    """Format 3 added ``discriminator_row_dim``: format-2 critics had no shared row encoder."""
+    meta["params"] = {**meta["params"], "discriminator_row_dim": None}
+    return meta
+
+
+# version -> function(meta) -> meta of version + 1
+_UPGRADES: dict[int, Any] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
 
 
 def _digest(meta_bytes: bytes, weights_bytes: bytes) -> str:

@@ -154,13 +154,28 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Scores packs of ``pac`` rows (PacGAN): one score per pack."""
+    """Scores packs of ``pac`` rows (PacGAN): one score per pack.
+
+    With ``row_dim``, each row of a pack first goes through one shared Linear -> LeakyReLU
+    (``row_encoder``, the same weights at every position of the pack), and the pack's MLP reads
+    the ``pac`` row encodings. Without it the first layer has separate weights for each of the
+    ``pac`` positions, so a pattern within a row must be learnt ``pac`` times over.
+    """
 
     def __init__(
-        self, input_dim: int, hidden_dims: tuple[int, ...], pac: int, dropout: float = 0.5
+        self,
+        input_dim: int,
+        hidden_dims: tuple[int, ...],
+        pac: int,
+        dropout: float = 0.5,
+        row_dim: int | None = None,
     ):
         super().__init__()
         self.pac = pac
+        self.row_encoder = None
+        if row_dim:
+            self.row_encoder = nn.Sequential(nn.Linear(input_dim, row_dim), nn.LeakyReLU(0.2))
+            input_dim = row_dim
         layers, dim = [], input_dim * pac
         for hidden in hidden_dims:
             layers += [nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
@@ -176,12 +191,18 @@ class Discriminator(nn.Module):
         return self.score_packed(self.pack(rows))
 
     # scores and features come back as float32 under autocast too: losses are computed in it
+    def _encode(self, packed: torch.Tensor) -> torch.Tensor:
+        if self.row_encoder is None:
+            return packed
+        rows = self.row_encoder(packed.reshape(packed.shape[0] * self.pac, -1))
+        return rows.reshape(packed.shape[0], -1)
+
     def score_packed(self, packed: torch.Tensor) -> torch.Tensor:
-        return self.net(packed).squeeze(-1).float()  # (n_packs,)
+        return self.net(self._encode(packed)).squeeze(-1).float()  # (n_packs,)
 
     def features(self, packed: torch.Tensor) -> torch.Tensor:
         """The penultimate layer's activations: (n_packs, last hidden width)."""
-        return self.net[:-1](packed).float()
+        return self.net[:-1](self._encode(packed)).float()
 
     def score_features(self, features: torch.Tensor) -> torch.Tensor:
         return self.net[-1](features).squeeze(-1).float()

@@ -54,6 +54,12 @@ class Synthesizer:
     embedding_dim : int, default=128
         Size of the generator's noise input.
     generator_dims, discriminator_dims : tuple of int, default=(256, 256)
+    discriminator_row_dim : int or None, default=64
+        Each row of a pack goes through one shared Linear -> LeakyReLU of this width before the
+        critic's pack layers, so a pattern within a row is learnt once, not once per position
+        of the pack. On Adult it raised train-on-synthetic ROC AUC from 0.877 to 0.898 and made
+        an epoch 1.4x faster (docs/training.md). None: PacGAN's critic, whose first layer reads
+        the ``pac`` rows with separate weights. Always None in a private fit.
     generator_lr : float, default=5e-4
     discriminator_lr : float, default=1e-3
         Two time scales, the critic learning twice as fast as the generator, both above ctgan's
@@ -138,6 +144,7 @@ class Synthesizer:
         embedding_dim: int = 128,
         generator_dims: tuple[int, ...] = (256, 256),
         discriminator_dims: tuple[int, ...] = (256, 256),
+        discriminator_row_dim: int | None = 64,
         generator_lr: float = 5e-4,
         discriminator_lr: float = 1e-3,
         generator_decay: float = 1e-6,
@@ -170,6 +177,7 @@ class Synthesizer:
         self.embedding_dim = embedding_dim
         self.generator_dims = generator_dims
         self.discriminator_dims = discriminator_dims
+        self.discriminator_row_dim = discriminator_row_dim
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
         self.generator_decay = generator_decay
@@ -198,7 +206,7 @@ class Synthesizer:
     # -- scikit-learn parameter protocol ----------------------------------------------------------
     _PARAM_NAMES = (
         "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
-        "discriminator_dims", "generator_lr", "discriminator_lr", "generator_decay",
+        "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
         "random_state", "device", "verbose", "train_precision", "sample_precision", "epsilon", "delta", "public_domain",
@@ -304,8 +312,9 @@ class Synthesizer:
         self.generator_ = Generator(
             self.embedding_dim + cond_dim, tuple(self.generator_dims), layout.dim
         ).to(device)
+        row_dim = self.discriminator_row_dim if self.epsilon is None else None
         self.critic_ = Discriminator(
-            layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac
+            layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac, row_dim=row_dim
         ).to(device)
         self.ema_generator_ = make_ema(self.generator_) if self.ema_decay is not None else None
         self.target_classifier_ = None

@@ -22,5 +22,9 @@ def test_every_committed_format_still_loads_and_samples(path):
     assert list(rows.columns) == ["amount", "colour", "when"]
     assert rows["colour"].isin(["red", "green", "blue"]).all()
     assert str(rows["when"].dtype).startswith("datetime64")
-    # format 2 added condition vectors over numeric components; format 1 models had none
-    assert model.condition_on_modes is (path.stem != "model_format1")
+    # format 2 added condition vectors over numeric components, format 3 the critic's shared
+    # row encoder; older models had neither
+    version = int(path.stem.removeprefix("model_format"))
+    assert model.condition_on_modes is (version >= 2)
+    assert (model.discriminator_row_dim is not None) is (version >= 3)
+    assert (model.critic_.row_encoder is not None) is (version >= 3)

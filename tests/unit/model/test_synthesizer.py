@@ -112,6 +112,19 @@ class TestFitAndSample:
         alone = mixed_model.sample(4096, random_state=5)
         pd.testing.assert_frame_equal(together.iloc[:4096], alone)
 
+    def test_shared_row_encoder_in_the_critic(self, mixed, tmp_path):
+        model = Synthesizer(discriminator_row_dim=8, random_state=0, **FAST).fit(mixed)
+        encoder = model.critic_.row_encoder[0]
+        cond_dim = sum(span.width for span in model._condition_spans())
+        assert encoder.in_features == model.transformer_.layout_.dim + cond_dim  # one row
+        assert encoder.out_features == 8
+        assert model.critic_.net[0].in_features == 8 * model.pac  # the pack's encodings
+        assert np.isfinite(model.loss_history_["gradient_penalty"]).all()
+        loaded = load(model.save(tmp_path / "row.synthgan"))
+        pd.testing.assert_frame_equal(
+            loaded.sample(100, random_state=2), model.sample(100, random_state=2)
+        )
+
     def test_resume_continues_training(self, mixed):
         model = Synthesizer(random_state=0, **FAST).fit(mixed)
         model.fit(mixed, resume=True)
