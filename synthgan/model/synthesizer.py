@@ -301,13 +301,14 @@ class Synthesizer:
         devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
         return torch.random.fork_rng(devices=devices)
 
-    def _condition_spans(self) -> tuple:
-        modes = bool(self.condition_on_modes) and self.epsilon is None
-        return self.transformer_.layout_.condition_spans(modes=modes)
-
     def _build_networks(self) -> None:
+        """The networks, optimisers and the spans the condition vector covers, from the current
+        parameters; training and sampling then read ``condition_spans_``, so parameters
+        changed after fitting do not desynchronise them from the networks."""
         layout = self.transformer_.layout_
-        cond_dim = sum(s.width for s in self._condition_spans())
+        modes = bool(self.condition_on_modes) and self.epsilon is None
+        self.condition_spans_ = layout.condition_spans(modes=modes)
+        cond_dim = sum(s.width for s in self.condition_spans_)
         device = self.device_
         self.generator_ = Generator(
             self.embedding_dim + cond_dim, tuple(self.generator_dims), layout.dim
@@ -329,7 +330,7 @@ class Synthesizer:
             self._classifier_optimizer = make_adam(
                 self.target_classifier_.parameters(), self.discriminator_lr, 1e-6
             )
-        self._activation = OutputActivation(SpanIndex(layout, self._condition_spans())).to(device)
+        self._activation = OutputActivation(SpanIndex(layout, self.condition_spans_)).to(device)
         self._gen_optimizer = make_adam(
             self.generator_.parameters(), self.generator_lr, self.generator_decay
         )
@@ -357,7 +358,7 @@ class Synthesizer:
             rng = torch.Generator(device=self.device_)
             rng.manual_seed(block_seed(self.seed_, 2_000_000 + self.epochs_trained_))
             transformed = self.transformer_.transform(data)  # (n_rows, dim) float32
-            sampler = ConditionSampler.from_data(self._condition_spans(), transformed, self.device_)
+            sampler = ConditionSampler.from_data(self.condition_spans_, transformed, self.device_)
             self._category_counts = [c.tolist() for c in sampler.category_counts]
             trainer = Trainer(
                 config=TrainingConfig(
@@ -438,7 +439,7 @@ class Synthesizer:
             generator=self.ema_generator_ if self.ema_generator_ is not None else self.generator_,
             activation=self._activation,
             transformer=self.transformer_,
-            condition_spans=self._condition_spans(),
+            condition_spans=self.condition_spans_,
             category_counts=self._category_counts,
             embedding_dim=self.embedding_dim,
             device=self.device_,

@@ -115,7 +115,7 @@ class TestFitAndSample:
     def test_shared_row_encoder_in_the_critic(self, mixed, tmp_path):
         model = Synthesizer(discriminator_row_dim=8, random_state=0, **FAST).fit(mixed)
         encoder = model.critic_.row_encoder[0]
-        cond_dim = sum(span.width for span in model._condition_spans())
+        cond_dim = sum(span.width for span in model.condition_spans_)
         assert encoder.in_features == model.transformer_.layout_.dim + cond_dim  # one row
         assert encoder.out_features == 8
         assert model.critic_.net[0].in_features == 8 * model.pac  # the pack's encodings
@@ -163,17 +163,23 @@ class TestConditions:
 
     def test_condition_vector_covers_numeric_components_by_default(self, adult_model):
         layout = adult_model.transformer_.layout_
-        spans = adult_model._condition_spans()
+        spans = adult_model.condition_spans_
         assert spans == layout.softmax_spans  # categories and numeric components
         assert {s.column for s in spans} > {s.column for s in layout.discrete_spans}
         cond_dim = sum(s.width for s in spans)
         assert adult_model.generator_.net[0].fc.in_features == adult_model.embedding_dim + cond_dim
 
+    def test_parameters_changed_after_fit_do_not_break_sampling(self, adult_sample):
+        model = Synthesizer(random_state=0, **{**FAST, "batch_size": 500}).fit(adult_sample)
+        model.set_params(condition_on_modes=False, discriminator_row_dim=None)
+        rows = model.sample(50, conditions={"sex": "Female"}, random_state=0)
+        assert (rows["sex"] == "Female").all()
+
     def test_categorical_conditions_only(self, adult_sample):
         model = Synthesizer(condition_on_modes=False, random_state=0, **{**FAST, "batch_size": 500})
         model.fit(adult_sample)
         layout = model.transformer_.layout_
-        assert model._condition_spans() == layout.discrete_spans
+        assert model.condition_spans_ == layout.discrete_spans
         rows = model.sample(50, conditions={"income": ">50K"}, random_state=0)
         assert (rows["income"] == ">50K").all()
 
