@@ -302,16 +302,18 @@ class Synthesizer:
         return torch.random.fork_rng(devices=devices)
 
     def _build_networks(self) -> None:
-        """The networks, optimisers and the spans the condition vector covers, from the current
-        parameters; training and sampling then read ``condition_spans_``, so parameters
-        changed after fitting do not desynchronise them from the networks."""
+        """The networks, optimisers, noise width and the spans the condition vector covers, from
+        the current parameters; training and sampling then read ``embedding_dim_`` and
+        ``condition_spans_``, so parameters changed after fitting do not desynchronise them
+        from the networks."""
         layout = self.transformer_.layout_
+        self.embedding_dim_ = int(self.embedding_dim)
         modes = bool(self.condition_on_modes) and self.epsilon is None
         self.condition_spans_ = layout.condition_spans(modes=modes)
         cond_dim = sum(s.width for s in self.condition_spans_)
         device = self.device_
         self.generator_ = Generator(
-            self.embedding_dim + cond_dim, tuple(self.generator_dims), layout.dim
+            self.embedding_dim_ + cond_dim, tuple(self.generator_dims), layout.dim
         ).to(device)
         row_dim = self.discriminator_row_dim if self.epsilon is None else None
         self.critic_ = Discriminator(
@@ -366,7 +368,7 @@ class Synthesizer:
                     batch_size=self.batch_size,
                     discriminator_steps=self.discriminator_steps,
                     gp_lambda=self.gp_lambda,
-                    embedding_dim=self.embedding_dim,
+                    embedding_dim=self.embedding_dim_,
                     ema_decay=self.ema_decay,
                     information_loss=self.information_loss,
                     autocast_dtype=precision_dtype(self.train_precision, self.device_),
@@ -441,7 +443,7 @@ class Synthesizer:
             transformer=self.transformer_,
             condition_spans=self.condition_spans_,
             category_counts=self._category_counts,
-            embedding_dim=self.embedding_dim,
+            embedding_dim=self.embedding_dim_,
             device=self.device_,
             precision=self.sample_precision,
         )

@@ -388,7 +388,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             config=TrainingConfig(
                 loss=model.loss, batch_size=model.batch_size,
                 discriminator_steps=model.discriminator_steps, gp_lambda=model.gp_lambda,
-                embedding_dim=model.embedding_dim, ema_decay=model.ema_decay,
+                embedding_dim=model.embedding_dim_, ema_decay=model.ema_decay,
             ),
             generator=model.generator_,
             critic=model.critic_,

@@ -171,7 +171,7 @@ class TestConditions:
 
     def test_parameters_changed_after_fit_do_not_break_sampling(self, adult_sample):
         model = Synthesizer(random_state=0, **{**FAST, "batch_size": 500}).fit(adult_sample)
-        model.set_params(condition_on_modes=False, discriminator_row_dim=None)
+        model.set_params(condition_on_modes=False, discriminator_row_dim=None, embedding_dim=8)
         rows = model.sample(50, conditions={"sex": "Female"}, random_state=0)
         assert (rows["sex"] == "Female").all()
 
