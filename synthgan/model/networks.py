@@ -190,13 +190,13 @@ class Discriminator(nn.Module):
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return self.score_packed(self.pack(rows))
 
-    # scores and features come back as float32 under autocast too: losses are computed in it
     def _encode(self, packed: torch.Tensor) -> torch.Tensor:
         if self.row_encoder is None:
             return packed
         rows = self.row_encoder(packed.reshape(packed.shape[0] * self.pac, -1))
         return rows.reshape(packed.shape[0], -1)
 
+    # scores and features come back as float32 under autocast too: losses are computed in it
     def score_packed(self, packed: torch.Tensor) -> torch.Tensor:
         return self.net(self._encode(packed)).squeeze(-1).float()  # (n_packs,)
 

@@ -97,7 +97,7 @@ class ConditionSampler:
     def cond_vec(self, span: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
         """One-hot condition vectors: (batch, cond_dim)."""
         out = torch.zeros(len(span), self.cond_dim, device=self.device)
-        out[torch.arange(len(span), device=self.device), self.cond_offset[span] + category] = 1.0
+        out[torch.arange(len(span), device=self.device), self._cond_index(span, category)] = 1.0
         return out
 
     def cond_vec_feature_major(
@@ -105,8 +105,12 @@ class ConditionSampler:
     ) -> torch.Tensor:
         """The same condition vectors, transposed, written into ``out``: (cond_dim, batch)."""
         out.zero_()
-        out[self.cond_offset[span] + category, torch.arange(len(span), device=self.device)] = 1.0
+        out[self._cond_index(span, category), torch.arange(len(span), device=self.device)] = 1.0
         return out
+
+    def _cond_index(self, span: torch.Tensor, category: torch.Tensor) -> torch.Tensor:
+        """Each row's position of its 1 in the condition vector: (batch,)."""
+        return self.cond_offset[span] + category
 
     def real_rows(
         self, span: torch.Tensor, category: torch.Tensor, generator: torch.Generator

@@ -370,13 +370,11 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
                 "No row survives the private category lists. Raise epsilon or give the "
                 "categories in public_domain."
             )
-        layout = model.transformer_.layout_
+        spans = model.condition_spans_  # categorical only in a private fit (_build_networks)
         row_categories = None
-        if layout.discrete_spans:
+        if spans:
             row_categories = torch.as_tensor(
-                np.stack(
-                    [encoded[:, s.start : s.stop].argmax(1) for s in layout.discrete_spans], 1
-                ),
+                np.stack([encoded[:, s.start : s.stop].argmax(1) for s in spans], 1),
                 device=model.device_,
             )  # (n_kept, n_spans)
         torch_rng = torch.Generator(device=model.device_)
@@ -393,7 +391,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             generator=model.generator_,
             critic=model.critic_,
             activation=model._activation,
-            sampler=ConditionSampler(layout.discrete_spans, stats.category_counts, model.device_),
+            sampler=ConditionSampler(spans, stats.category_counts, model.device_),
             data=torch.as_tensor(encoded, device=model.device_),
             gen_optimizer=model._gen_optimizer,
             critic_optimizer=model._critic_optimizer,
