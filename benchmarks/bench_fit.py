@@ -141,7 +141,8 @@ def run_synthgan(seed: int, overrides: dict, train, test, *, quick: bool, tag: s
         model.sample(100_000, random_state=seed + 1)
         figures["sample_100k_rows_per_second"] = 100_000 / (time.perf_counter() - start)
         figures["peak_rss_mb"] = peak_rss_mb()
-        out = RESULTS / "synthgan" / f"synthgan{tag}_seed{seed}.parquet"
+        name = "_".join(part for part in ("synthgan", tag.strip("_")) if part)
+        out = RESULTS / "synthgan" / f"{name}_seed{seed}.parquet"
         out.parent.mkdir(parents=True, exist_ok=True)
         synthetic.to_parquet(out)
     figures.update(score(synthetic, train, test, quick=quick))
@@ -281,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", nargs="+", default=["equal", "sampling", "defaults", "peers"],
                         choices=["equal", "sampling", "defaults", "peers"])  # fmt: skip
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--tag", default="", help="suffix for the saved synthetic tables")
+    parser.add_argument("--tag", default="",
+                        help="name of a variant: its synthetic tables are synthgan_TAG_seedN.parquet")  # fmt: skip
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
     set_threads(args.threads)
