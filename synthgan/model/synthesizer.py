@@ -107,7 +107,7 @@ class Synthesizer:
         Number format of the matrix products while training (``torch.autocast``; weights,
         optimiser state and losses stay float32). "auto" uses bfloat16 on CPUs with native
         bfloat16 matrix units (AVX512-BF16 or AMX) and float32 elsewhere, GPUs included; see
-        docs/training.md for its speed and quality.
+        docs/training.md for its speed and quality. A private fit always trains in float32.
     sample_precision : {"auto", "float32", "bfloat16"}, default="auto"
         Number format of the generator when sampling. "auto" uses bfloat16 on CPUs with native
         bfloat16 matrix units (AVX512-BF16 or AMX: about 2x faster sampling, same quality on
