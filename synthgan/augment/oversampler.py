@@ -140,6 +140,9 @@ class SyntheticOverSampler(BaseOverSampler):
         self.refit_synthesizer = refit_synthesizer
         self.random_state = random_state
 
+    def _more_tags(self):  # the same tags for scikit-learn < 1.6, which reads these
+        return {"X_types": ["2darray", "dataframe", "string", "categorical"], "allow_nan": True}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False

@@ -39,11 +39,17 @@ MIA_MAX_SYNTHETIC = 50_000
 MAX_ONE_HOT = 100
 """A categorical column keeps its most frequent 100 training labels in the embedding; other
 labels share one extra coordinate."""
+OTHER_TAG_SCALE = 1e-3
+"""Labels that share the "other" coordinate also get a hash-derived coordinate below this, so two
+different rare labels are a little apart (never at 0) while any mismatch still weighs about 1."""
 NEIGHBOUR_CHUNK = 2048
 """Query rows per nearest-neighbour call."""
 DISTANCE_DECIMALS = 6
-"""Distances are rounded to this many decimals, so that identical rows are at exactly 0 and
-equal distances tie despite floating-point noise."""
+"""Distances are rounded to this many decimals, so that equal distances tie despite
+floating-point noise."""
+CANDIDATE_MARGIN = 8
+"""Extra neighbour candidates whose exact distances are recomputed: the approximate ranking may
+swap rows whose distances differ by less than its rounding error."""
 BOOTSTRAP_RESAMPLES = 1000
 MIA_BOOTSTRAP_RESAMPLES = 200
 Z_95 = 1.959963984540054
@@ -59,7 +65,8 @@ class RowEmbedding:
     a null becomes 0 plus a null-indicator coordinate of 1, so null vs non-null weighs like one
     standard deviation more. Categories are one-hot coordinates scaled by 1/sqrt(2), so two rows
     with different labels are at distance 1 in that column; null is a label of its own, and labels
-    unseen in training (or beyond :data:`MAX_ONE_HOT`) share an "other" coordinate.
+    unseen in training (or beyond :data:`MAX_ONE_HOT`) share an "other" coordinate, plus a tiny
+    per-label coordinate (:data:`OTHER_TAG_SCALE`) so that only identical rows are at distance 0.
 
     Parameters
     ----------
@@ -90,7 +97,7 @@ class RowEmbedding:
 
     @property
     def dimension(self) -> int:
-        return 2 * len(self.numeric_) + sum(len(v) + 1 for v in self.labels_.values())
+        return 2 * len(self.numeric_) + sum(len(v) + 2 for v in self.labels_.values())
 
     def transform(self, df: pd.DataFrame, *, table: str = "table") -> np.ndarray:
         """The embedded rows, ndarray of shape (n_rows, dimension)."""
@@ -112,8 +119,17 @@ class RowEmbedding:
                 labels = pd.Series(_labels_with_null(df[name]), dtype=object)
                 index = labels.map(codes).fillna(len(codes)).to_numpy(dtype=int)
                 points[rows, offset + index] = 1.0 / np.sqrt(2.0)
-                offset += len(codes) + 1
+                other = index == len(codes)
+                points[other, offset + len(codes) + 1] = _label_tag(labels[other].to_numpy())
+                offset += len(codes) + 2
         return points
+
+
+def _label_tag(labels: np.ndarray) -> np.ndarray:
+    """A tiny coordinate in [0, OTHER_TAG_SCALE) that tells "other" labels apart, so that only
+    identical rows are at distance 0 (exact_copy_rate and the distances agree)."""
+    hashed = pd.util.hash_array(labels.astype(str).astype(object)) % (2**20)
+    return (1.0 + hashed) / (2**20 + 1) * OTHER_TAG_SCALE
 
 
 def _labels_with_null(series: pd.Series) -> np.ndarray:
@@ -123,24 +139,35 @@ def _labels_with_null(series: pd.Series) -> np.ndarray:
 
 
 def nearest_distances(reference: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    """Distances from each query row to its ``k`` nearest reference rows, ascending.
+    """Distances from each query row to its ``k`` nearest reference rows, ascending, exact.
+
+    scikit-learn's brute-force search ranks by the expansion |x|^2 - 2xy + |y|^2, which cancels
+    badly at large magnitudes (identical rows came out 4e-5 apart). It only proposes
+    :data:`CANDIDATE_MARGIN` more candidates than asked for, on centred points; their distances are
+    then recomputed as the norm of the difference, so identical rows are at exactly 0.
 
     Returns
     -------
     ndarray of shape (n_queries, k)
-        Euclidean distances rounded to :data:`DISTANCE_DECIMALS`; NaN columns when the reference
-        has fewer than ``k`` rows.
+        Euclidean distances, rounded to :data:`DISTANCE_DECIMALS` except that a positive distance
+        stays positive (0 means identical points); NaN columns when the reference has fewer than
+        ``k`` rows.
     """
     result = np.full((len(queries), k), np.nan)
     k_found = min(k, len(reference))
     if k_found == 0 or len(queries) == 0:
         return result
-    index = NearestNeighbors(n_neighbors=k_found, algorithm="brute").fit(reference)
+    centre = reference.mean(axis=0)
+    reference, queries = reference - centre, queries - centre
+    n_candidates = min(k_found + CANDIDATE_MARGIN, len(reference))
+    index = NearestNeighbors(n_neighbors=n_candidates, algorithm="brute").fit(reference)
     for start in range(0, len(queries), NEIGHBOUR_CHUNK):
         chunk = queries[start : start + NEIGHBOUR_CHUNK]
-        distances, _ = index.kneighbors(chunk, return_distance=True)
-        result[start : start + len(chunk), :k_found] = distances
-    return np.round(result, DISTANCE_DECIMALS)
+        candidates = index.kneighbors(chunk, return_distance=False)  # (chunk, n_candidates)
+        exact = np.linalg.norm(reference[candidates] - chunk[:, None, :], axis=2)
+        result[start : start + len(chunk), :k_found] = np.sort(exact, axis=1)[:, :k_found]
+    rounded = np.round(result, DISTANCE_DECIMALS)
+    return np.where((rounded == 0) & (result > 0), result, rounded)
 
 
 # -- confidence intervals -------------------------------------------------------------------------

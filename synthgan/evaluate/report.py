@@ -180,7 +180,10 @@ def _fmt_ci(ci: list[float] | None) -> str:
 
 
 def _rounded(table: pd.DataFrame) -> pd.DataFrame:
-    return table.map(lambda v: _fmt(v) if isinstance(v, (float, np.floating)) else v)
+    def rounded(value):
+        return _fmt(value) if isinstance(value, (float, np.floating)) else value
+
+    return table.apply(lambda column: column.map(rounded))  # DataFrame.map needs pandas 2.1
 
 
 def _table_html(table: pd.DataFrame) -> str:

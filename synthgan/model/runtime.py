@@ -77,6 +77,7 @@ def seed_from(random_state: int | None) -> int:
 
 def block_seed(seed: int, block: int) -> int:
     """An independent seed for block ``block`` of a stream seeded by ``seed``."""
-    return int(
-        np.random.SeedSequence(seed, spawn_key=(block,)).generate_state(1, np.uint64)[0] >> 1
+    # shift a Python int: numpy 1.x refuses uint64 >> int64
+    return (
+        int(np.random.SeedSequence(seed, spawn_key=(block,)).generate_state(1, np.uint64)[0]) >> 1
     )

@@ -43,7 +43,10 @@ class TestRowEmbedding:
 
     def test_unseen_category_is_one_away_from_every_known_one(self):
         assert self.distance({"v": 2.0, "c": "new"}, {"v": 2.0, "c": "b"}) == pytest.approx(1.0)
-        assert self.distance({"v": 2.0, "c": "new"}, {"v": 2.0, "c": "other"}) == 0.0
+        # two unseen labels share the "other" coordinate but are not identical rows
+        apart = self.distance({"v": 2.0, "c": "new"}, {"v": 2.0, "c": "other"})
+        assert 0.0 < apart < privacy.OTHER_TAG_SCALE
+        assert self.distance({"v": 2.0, "c": "new"}, {"v": 2.0, "c": "new"}) == 0.0
 
     def test_transform_before_fit(self):
         schema = infer_schema(self.train)
@@ -60,10 +63,46 @@ class TestNearestDistances:
         monkeypatch.setattr(privacy, "NEIGHBOUR_CHUNK", 5)
         np.testing.assert_allclose(nearest_distances(reference, queries, 2), expected, atol=1e-6)
 
-    def test_identical_rows_are_at_exactly_zero(self):
+    @pytest.mark.parametrize("magnitude", [1e-6, 1e-3, 1.0, 1e3, 1e6, 1e9])
+    def test_identical_rows_are_at_exactly_zero(self, magnitude):
         rng = np.random.default_rng(1)
-        points = rng.normal(size=(30, 8)) * 1000
+        points = rng.normal(size=(300, 8)) * magnitude + magnitude
         assert (nearest_distances(points, points, 1) == 0).all()
+        # and the second neighbour, a different row, is not at zero
+        assert (nearest_distances(points, points, 2)[:, 1] > 0).all()
+
+    @pytest.mark.parametrize("magnitude", [1e-6, 1.0, 1e9])
+    def test_distances_are_exact_at_every_magnitude(self, magnitude):
+        rng = np.random.default_rng(2)
+        reference = rng.normal(size=(200, 5)) * magnitude + 3 * magnitude
+        queries = reference[:40] + rng.normal(size=(40, 5)) * magnitude * 1e-3
+        expected = np.sort(cdist(queries, reference), axis=1)[:, :3]
+        found = nearest_distances(reference, queries, 3)
+        np.testing.assert_allclose(
+            found, expected, rtol=1e-9, atol=10.0**-privacy.DISTANCE_DECIMALS
+        )
+
+    def test_exact_copy_rate_agrees_with_distance_zero(self):
+        rng = np.random.default_rng(3)
+        n = 400
+        train = pd.DataFrame({
+            "x": rng.normal(size=n) * 1e9,
+            "k": rng.integers(0, 3, n),
+            "rare": [f"label{i}" for i in rng.integers(0, 300, n)],  # beyond MAX_ONE_HOT
+            "c": rng.choice(["a", "b", None], n),
+        })  # fmt: skip
+        synthetic = train.sample(n, replace=True, random_state=0).reset_index(drop=True)
+        # near copies that differ only in a rare label, a small number, or a null
+        synthetic.loc[:99, "rare"] = [f"label{300 + i}" for i in range(100)]
+        synthetic.loc[100:149, "x"] += 1.0
+        synthetic.loc[150:199, "c"] = None
+        schema = infer_schema(train)
+        embedding = RowEmbedding(schema=schema, columns=schema.names).fit(train)
+        zero = nearest_distances(embedding.transform(train), embedding.transform(synthetic), 1)
+        keys = privacy.row_keys(schema, schema.names, train, "real")
+        copies = np.isin(privacy.row_keys(schema, schema.names, synthetic, "synthetic"), keys)
+        np.testing.assert_array_equal(zero[:, 0] == 0, copies)
+        assert 0 < copies.sum() < n
 
     def test_too_few_reference_rows(self):
         result = nearest_distances(np.zeros((1, 2)), np.ones((3, 2)), 2)
