@@ -116,10 +116,10 @@ def fit(
     Example:
       synthgan fit datasets/adult/train.parquet -o adult.synthgan --epochs 50 --seed 0
     """
-    from synthgan.io import read_table
+    from synthgan.io import check_writable, read_table
     from synthgan.model import Synthesizer
 
-    output = output or data.with_suffix(".synthgan")
+    output = check_writable(output or data.with_suffix(".synthgan"))
     df = read_table(data)
     params = {"schema": load_schema(schema_path), "random_state": seed, "device": device,
               "verbose": not quiet, "max_minutes": max_minutes}  # fmt: skip
@@ -201,11 +201,12 @@ def sample(
       synthgan sample adult.synthgan -n 10000 -o synthetic.parquet --seed 1
       synthgan sample adult.synthgan -n 500 -o women.csv --where sex=Female --where age=30..40
     """
-    from synthgan.io import table_format, write_table
+    from synthgan.io import check_writable, table_format, write_table
     from synthgan.model import load
 
     conditions = parse_where(where)
     fmt = table_format(output)
+    check_writable(output)
     model = load(model_path, device=device)
     model.verbose = not quiet
     if fmt == "parquet":

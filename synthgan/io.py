@@ -43,6 +43,28 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise InvalidDataError(f"{path}: cannot read it as {fmt}: {first_line}") from exc
 
 
+def check_writable(path: str | os.PathLike) -> Path:
+    """Fail now, before any long work, if ``path`` cannot be written (a folder in its place, a file
+    where a parent folder should be, or a folder without write permission)."""
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidDataError(f"{path}: cannot write it: it is a folder. Give a file name.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InvalidDataError(
+                    f"{path}: cannot write it: {parent} is a file, not a folder. Choose another "
+                    "output path."
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise InvalidDataError(
+                    f"{path}: cannot write it: no permission to write in {parent}. Choose an "
+                    "output path in a folder you can write to."
+                )
+            break
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -53,19 +75,36 @@ def _umask() -> int:
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
-    A crash or an exception leaves ``path`` as it was and removes the temporary file.
+    A crash or an exception leaves ``path`` as it was and removes the temporary file. An
+    operating-system error (a folder that cannot be made, no permission, a full disk) becomes an
+    :class:`InvalidDataError` naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    check_writable(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _write_error(path: Path, exc: OSError) -> InvalidDataError:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return InvalidDataError(
+        f"{path}: cannot write it: {reason}{where}. Choose an output path in a folder you can "
+        "write to, with free space."
+    )
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:

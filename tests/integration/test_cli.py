@@ -92,6 +92,36 @@ class TestErrors:
         one_line_error(result, "unknown table format '.txt'")
         assert not out.exists()
 
+    @pytest.mark.parametrize("command", ["fit", "sample"])
+    def test_output_under_a_file_is_refused_before_any_work(self, runner, model_file, tmp_path,
+                                                            command, monkeypatch):  # fmt: skip
+        blocker = tmp_path / "a_file"
+        blocker.write_text("not a folder")
+        out = blocker / "sub" / ("m.synthgan" if command == "fit" else "s.parquet")
+        data = tmp_path / "data.csv"
+        pd.DataFrame({"a": np.arange(50.0), "b": ["x", "y"] * 25}).to_csv(data, index=False)
+        from synthgan.model import Synthesizer
+
+        monkeypatch.setattr(Synthesizer, "fit", lambda *a, **k: pytest.fail("trained anyway"))
+        args = [str(data), *FAST] if command == "fit" else [str(model_file), "-n", "5"]
+        result = runner.invoke(main, [command, *args, "-o", str(out)])
+        one_line_error(result, "a_file is a file, not a folder")
+
+    def test_a_full_disk_is_one_line_and_leaves_the_old_file(self, runner, model_file, tmp_path,
+                                                             monkeypatch):  # fmt: skip
+        import errno
+
+        out = tmp_path / "s.csv"
+        out.write_text("previous")
+
+        def full(*args, **kwargs):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+        result = runner.invoke(main, ["sample", str(model_file), "-n", "5", "-o", str(out)])
+        one_line_error(result, "No space left on device")
+        assert out.read_text() == "previous" and list(tmp_path.glob(".s.csv*")) == []
+
     def test_bad_where(self, runner, model_file, tmp_path):
         out = tmp_path / "s.parquet"
         result = runner.invoke(
