@@ -195,7 +195,7 @@ def validate_frame(df: Any) -> pd.DataFrame:
             "synthgan.io.read_table(path)."
         )
     if df.columns.duplicated().any():
-        dupes = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        dupes = sorted({repr(c) for c in df.columns[df.columns.duplicated()]})
         raise InvalidDataError(
             f"Duplicate column names: {', '.join(dupes)}. Rename them so every column is unique."
         )
@@ -289,6 +289,13 @@ def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
         if types <= {str}:
             return ColumnKind.ID if all_distinct() else ColumnKind.DISCRETE
         names = ", ".join(sorted(t.__name__ for t in types))
+        if len(types) == 1:
+            raise InvalidDataError(
+                f"Column {name!r} holds {names} values, which synthgan cannot model. Convert "
+                "them, e.g. df[col] = pandas.to_datetime(df[col]) for dates, "
+                "df[col].astype('string') for categories, pandas.to_numeric(df[col]) for "
+                "numbers; or mark the column 'ignored' in the schema."
+            )
         raise InvalidDataError(
             f"Column {name!r} mixes value types ({names}). Convert it to one type, e.g. "
             "df[col] = df[col].astype('string') for categories or pandas.to_numeric(df[col]) "

@@ -48,6 +48,14 @@ class CategoricalColumnTransformer:
                     "to one type, e.g. df[col] = df[col].astype('string')."
                 ) from None
         self.categories_ = [_plain(c) for c in categories]
+        stored = self.categories_ + (self.dtype_categories_ or [])
+        odd = [c for c in stored if not isinstance(c, (str, int, float, bool))]
+        if odd:  # the model file keeps categories as JSON: strings, numbers and booleans only
+            raise InvalidDataError(
+                f"Column {self.column_!r} has categories of type {type(odd[0]).__name__} "
+                f"(e.g. {odd[0]!r}), which synthgan cannot store. Convert them, e.g. "
+                "df[col] = df[col].astype(str), or use a datetime column for dates."
+            )
         self.has_nulls_ = bool(series.isna().any())
         self._decoded = None
         return self
@@ -110,8 +118,10 @@ class CategoricalColumnTransformer:
     def decode(self, codes: np.ndarray, index: pd.Index) -> pd.Series:
         """The column from each row's category index (n,)."""
         decoded = self._decoded_categories()
-        values = decoded[codes] if isinstance(decoded, np.ndarray) else decoded.take(codes)
-        return pd.Series(values, index=index, name=self.column_)
+        if isinstance(decoded, np.ndarray):
+            # dtype=object: pandas 3 would otherwise infer its "str" dtype from the strings
+            return pd.Series(decoded[codes], index=index, name=self.column_, dtype=object)
+        return pd.Series(decoded.take(codes), index=index, name=self.column_)
 
     def _decoded_categories(self):
         """The categories (and null) in the column's own dtype, made once: decoding a block is

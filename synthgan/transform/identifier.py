@@ -16,6 +16,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from synthgan.exceptions import InvalidDataError
 from synthgan.schema import ColumnKind
 
 _CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
@@ -62,6 +63,7 @@ class IdColumnTransformer:
         self.is_integer_ = bool(pd.api.types.is_integer_dtype(series.dtype))
         if self.is_integer_:
             self.next_id_ = int(present.max()) + 1
+            self.first_id_ = int(present.min())
             self.shape_ = None
         else:
             sample = present.astype(str)
@@ -83,8 +85,7 @@ class IdColumnTransformer:
     ) -> pd.Series:
         """``n`` new ids; ``row_offset`` numbers integer ids on from earlier chunks of one output."""
         if self.is_integer_:
-            first = self.next_id_ + row_offset
-            values = pd.Series(np.arange(first, first + n, dtype=np.int64), index=index)
+            values = pd.Series(self._integer_ids(n, row_offset), index=index)
         else:
             values = pd.Series(self._random_strings(n, rng), index=index)
         if self.null_share_ > 0:
@@ -96,6 +97,30 @@ class IdColumnTransformer:
             pass
         values.name = self.column_
         return values
+
+    def _integer_ids(self, n: int, row_offset: int) -> np.ndarray:
+        """Ids number ``row_offset``.. of an output: above the largest real id while the dtype
+        has room there (ids at the top of int64 have none), then down from below the smallest."""
+        dtype = pd.api.types.pandas_dtype(self.dtype_)
+        numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))  # Int64 -> int64
+        info = np.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else np.iinfo(np.int64)
+        room_above = max(info.max - self.next_id_ + 1, 0)
+        first_id = getattr(self, "first_id_", None)
+        room_below = 0 if first_id is None else max(first_id - info.min, 0)
+        if row_offset + n > room_above + room_below:
+            raise InvalidDataError(
+                f"Column {self.column_!r}: its dtype {self.dtype_} has no room for "
+                f"{row_offset + n} new ids beside the real ones. Sample fewer rows, or store the "
+                "ids in a wider dtype (e.g. int64, or strings)."
+            )
+        first = self.next_id_ + row_offset
+        if row_offset + n <= room_above and first + n - 1 <= np.iinfo(np.int64).max:
+            return np.arange(first, first + n, dtype=np.int64)  # the usual case
+        ids = [
+            self.next_id_ + k if k < room_above else first_id - 1 - (k - room_above)
+            for k in range(row_offset, row_offset + n)
+        ]
+        return np.array(ids, dtype=numpy_dtype)
 
     def _random_strings(self, n: int, rng: np.random.Generator) -> np.ndarray:
         tokens = _parse_shape(self.shape_)
@@ -133,6 +158,7 @@ class IdColumnTransformer:
             "is_integer": self.is_integer_,
             "next_id": self.next_id_,
             "shape": self.shape_,
+            "first_id": getattr(self, "first_id_", None),
         }
 
     @classmethod
@@ -141,4 +167,5 @@ class IdColumnTransformer:
         obj.column_, obj.dtype_ = state["column"], state["dtype"]
         obj.null_share_, obj.is_integer_ = state["null_share"], state["is_integer"]
         obj.next_id_, obj.shape_ = state["next_id"], state["shape"]
+        obj.first_id_ = state.get("first_id")  # files before it only count upwards
         return obj

@@ -13,11 +13,13 @@ written for one dimension and vectorised over points and components.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import digamma, logsumexp
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -40,8 +42,11 @@ class Mixture:
         Rows are scaled so their largest entry is 1 (no overflow); divide by the row sum for
         probabilities. Sampling a component needs no normalisation.
         """
-        z = (x[:, None] - self.means[None, :]) / self.stds[None, :]  # (n, k)
-        log_joint = np.log(self.weights / self.stds)[None, :] - 0.5 * z * z
+        # halves: x - mean overflows between values near +-1e308; a value that far from a
+        # mode (in its standard deviations) has weight 0 there, and inf says so
+        half_z = (x[:, None] / 2 - self.means[None, :] / 2) / self.stds[None, :]  # (n, k)
+        with np.errstate(over="ignore"):
+            log_joint = np.log(self.weights / self.stds)[None, :] - 2.0 * half_z * half_z
         log_joint -= log_joint.max(axis=1, keepdims=True)
         return np.exp(log_joint, out=log_joint)
 
@@ -67,20 +72,30 @@ def fit_mixture(
     values = np.asarray(values, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     total = weights.sum()
-    center = float(np.dot(weights, values) / total)
-    scale = float(np.sqrt(np.dot(weights, (values - center) ** 2) / total))
-    if not np.isfinite(scale) or scale == 0.0:
-        return Mixture(np.ones(1), np.array([center]), np.array([max(abs(center), 1.0) * 1e-3]))
-    x = (values - center) / scale  # standardised, for stable updates
+    # Moments of the values divided by their largest magnitude: at 1e300 the squares overflow,
+    # at 1e-300 they underflow to 0 (and every value would collapse onto one mean).
+    magnitude = float(np.abs(values).max())
+    if magnitude == 0.0:
+        return Mixture(np.ones(1), np.zeros(1), np.ones(1))
+    unit = values / magnitude
+    unit_center = float(np.dot(weights, unit) / total)
+    unit_scale = float(np.sqrt(np.dot(weights, (unit - unit_center) ** 2) / total))
+    center = unit_center * magnitude
+    if unit_scale == 0.0:  # one value: any width decodes it exactly
+        return Mixture(np.ones(1), np.array([center]), np.array([abs(center) * 1e-3 or 1.0]))
+    x = (unit - unit_center) / unit_scale  # standardised, for stable updates
     x, weights, spread = _summarise_runs(x, weights, max_points)
 
     k = int(min(max_components, len(x)))
     # k-means++ seeding finds small, distant clusters that a quantile split would merge.
-    labels = (
-        KMeans(n_clusters=k, n_init=1, random_state=seed)
-        .fit(x[:, None], sample_weight=weights)
-        .labels_
-    )
+    with warnings.catch_warnings():
+        # fewer distinct clusters than k (heavily weighted points): the EM below sorts it out
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = (
+            KMeans(n_clusters=k, n_init=1, random_state=seed)
+            .fit(x[:, None], sample_weight=weights)
+            .labels_
+        )
     resp = np.zeros((len(x), k))
     resp[np.arange(len(x)), labels] = 1.0
 
@@ -128,8 +143,8 @@ def fit_mixture(
     if not keep.any():
         keep[np.argmax(expected_weights)] = True
     kept_weights = expected_weights[keep] / expected_weights[keep].sum()
-    means = mean[keep] * scale + center
-    stds = np.sqrt(psi[keep] / nu[keep]) * scale
+    means = (mean[keep] * unit_scale + unit_center) * magnitude
+    stds = np.sqrt(psi[keep] / nu[keep]) * unit_scale * magnitude
     by_mean = np.argsort(means, kind="stable")
     return Mixture(kept_weights[by_mean], means[by_mean], stds[by_mean])
 

@@ -76,32 +76,16 @@ class NumericColumnTransformer:
         self.max_fit_rows = max_fit_rows
         self.clip = clip
 
+    # Fitted state that older model files (and the private fit's transformers) lack: a datetime
+    # column's own resolution, and an integer column's exact origin (None: no shift).
+    resolution_: str = "ns"
+    int_origin_: int | None = None
+
     # -- conversion between the column and float64 ----------------------------------------------
     def _to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
         name = series.name
         if self.kind is ColumnKind.DATETIME:
-            if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-                try:
-                    series = pd.to_datetime(series)
-                except (ValueError, TypeError) as exc:
-                    raise InvalidDataError(
-                        f"Column {name!r} is declared datetime but holds values that are not dates "
-                        f"({exc}). Fix the values or declare another kind in the schema."
-                    ) from None
-            tz = getattr(series.dtype, "tz", None)
-            if tz is not None:
-                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            ns = series.astype("datetime64[ns]").to_numpy().astype("int64").astype(np.float64)
-            ns[series.isna().to_numpy()] = np.nan
-            if fitting:
-                self.tz_ = None if tz is None else str(tz)
-                valid = ns[~np.isnan(ns)].astype(np.int64)
-                self.origin_ns_ = int(valid.min())
-                offsets = valid - self.origin_ns_
-                self.unit_ = next(
-                    (u for u, size in _DATETIME_UNITS.items() if np.all(offsets % size == 0)), "ns"
-                )
-            return (ns - self.origin_ns_) / _DATETIME_UNITS[self.unit_]
+            return self._datetime_to_float(series, fitting=fitting)
         if not (
             pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype)
         ):
@@ -109,6 +93,11 @@ class NumericColumnTransformer:
                 f"Column {name!r} is declared {self.kind.value} but has dtype {series.dtype}. "
                 "Convert it with pandas.to_numeric(df[col]) or declare another kind in the schema."
             )
+        if fitting:
+            exact = self.kind is ColumnKind.INTEGER and pd.api.types.is_integer_dtype(series.dtype)
+            self.int_origin_ = int(series.min()) if exact and series.notna().any() else None
+        if self.int_origin_ is not None and pd.api.types.is_integer_dtype(series.dtype):
+            return self._integers_to_float(series)
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         if np.isinf(values).any():
             raise InvalidDataError(
@@ -116,15 +105,108 @@ class NumericColumnTransformer:
             )
         return values
 
+    def _integers_to_float(self, series: pd.Series) -> np.ndarray:
+        """Each integer's exact distance from ``int_origin_``, as float64: integers beyond 2**53
+        (ids, epoch nanoseconds) would lose their last digits as floats themselves."""
+        null = series.isna().to_numpy()
+        numpy_dtype = np.dtype(getattr(series.dtype, "numpy_dtype", series.dtype))
+        ints = series.to_numpy(dtype=numpy_dtype, na_value=0)
+        # two's-complement bits: differences wrap correctly whatever the dtype's range
+        bits = (
+            ints.astype(np.int64).view(np.uint64)
+            if numpy_dtype.kind == "i"
+            else ints.astype(np.uint64)
+        )
+        origin = np.uint64(self.int_origin_ % 2**64)
+        below = ints < self.int_origin_
+        values = (bits - origin).astype(np.float64)
+        values[below] = -(origin - bits[below]).astype(np.float64)
+        values[null] = np.nan
+        return values
+
+    def _floats_to_integers(self, values: np.ndarray, null: np.ndarray) -> np.ndarray:
+        """The integers ``int_origin_ + round(values)`` in the column's numpy dtype."""
+        numpy_dtype = np.dtype(getattr(pd.api.types.pandas_dtype(self.dtype_), "numpy_dtype",
+                                       self.dtype_))  # fmt: skip
+        steps = np.clip(np.where(null, 0.0, np.round(values)), -(2.0**63), 2.0**64 - 2048)
+        info = np.iinfo(numpy_dtype)
+        # a float step rounds up to 2**63 near the top of int64: stay within the dtype
+        up = np.minimum(np.where(steps >= 0, steps, 0.0).astype(np.uint64),
+                        np.uint64(max(info.max - self.int_origin_, 0)))  # fmt: skip
+        down = np.minimum(np.where(steps < 0, -steps, 0.0).astype(np.uint64),
+                          np.uint64(max(self.int_origin_ - info.min, 0)))  # fmt: skip
+        bits = np.uint64(self.int_origin_ % 2**64) + up - down  # wraps like the dtype's own sum
+        ints = bits.view(np.int64) if numpy_dtype.kind == "i" else bits
+        return ints.astype(numpy_dtype)
+
+    def _datetime_to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
+        """Steps of ``unit_`` since ``origin_ns_``, counted in the column's own resolution (a
+        datetime64[s] column may hold dates far beyond what nanoseconds reach)."""
+        name = series.name
+        if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            try:
+                series = pd.to_datetime(series)
+            except (ValueError, TypeError) as exc:
+                raise InvalidDataError(
+                    f"Column {name!r} is declared datetime but holds values that are not dates "
+                    f"({exc}). Fix the values or declare another kind in the schema."
+                ) from None
+        tz = getattr(series.dtype, "tz", None)
+        if tz is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        resolution = np.datetime_data(np.dtype(series.dtype))[0]
+        if fitting:
+            self.resolution_ = resolution
+        elif resolution != self.resolution_:
+            try:
+                series = series.dt.as_unit(self.resolution_)
+            except (ValueError, OverflowError):
+                raise InvalidDataError(
+                    f"Column {name!r} holds dates outside what its fitted resolution "
+                    f"({self.resolution_}) can hold. Refit on data that includes them."
+                ) from None
+        stamps = series.to_numpy()
+        null = np.isnat(stamps)
+        ticks = stamps.view(np.int64)
+        tick_ns = _DATETIME_UNITS[self.resolution_]
+        if fitting:
+            self.tz_ = None if tz is None else str(tz)
+            valid = ticks[~null]
+            origin = int(valid.min())
+            self.origin_ns_ = origin * tick_ns
+            offsets = valid - origin
+            self.unit_ = next(
+                (
+                    unit
+                    for unit, size in _DATETIME_UNITS.items()
+                    if size >= tick_ns and np.all(offsets % (size // tick_ns) == 0)
+                ),
+                self.resolution_,
+            )
+        step = _DATETIME_UNITS[self.unit_] // tick_ns
+        values = (ticks - self.origin_ns_ // tick_ns).astype(np.float64) / step
+        values[null] = np.nan
+        return values
+
     def _from_float(self, values: np.ndarray, index: pd.Index) -> pd.Series:
         null = np.isnan(values)
         if self.kind is ColumnKind.DATETIME:
-            steps = np.where(null, 0.0, np.round(values))
-            ns = self.origin_ns_ + steps.astype(np.int64) * _DATETIME_UNITS[self.unit_]
-            out = pd.Series(pd.to_datetime(ns, unit="ns"), index=index)
+            tick_ns = _DATETIME_UNITS[self.resolution_]
+            steps = np.where(null, 0.0, np.round(values)).astype(np.int64)
+            ticks = self.origin_ns_ // tick_ns + steps * (_DATETIME_UNITS[self.unit_] // tick_ns)
+            out = pd.Series(ticks.view(f"datetime64[{self.resolution_}]"), index=index)
             if self.tz_ is not None:
                 out = out.dt.tz_localize("UTC").dt.tz_convert(self.tz_)
             return out.mask(null).astype(self.dtype_)
+        if self.int_origin_ is not None:
+            ints = self._floats_to_integers(values, null)
+            if not null.any():
+                return pd.Series(ints, index=index, dtype=self.dtype_)
+            if self.dtype_ not in _NUMPY_NUMBER_DTYPES:  # a nullable integer dtype
+                array = pd.array(ints, dtype=self.dtype_)
+                array[null] = pd.NA
+                return pd.Series(array, index=index)
+            return pd.Series(np.where(null, np.nan, ints.astype(np.float64)), index=index)
         if self.kind is ColumnKind.INTEGER:
             values = np.round(values)
         if self.dtype_ in _NUMPY_NUMBER_DTYPES and (self.dtype_[0] == "f" or not null.any()):
@@ -232,7 +314,8 @@ class NumericColumnTransformer:
                 mode = np.minimum((cum < draw).sum(axis=1), self.n_modes - 1)
                 component[gaussian] = mode
                 mean, std = self.mixture_.means[mode], self.mixture_.stds[mode]
-                scalar[gaussian] = (x - mean) / (STD_MULTIPLIER * std)
+                # halves: x - mean and 4 * std overflow for values near 1e308
+                scalar[gaussian] = (x / 2 - mean / 2) / std / (STD_MULTIPLIER / 2)
         component[null] = self.n_components - 1
         onehot = np.zeros((n, self.n_components), dtype=np.float32)
         onehot[np.arange(n), component] = 1.0
@@ -262,10 +345,14 @@ class NumericColumnTransformer:
         gaussian = component < self.n_modes
         if gaussian.any():
             mode = component[gaussian]
-            values[gaussian] = (
-                scalar[gaussian].astype(np.float64) * STD_MULTIPLIER * self.mixture_.stds[mode]
-                + self.mixture_.means[mode]
+            half = (
+                scalar[gaussian].astype(np.float64)
+                * (STD_MULTIPLIER / 2)
+                * self.mixture_.stds[mode]
+                + self.mixture_.means[mode] / 2
             )
+            with np.errstate(over="ignore"):  # beyond the float range: clipped below
+                values[gaussian] = half * 2
         n_masses = len(self.point_masses_)
         is_mass = (component >= self.n_modes) & (component < self.n_modes + n_masses)
         values[is_mass] = self.point_masses_[component[is_mass] - self.n_modes]
@@ -301,7 +388,11 @@ class NumericColumnTransformer:
             },
         }
         if self.kind is ColumnKind.DATETIME:
-            state.update(tz=self.tz_, origin_ns=self.origin_ns_, unit=self.unit_)
+            state.update(
+                tz=self.tz_, origin_ns=self.origin_ns_, unit=self.unit_, resolution=self.resolution_
+            )
+        if self.int_origin_ is not None:
+            state["int_origin"] = self.int_origin_
         return state
 
     @classmethod
@@ -320,4 +411,7 @@ class NumericColumnTransformer:
         )
         if obj.kind is ColumnKind.DATETIME:
             obj.tz_, obj.origin_ns_, obj.unit_ = state["tz"], int(state["origin_ns"]), state["unit"]
+            obj.resolution_ = state.get("resolution", "ns")  # files before it counted in ns
+        if state.get("int_origin") is not None:
+            obj.int_origin_ = int(state["int_origin"])
         return obj

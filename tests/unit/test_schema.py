@@ -106,5 +106,5 @@ class TestBadInput:
 
     def test_duplicate_column_names(self):
         df = pd.DataFrame([[1, 2]], columns=["a", "a"])
-        with pytest.raises(InvalidDataError, match="Duplicate column names: a"):
+        with pytest.raises(InvalidDataError, match="Duplicate column names: 'a'"):
             infer_schema(df)

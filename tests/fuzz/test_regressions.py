@@ -1,0 +1,165 @@
+"""Bugs the fuzz suite found, each pinned by the smallest input that showed it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgan import InvalidDataError, TableTransformer
+from synthgan.schema import validate_frame
+
+
+def round_trip(df: pd.DataFrame) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tt = TableTransformer(random_state=0).fit(df)
+        data = tt.transform(df)
+        state = json.loads(json.dumps(tt.get_state(), allow_nan=True))
+        again = TableTransformer.from_state(state).inverse_transform(data)
+        back = tt.inverse_transform(data)
+    pd.testing.assert_frame_equal(again, back)
+    return back
+
+
+def test_object_strings_keep_object_dtype():
+    # pandas 3 inferred its "str" dtype for the decoded strings of an object column
+    df = pd.DataFrame({"city": pd.Series(["a", "b", "", "a\x00"] * 3, dtype=object)})
+    back = round_trip(df)
+    assert back["city"].dtype == object
+    assert back["city"].tolist() == df["city"].tolist()
+
+
+def test_seconds_datetimes_beyond_the_nanosecond_range_round_trip():
+    # datetime64[s] in year 5149 raised OutOfBoundsDatetime (a traceback) when cast to ns
+    stamps = pd.Series(np.array(["5149-07-05T08:24:24", "5150-01-01", "3312-01-21"],
+                                dtype="datetime64[s]"))  # fmt: skip
+    df = pd.DataFrame({"when": stamps})
+    back = round_trip(df)
+    assert back["when"].dtype == df["when"].dtype
+    assert (back["when"] == df["when"]).all()
+
+
+def test_nanosecond_timestamps_round_trip_exactly():
+    # epoch nanoseconds went through float64 (2**53): .000387529 came back as .000387584
+    df = pd.DataFrame({"t": pd.to_datetime(["2098-01-01 00:00:00.000387529"]).as_unit("ns")})
+    assert (round_trip(df)["t"] == df["t"]).all()
+
+
+@pytest.mark.parametrize(
+    "values,dtype",
+    [
+        ([-9223372036854775794], "int64"),
+        ([2**63 - 1, 2**63 - 5, 2**63 - 100], "int64"),
+        ([2**64 - 1, 2**64 - 3], "uint64"),
+        ([1_700_000_000_000_000_001, 1_700_000_000_000_000_002, None], "Int64"),
+    ],
+)
+def test_large_integers_round_trip_exactly(values, dtype):
+    # integers went through float64: beyond 2**53 they lost their last digits
+    df = pd.DataFrame({"n": pd.array(values, dtype=dtype)})
+    back = round_trip(df)
+    assert back["n"].dtype == df["n"].dtype
+    assert back["n"].astype(object).tolist() == df["n"].astype(object).tolist()
+
+
+def test_integers_spanning_int64_do_not_wrap_round():
+    # the top of int64 came back as -2**63 (a float step of 2**63 cast back to int64)
+    values = np.array([9223372036854775782, 0, 9223372036854775806], dtype=np.int64)
+    back = round_trip(pd.DataFrame({"n": values}))["n"]
+    assert back.dtype == np.int64 and (back >= 0).all()
+    assert all(abs(int(b) - int(v)) <= 2e-6 * 2**63 for b, v in zip(back, values))
+
+
+def test_tiny_floats_keep_their_values():
+    # the mixture's moments underflowed at 1e-300: every value decoded as the mean
+    values = np.random.default_rng(0).normal(0, 1, 62) * 1e-300
+    back = round_trip(pd.DataFrame({"x": values}))
+    span = values.max() - values.min()
+    np.testing.assert_allclose(back["x"].to_numpy(), values, rtol=0, atol=2e-6 * span)
+
+
+def test_floats_across_the_whole_float_range_round_trip_without_warnings():
+    # x - mean and the squares overflowed (RuntimeWarnings, inf moments) near +-1.7e308
+    values = np.array(
+        [
+            -7.827252e307,
+            -1.560690e308,
+            -1.643806e308,
+            1.065119e308,
+            1.403369e308,
+            3.625616e307,
+            7.802883e307,
+            1.483250e307,
+            1.479246e308,
+            1.073902e308,
+        ]
+        * 3
+    )
+    values = values + np.arange(30) * 1e300  # fmt: skip
+    back = round_trip(pd.DataFrame({"x": values}))
+    assert np.isfinite(back["x"]).all()
+    half_span = values.max() / 2 - values.min() / 2
+    assert np.abs(back["x"].to_numpy() / 2 - values / 2).max() <= 2e-6 * half_span
+
+
+def test_whole_floats_with_a_null_fit_without_a_convergence_warning():
+    # k-means found fewer distinct clusters than asked: sklearn's ConvergenceWarning leaked
+    values = [16, -32, 19, -30, -4, -24, 6, -30, -25, 3, 0, 11, 34, 10, -7, -22, 8, 0, -43, -43,
+              19, 2, -48, -30, -16, -9, -45, -33, -46, 41, -20, 4, -31, -8, -47, 22, -13, 43, -44,
+              -4, -4, 33, -28, 38, -12, -20, 8, -11, 6, -28, 6, -41, 24, -37, -35, None, -40, -21,
+              45, -38, -43, -42, -47, 37, -16, 16, -32, 30, 31, -39, -2, -48, -10, 45, 42, -33, 16,
+              -16, 34, 18, -35, -31, 42, -10]  # fmt: skip
+    df = pd.DataFrame({"x": pd.Series(values, dtype="float64")})
+    back = round_trip(df)
+    np.testing.assert_array_equal(back["x"].to_numpy(), df["x"].to_numpy())
+
+
+def test_duplicate_names_message_is_one_line():
+    # the names were joined as str(): a name holding a newline split the CLI's one-line error
+    df = pd.DataFrame([[1, 2]], columns=["a\nb", "a\nb"])
+    with pytest.raises(InvalidDataError, match=r"Duplicate column names: 'a\\nb'\.") as info:
+        validate_frame(df)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "values,type_name",
+    [([b"x", b"\x00"], "bytes"), ([datetime.date(2020, 1, 1), datetime.date(2021, 1, 1)], "date")],
+)
+def test_a_column_of_one_unsupported_type_is_named_not_called_mixed(values, type_name):
+    # one type (bytes; dates as Parquet date32 columns read) was reported as "mixes value types"
+    df = pd.DataFrame({"col": np.array(values, dtype=object)})
+    with pytest.raises(InvalidDataError, match=f"Column 'col' holds {type_name} values"):
+        TableTransformer().fit(df)
+
+
+def test_datetime_categories_are_refused_by_name():
+    # a category dtype of Timestamps fitted, then the model file's JSON failed (TypeError)
+    df = pd.DataFrame({"day": pd.Categorical(pd.to_datetime(["2020-01-01", "2020-01-02"]))})
+    with pytest.raises(InvalidDataError, match="Column 'day' has categories of type Timestamp"):
+        TableTransformer().fit(df)
+
+
+def test_ids_at_the_top_of_int64_count_down_from_the_smallest():
+    # next id = max + 1 overflowed int64: OverflowError while sampling
+    top = np.iinfo(np.int64).max
+    df = pd.DataFrame({"id": top - np.arange(60, dtype=np.int64), "x": np.arange(60) % 3})
+    tt = TableTransformer(random_state=0).fit(df)
+    assert tt.schema_.kind("id").value == "id"
+    ids = tt.inverse_transform(tt.transform(df))["id"]
+    assert ids.dtype == np.int64 and ids.is_unique and not set(ids) & set(df["id"])
+    assert ids.max() <= top
+
+
+def test_int8_ids_with_no_room_left_are_refused_by_name():
+    df = pd.DataFrame({"id": np.arange(-128, 128, dtype=np.int8)[:200], "x": np.arange(200) % 3})
+    tt = TableTransformer(random_state=0).fit(df)
+    assert tt.schema_.kind("id").value == "id"
+    tt.inverse_transform(tt.transform(df.iloc[:56]))  # 56 ids fit above and below
+    with pytest.raises(InvalidDataError, match="Column 'id': its dtype int8 has no room"):
+        tt.inverse_transform(tt.transform(df))
