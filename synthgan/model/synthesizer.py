@@ -33,6 +33,7 @@ from synthgan.model.runtime import (
     seed_from,
 )
 from synthgan.model.sampler import ConditionSampler
+from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
 from synthgan.model.training import Trainer, TrainingConfig, make_ema
 from synthgan.schema import Schema, validate_frame
 from synthgan.transform import TableTransformer
@@ -166,6 +167,7 @@ class Synthesizer:
         verbose: bool = True,
         train_precision: str = "auto",
         sample_precision: str = "auto",
+        n_threads: int | str = "auto",
         epsilon: float | None = None,
         delta: float | None = None,
         public_domain: dict | None = None,
@@ -198,6 +200,7 @@ class Synthesizer:
         self.device = device
         self.verbose = verbose
         self.train_precision = train_precision
+        self.n_threads = n_threads
         self.sample_precision = sample_precision
         self.epsilon = epsilon
         self.delta = delta
@@ -248,6 +251,7 @@ class Synthesizer:
             raise InvalidDataError("discriminator_warmup must be >= 0.")
         check_precision("train_precision", self.train_precision)
         check_precision("sample_precision", self.sample_precision)
+        check_n_threads(self.n_threads)
 
     # -- fit -------------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame, *, resume: bool = False) -> Synthesizer:
@@ -389,34 +393,45 @@ class Synthesizer:
                 target_classifier=self.target_classifier_,
                 classifier_optimizer=self._classifier_optimizer,
             )
-            self._run_training(trainer, start, warm_up=not resuming)
+            with thread_plan(self.n_threads, self.device_) as threads:
+                self._run_training(trainer, start, warm_up=not resuming, threads=threads)
         self.fit_seconds_ = time.monotonic() - start
         self.rows_trained_ = len(data)
         return self
 
-    def _run_training(self, trainer: Trainer, start: float, *, warm_up: bool) -> None:
+    def _run_training(
+        self, trainer: Trainer, start: float, *, warm_up: bool, threads: ThreadPlan | None = None
+    ) -> None:
         """Critic warm-up and epochs within the time budget; Ctrl-C keeps what was learnt."""
         self.interrupted_ = False
         deadline = None if self.max_minutes is None else start + 60.0 * self.max_minutes
         try:
+            if threads is not None:
+                threads.start()
             if warm_up and self.discriminator_warmup:
                 trainer.warm_up_critic(self.discriminator_warmup)
-            self._run_epochs(trainer, deadline)
+            self._run_epochs(trainer, deadline, threads)
         except KeyboardInterrupt:
             self.interrupted_ = True
         self.ema_updates_ = trainer.ema_updates
 
-    def _run_epochs(self, trainer: Trainer, deadline: float | None) -> None:
+    def _run_epochs(
+        self, trainer: Trainer, deadline: float | None, threads: ThreadPlan | None = None
+    ) -> None:
         records = []
         with tqdm(
             total=self.epochs * trainer.steps_per_epoch, desc="Training", unit="step",
             disable=not self.verbose, leave=False,
         ) as bar:  # fmt: skip
             try:
-                for _ in range(self.epochs):
+                for epoch in range(self.epochs):
+                    if threads is not None and epoch > 0:
+                        threads.update()  # from the load seen during the last epoch
                     stats = trainer.run_epoch(deadline, on_step=bar.update)
                     self.epochs_trained_ += 1
                     records.append({"epoch": self.epochs_trained_, **stats})
+                    if threads is not None:
+                        records[-1]["threads"] = torch.get_num_threads()
                     bar.set_postfix(
                         g=f"{stats['generator_loss']:.3f}",
                         d=f"{stats['critic_loss']:.3f}",

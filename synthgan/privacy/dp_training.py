@@ -34,6 +34,7 @@ from torch.func import functional_call, grad, vmap
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.model.sampler import ConditionSampler
+from synthgan.model.threads import thread_plan
 from synthgan.model.training import Trainer, TrainingConfig
 from synthgan.privacy.accounting import (
     MAX_GRAD_NORM,
@@ -398,7 +399,8 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             ema_generator=model.ema_generator_,
             rng=torch_rng,
         )  # fmt: skip
-        model._run_training(trainer, start, warm_up=True)
+        with thread_plan(model.n_threads, model.device_) as threads:
+            model._run_training(trainer, start, warm_up=True, threads=threads)
     model.fit_seconds_ = time.monotonic() - start
     model.rows_trained_ = n_rows
     model.privacy_ = {
