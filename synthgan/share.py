@@ -22,10 +22,14 @@ from synthgan.io import write_table, write_text
 from synthgan.schema import ColumnKind, Schema, resolve_schema, unknown_column_message
 
 MAX_DCR_SHARE = 0.55
-"""dcr_share fails when its 95% interval lies wholly above this (0.5: synthetic rows are no closer
-to training rows than to unseen rows)."""
+"""dcr_share fails when its value is above this (0.5: synthetic rows are no closer to training
+rows than to unseen rows)."""
 MAX_MIA_AUC = 0.55
-"""mia_auc fails when its 95% interval lies wholly above this (0.5: the attack cannot tell)."""
+"""mia_auc fails when its value is above this (0.5: the attack cannot tell)."""
+GATE_MIN_ROWS = 2000
+"""The checks look at at least this many rows from the model; the release is a uniform subset of
+them when fewer are asked for (on a table of 120 rows, 70 synthetic rows gave dcr_share intervals
+0.17 wide, and a memorizer at 0.62 walked through an interval-end rule)."""
 MAX_COPY_EXCESS = 0.0
 """exact_copy_rate fails when its 95% interval lies wholly above the holdout's own rate of exact
 matches with training rows (the upper end of that rate's 95% interval: with a holdout of a few
@@ -64,6 +68,7 @@ class ShareResult:
     n_synthetic: int
     epsilon_spent: float | None
     dropped_columns: list[str] = field(default_factory=list)
+    n_checked: int = 0
 
     @property
     def passed(self) -> bool:
@@ -114,7 +119,8 @@ def _check_thresholds(max_dcr_share: float, max_mia_auc: float, max_copy_excess:
 def privacy_checks(
     report, *, max_dcr_share: float, max_mia_auc: float, max_copy_excess: float
 ) -> list[Check]:
-    """The release gate: each check fails only when its 95% interval is wholly past the threshold."""
+    """The release gate: dcr_share and mia_auc fail when their value is above the threshold; the
+    copy rate fails when its 95% interval is wholly above the holdout's own rate (docs/privacy.md)."""
     metrics = report.metrics
     dcr, mia, copies = metrics["dcr_share"], metrics["mia_auc"], metrics["exact_copy_rate"]
     baseline = float(copies["details"]["baseline"])
@@ -124,11 +130,11 @@ def privacy_checks(
     copy_threshold = baseline_high + max_copy_excess
     return [
         Check("dcr_share", dcr["value"], tuple(dcr["ci"]), max_dcr_share,
-              f"fails when the CI's lower bound is above {max_dcr_share:g}",
-              not dcr["ci"][0] > max_dcr_share),
+              f"fails when the value is above {max_dcr_share:g}",
+              not dcr["value"] > max_dcr_share),
         Check("mia_auc", mia["value"], tuple(mia["ci"]), max_mia_auc,
-              f"fails when the CI's lower bound is above {max_mia_auc:g}",
-              not mia["ci"][0] > max_mia_auc),
+              f"fails when the value is above {max_mia_auc:g}",
+              not mia["value"] > max_mia_auc),
         Check("exact_copy_rate", copies["value"], tuple(copies["ci"]), copy_threshold,
               f"fails when the CI's lower bound is above the holdout's own rate {baseline:.4f} "
               f"(95% CI up to {baseline_high:.4f})"
@@ -253,8 +259,10 @@ def share(
     if model.privacy_ is not None:
         # share passes the schema it resolved; whether its kinds were read from the data is ours
         model.privacy_["schema_supplied"] = schema_given
-    synthetic = model.sample(n_rows if n_rows is not None else len(train), random_state=0)
-    report = evaluate(train, synthetic, holdout=holdout, target=target, schema=kept_schema)
+    n_release = n_rows if n_rows is not None else len(train)
+    checked = model.sample(max(n_release, GATE_MIN_ROWS), random_state=0)
+    synthetic = checked.iloc[:n_release].reset_index(drop=True)  # sampled rows are exchangeable
+    report = evaluate(train, checked, holdout=holdout, target=target, schema=kept_schema)
     checks = privacy_checks(
         report, max_dcr_share=max_dcr_share, max_mia_auc=max_mia_auc,
         max_copy_excess=max_copy_excess,
@@ -274,7 +282,7 @@ def share(
         release_dir=release_dir, report_dir=report_dir, model_card="",
         n_train=len(train), n_holdout=len(holdout), n_synthetic=len(synthetic),
         epsilon_spent=None if privacy is None else privacy["epsilon_spent"],
-        dropped_columns=dropped,
+        dropped_columns=dropped, n_checked=len(checked),
     )  # fmt: skip
     result.model_card = model_card(model, result, source_name=source_name)
     write_text(result.model_card, report_dir / "MODEL_CARD.md")
@@ -343,6 +351,9 @@ def model_card(model, result: ShareResult, *, source_name: str) -> str:
     lines += [
         "",
         "## Privacy checks (against the held-out rows)",
+        "",
+        f"The checks looked at {result.n_checked:,} rows drawn from the model; the released rows "
+        "are a uniform subset of them.",
         "",
         "| check | threshold | value | 95% CI | result |",
         "|---|---|---:|---|---|",

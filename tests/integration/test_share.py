@@ -11,7 +11,7 @@ import pytest
 
 from synthgan.cli import main
 from synthgan.model import synthesizer as synthesizer_module
-from synthgan.share import share
+from synthgan.share import GATE_MIN_ROWS, MAX_DCR_SHARE, share
 
 FAST = ["--epochs", "1", "--batch-size", "100", "--seed", "0", "--device", "cpu", "--quiet"]
 
@@ -71,9 +71,12 @@ class TestGateOnTrainedModels:
         release = tmp_path / "rel"
         result = share(rare_rows(), release, no_dp=True,
                        synthesizer_params={**self.PARAMS, "epochs": 1000})  # fmt: skip
-        failed = {check.name for check in result.checks if not check.passed}
+        dcr = next(check for check in result.checks if check.name == "dcr_share")
         assert not result.released and not release.exists()
-        assert {"dcr_share", "mia_auc"} <= failed  # measured: 0.671 and 0.659, CIs above 0.55
+        # measured over seeds 0-2 (benchmarks/bench_gate.py, docs/privacy.md): 0.615 to 0.660 on
+        # 2,000 checked rows; a margin of at least 0.04 above the threshold on any machine
+        assert not dcr.passed and dcr.value > MAX_DCR_SHARE + 0.04
+        assert result.n_checked == GATE_MIN_ROWS and result.n_synthetic == 70
 
     def test_the_same_table_trained_briefly_is_released(self, tmp_path):
         release = tmp_path / "rel"
