@@ -44,8 +44,10 @@ def evaluate_command(
 ) -> None:
     """Score SYNTHETIC against REAL (the training data): fidelity, utility and privacy.
 
-    Prints a summary table; --json and --report write every score and a self-contained
-    HTML page with plots.
+    Prints a verdict per area (fidelity, utility, privacy) and a summary table where each
+    figure stands beside its baseline, the value a fresh real sample gets (the holdout scored
+    the same way); --json and --report write every score and a self-contained HTML page with
+    plots.
 
     \b
     Example:
@@ -53,6 +55,7 @@ def evaluate_command(
           --target income --json scores.json --report report.html
     """
     from synthgan.evaluate import evaluate
+    from synthgan.evaluate.verdicts import format_verdicts
     from synthgan.io import read_table
 
     report = evaluate(
@@ -63,6 +66,8 @@ def evaluate_command(
         random_state=random_state,
         schema=load_schema(schema_path),
     )
+    click.echo(format_verdicts(report.verdicts))
+    click.echo()
     click.echo(report.summary().to_string(index=False))
     if "mia_auc" in report.scores:
         click.echo("mia_auc 0.5 means this attack fails, not that nothing leaks.")

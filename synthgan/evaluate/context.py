@@ -58,6 +58,25 @@ class EvaluationContext:
             return np.random.default_rng()
         return np.random.default_rng([self.random_state, zlib.crc32(purpose.encode())])
 
+    def as_baseline(self) -> EvaluationContext:
+        """The same evaluation with the holdout in the synthetic table's place (and no holdout).
+
+        A metric computed on it gives the value a fresh sample of real rows gets: the baseline
+        its synthetic figure is read against. Subsamples use the same seeds, so both figures see
+        the same training rows. Results are cached apart from this context's.
+        """
+        if self.holdout is None:
+            raise ValueError("as_baseline() needs a holdout.")  # a programming error
+        return EvaluationContext(
+            real=self.real,
+            synthetic=self.holdout,
+            holdout=None,
+            target=self.target,
+            schema=self.schema,
+            random_state=self.random_state,
+            n_threads=self.n_threads,
+        )
+
     def cached(self, key: str, compute: Callable[[], T]) -> T:
         """``compute()`` the first time ``key`` is asked for, the stored result afterwards."""
         if key not in self._cache:

@@ -47,7 +47,9 @@ def evaluate(
     synthetic : DataFrame
         The generated rows, with the same columns (id-like and ignored ones may be absent).
     holdout : DataFrame, optional
-        Real rows the generator never saw; needed for the privacy and utility metrics.
+        Real rows the generator never saw; needed for the privacy and utility metrics and for
+        the fidelity baselines (each fidelity metric also scores the holdout against ``real``:
+        ``details["baseline"]``, the value a fresh real sample gets) and verdicts.
     target : str, optional
         A column to predict; with ``holdout`` it enables the utility metrics.
     random_state : int or None, default 0
@@ -64,7 +66,8 @@ def evaluate(
     Returns
     -------
     Report
-        ``.scores`` (metric name -> value), ``.metrics`` (with direction, range, interval),
+        ``.verdicts`` (fidelity, utility, privacy -> verdict and reasons), ``.scores`` (metric
+        name -> value), ``.metrics`` (with direction, range, interval, baseline),
         ``.to_json(path)``, ``.to_html(path)``.
 
     Raises
@@ -123,7 +126,10 @@ def evaluate(
         n_threads=n_threads,
     )
     available = {"holdout": holdout is not None, "target": target is not None}
+    # A fresh real sample scored by the same code: what each fidelity figure is read against.
+    baseline_context = context.as_baseline() if holdout is not None else None
     results, skipped, seconds = {}, {}, {}
+    baseline_seconds = 0.0
     with threadpool_limits(limits=n_threads):
         for entry in selected:
             missing = [need for need in entry.needs if not available[need]]
@@ -132,6 +138,11 @@ def evaluate(
                 continue
             tick = time.perf_counter()
             results[entry.name] = entry.compute(context)
+            if baseline_context is not None and entry.group == "fidelity":
+                tock = time.perf_counter()
+                baseline = entry.compute(baseline_context)
+                results[entry.name] = results[entry.name].with_baseline(baseline)
+                baseline_seconds += time.perf_counter() - tock
             seconds[entry.name] = time.perf_counter() - tick
 
     has_privacy = any(METRICS[name].group == "privacy" for name in results)
@@ -153,14 +164,24 @@ def evaluate(
         "excluded_columns": [
             c.name for c in schema.columns if c.kind in (ColumnKind.ID, ColumnKind.IGNORED)
         ],
-        "seconds": {**seconds, "total": time.perf_counter() - started},
+        "seconds": {
+            **seconds,
+            "fidelity_baselines": baseline_seconds,
+            "total": time.perf_counter() - started,
+        },
     }
+    columns = fidelity.column_table(context)
+    if baseline_context is not None:
+        columns = columns.copy()
+        baseline_shapes = fidelity.column_table(baseline_context)["shape"].to_numpy()
+        columns.insert(columns.columns.get_loc("shape") + 1, "shape_baseline", baseline_shapes)
     return Report.from_results(
         results,
         skipped=skipped,
-        columns=fidelity.column_table(context),
+        columns=columns,
         plots=plots,
         meta=meta,
+        available=available,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from synthgan.exceptions import InvalidDataError
@@ -34,6 +34,16 @@ class Score:
     value: float
     ci: tuple[float, float] | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+    def with_baseline(self, baseline: Score) -> Score:
+        """This score with ``baseline``'s value in ``details["baseline"]`` (and its interval in
+        ``baseline_ci``, its per-column figures in ``baseline_per_column``, where it has them)."""
+        extra: dict[str, Any] = {"baseline": float(baseline.value)}
+        if baseline.ci is not None:
+            extra["baseline_ci"] = [float(baseline.ci[0]), float(baseline.ci[1])]
+        if "per_column" in baseline.details:
+            extra["baseline_per_column"] = baseline.details["per_column"]
+        return replace(self, details={**self.details, **extra})
 
 
 @dataclass(frozen=True)

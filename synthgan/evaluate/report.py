@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.evaluate.registry import METRICS, Score, get_metric
+from synthgan.evaluate.verdicts import judge
 from synthgan.io import write_text
 
 MIA_NOTE = (
@@ -21,6 +22,11 @@ MIA_NOTE = (
     "how close the nearest synthetic row comes to it and tries to tell training rows from holdout "
     "rows; other attacks, or a few rare records, may still be exposed."
 )
+BASELINE_NOTE = (
+    "A fidelity figure's baseline is the value a fresh sample of real rows gets: the same metric "
+    "scoring the holdout against the training rows."
+)
+NO_BASELINE = "no holdout: no baseline"
 
 
 @dataclass
@@ -29,13 +35,19 @@ class Report:
 
     Attributes
     ----------
+    verdicts : dict of str to dict
+        Area ("fidelity", "utility", "privacy") -> ``verdict`` (e.g. "close to real data"),
+        ``level`` ("good", "warn", "bad", "not measured") and ``reasons`` (one line per figure,
+        worst first). Thresholds: :mod:`synthgan.evaluate.verdicts`.
     scores : dict of str to float
         Metric name -> value, flat (``column_shapes``, ``column_pairs``, ``detection_auc``,
         ``utility_real``, ``utility_synthetic``, ``dcr_share``, ``exact_copy_rate``, ``mia_auc``,
         ...). Metrics the inputs do not allow are absent (see ``skipped``).
     metrics : dict of str to dict
         Metric name -> value, ``ci`` (95% interval or None), ``direction`` ("higher", "lower",
-        "target"), ``range``, ``ideal``, ``group``, ``description`` and ``details`` (baselines).
+        "target"), ``range``, ``ideal``, ``group``, ``description`` and ``details``; with a
+        holdout, ``details["baseline"]`` is what a fresh real sample gets (every fidelity and
+        privacy figure, and the synthetic utility figures).
     skipped : dict of str to str
         Metric name -> why it was not computed (e.g. "needs holdout").
     columns : DataFrame
@@ -52,9 +64,13 @@ class Report:
     columns: pd.DataFrame = field(default_factory=pd.DataFrame)
     plots: dict[str, Any] = field(default_factory=dict, repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
+    verdicts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def from_results(cls, results: dict[str, Score], **kwargs: Any) -> Report:
+    def from_results(
+        cls, results: dict[str, Score], *, available: dict[str, bool], **kwargs: Any
+    ) -> Report:
+        """The report of ``results``; ``available`` says whether a holdout and a target were given."""
         scores = {name: float(score.value) for name, score in results.items()}
         metrics = {
             name: {
@@ -65,23 +81,34 @@ class Report:
             }
             for name, score in results.items()
         }
-        return cls(scores=scores, metrics=metrics, **kwargs)
+        rows = kwargs.get("meta", {}).get("rows", {})
+        sizes = [rows[table] for table in ("holdout", "synthetic") if rows.get(table) is not None]
+        verdicts = judge(metrics, available=available, n_rows=min(sizes) if sizes else None)
+        return cls(scores=scores, metrics=metrics, verdicts=verdicts, **kwargs)
 
     def direction(self, name: str) -> str:
         """ "higher", "lower" or "target" (closest to the metric's ideal is best)."""
         return get_metric(name).direction
 
     def summary(self) -> pd.DataFrame:
-        """One row per computed metric: value, 95% interval, baseline, direction, ideal."""
+        """One row per computed metric: value, 95% interval, baseline, direction, ideal.
+
+        The baseline is what a fresh real sample gets; fidelity rows say "no holdout: no baseline"
+        when there was no holdout to compute it from.
+        """
         rows = []
         for name, entry in self.metrics.items():
             baseline = entry["details"].get("baseline")
+            if baseline is not None:
+                shown = _fmt(baseline)
+            else:
+                shown = NO_BASELINE if entry["group"] == "fidelity" else ""
             rows.append(
                 {
                     "metric": name,
                     "value": _fmt(entry["value"]),
                     "95% CI": _fmt_ci(entry["ci"]),
-                    "baseline": "" if baseline is None else _fmt(baseline),
+                    "baseline": shown,
                     "better": _better(entry),
                 }
             )
@@ -93,13 +120,18 @@ class Report:
 
     # -- JSON ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        has_holdout = self.meta.get("rows", {}).get("holdout") is not None
         return _jsonable(
             {
+                "verdicts": self.verdicts,
                 "scores": self.scores,
                 "metrics": self.metrics,
                 "skipped": self.skipped,
                 "columns": self.columns.to_dict(orient="records"),
-                "notes": {"mia_auc": MIA_NOTE},
+                "notes": {
+                    "mia_auc": MIA_NOTE,
+                    "baseline": BASELINE_NOTE if has_holdout else NO_BASELINE,
+                },
                 "meta": self.meta,
             }
         )
@@ -119,8 +151,12 @@ class Report:
         """
         from synthgan.evaluate import _plots
 
+        has_holdout = self.meta.get("rows", {}).get("holdout") is not None
         sections = [
+            "<h2>Verdict</h2>",
+            _verdicts_html(self.verdicts),
             "<h2>Summary</h2>",
+            f"<p>{html.escape(BASELINE_NOTE if has_holdout else NO_BASELINE.capitalize() + '.')}</p>",
             _table_html(self.summary()),
             f'<p class="note"><b>About mia_auc:</b> {html.escape(MIA_NOTE)}</p>',
             "<h2>Columns: real vs synthetic</h2>",
@@ -157,6 +193,19 @@ class Report:
         if path is not None:
             write_text(page, path)
         return page
+
+
+def _verdicts_html(verdicts: dict[str, dict[str, Any]]) -> str:
+    items = []
+    for area, verdict in verdicts.items():
+        reasons = "".join(f"<li>{html.escape(r['text'])}</li>" for r in verdict["reasons"])
+        items.append(
+            f'<div class="verdict {verdict["level"].replace(" ", "-")}">'
+            f"<b>{html.escape(area.capitalize())}: {html.escape(verdict['verdict'])}</b>"
+            + (f"<ul>{reasons}</ul>" if reasons else "")
+            + "</div>"
+        )
+    return "\n".join(items)
 
 
 def _better(entry: dict[str, Any]) -> str:
@@ -225,6 +274,10 @@ th, td {{ border: 1px solid #ccc; padding: 3px 8px; text-align: left; }}
 th {{ background: #f0f0f0; }}
 img {{ max-width: 100%; display: block; margin: 0.5em 0 1.5em; }}
 .note {{ background: #fff7e0; border-left: 4px solid #e0a800; padding: 0.5em 1em; }}
+.verdict {{ border-left: 6px solid #999; padding: 0.3em 1em; margin: 0.4em 0; }}
+.verdict ul {{ margin: 0.2em 0; font-size: 14px; }}
+.verdict.good {{ border-color: #2e8b57; }} .verdict.warn {{ border-color: #e0a800; }}
+.verdict.bad {{ border-color: #c0392b; }}
 </style></head>
 <body>
 <h1>synthgan evaluation report</h1>

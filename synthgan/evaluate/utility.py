@@ -402,11 +402,13 @@ def utility_real(context: EvaluationContext) -> Score:
     direction="higher",
     range=(-np.inf, 1.0),
     needs=("holdout", "target"),
-    description="The same model trained on synthetic rows, tested on the holdout.",
+    description="The same model trained on synthetic rows, tested on the holdout; baseline: "
+    "utility_real.",
 )
 def utility_synthetic(context: EvaluationContext) -> Score:
-    scores = _utility_pair(context)["synthetic"]
-    return Score(scores[_main_score(scores)], details=_utility_details(scores))
+    pair = _utility_pair(context)
+    scores, key = pair["synthetic"], _main_score(pair["real"])
+    return Score(scores[key], details={**_utility_details(scores), "baseline": pair["real"][key]})
 
 
 @metric(
@@ -442,10 +444,15 @@ def f1_real(context: EvaluationContext) -> float:
     direction="higher",
     range=(0.0, 1.0),
     needs=("holdout", "target"),
-    description="F1 of the model trained on synthetic rows (classification only).",
+    description="F1 of the model trained on synthetic rows (classification only); baseline: "
+    "f1_real.",
 )
-def f1_synthetic(context: EvaluationContext) -> float:
-    return _utility_pair(context)["synthetic"].get("f1", float("nan"))
+def f1_synthetic(context: EvaluationContext) -> Score:
+    pair = _utility_pair(context)
+    return Score(
+        pair["synthetic"].get("f1", float("nan")),
+        details={"baseline": pair["real"].get("f1", float("nan"))},
+    )
 
 
 __all__ = [
