@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,12 @@ from synthgan.model.networks import (
     OutputActivation,
     SpanIndex,
     TargetClassifier,
+)
+from synthgan.model.resources import (
+    LARGE_INPUT_BYTES,
+    available_memory,
+    check_fit_memory,
+    estimate_fit_memory,
 )
 from synthgan.model.runtime import (
     block_seed,
@@ -98,12 +105,20 @@ class Synthesizer:
         Column kinds; inferred where not given.
     max_modes, max_point_masses, max_fit_rows : int
         Passed to :class:`~synthgan.TableTransformer`.
+    quantile_knots : int, optional
+        Passed to :class:`~synthgan.TableTransformer`: numeric columns go through their own
+        quantiles to a standard normal before the mixture. Never used by a private fit.
     random_state : int, optional
         Makes ``fit`` and ``sample`` reproducible: bit-identical on the same machine, library
         versions and thread count. No global random state is touched.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
     verbose : bool, default=True
         Progress bars (to stderr) for every phase.
+    n_threads : "auto" or int, default="auto"
+        CPU threads of a fit. "auto": the cores other processes leave free (never more than
+        torch's own count), re-measured every epoch, so a fit beside a busy process does not
+        wait on a descheduled thread (docs/training.md). An int fixes the count (bit-identical
+        fits need the same count).
     train_precision : {"auto", "float32", "bfloat16"}, default="auto"
         Number format of the matrix products while training (``torch.autocast``; weights,
         optimiser state and losses stay float32). "auto" uses bfloat16 on CPUs with native
@@ -162,6 +177,7 @@ class Synthesizer:
         max_modes: int = 10,
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
+        quantile_knots: int | None = None,
         random_state: int | None = None,
         device: str = "auto",
         verbose: bool = True,
@@ -196,6 +212,7 @@ class Synthesizer:
         self.max_modes = max_modes
         self.max_point_masses = max_point_masses
         self.max_fit_rows = max_fit_rows
+        self.quantile_knots = quantile_knots
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -212,7 +229,8 @@ class Synthesizer:
         "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
-        "random_state", "device", "verbose", "train_precision", "sample_precision", "epsilon", "delta", "public_domain",
+        "quantile_knots", "random_state", "device", "verbose", "train_precision", "sample_precision",
+        "n_threads", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -280,6 +298,7 @@ class Synthesizer:
                 max_modes=self.max_modes,
                 max_point_masses=self.max_point_masses,
                 max_fit_rows=self.max_fit_rows,
+                quantile_knots=self.quantile_knots,
                 random_state=self.seed_ % (2**32),
             )
             with tqdm(
@@ -287,6 +306,7 @@ class Synthesizer:
                 disable=not self.verbose, leave=False,
             ) as bar:  # fmt: skip
                 transformer.fit(data, progress=lambda _: bar.update())
+            self._check_memory(transformer, len(data))
             self.transformer_ = transformer
             self._build_networks()
             self.loss_history_ = pd.DataFrame()
@@ -294,6 +314,17 @@ class Synthesizer:
             self.ema_updates_ = 0
             self.rows_trained_ = len(data)
         return self._train(data, resuming=False)
+
+    def _check_memory(self, transformer: TableTransformer, n_rows: int) -> None:
+        """Refuse a fit that cannot fit in memory before encoding; say what a large one needs."""
+        modes = bool(self.condition_on_modes)
+        cond_dim = sum(s.width for s in transformer.layout_.condition_spans(modes=modes))
+        widths = {name: t.output_width for name, t in transformer.transformers_.items()}
+        hidden = (*self.generator_dims, *self.discriminator_dims)
+        estimate = estimate_fit_memory(n_rows, widths, hidden, cond_dim)
+        check_fit_memory(estimate, available_memory())
+        if self.verbose and estimate.table_bytes > LARGE_INPUT_BYTES:
+            tqdm.write(f"Memory: {estimate.describe()}.", file=sys.stderr)
 
     def partial_fit(self, data: pd.DataFrame) -> Synthesizer:
         """Continue training a fitted or loaded model for ``epochs`` more epochs."""

@@ -28,6 +28,7 @@ from synthgan.exceptions import InvalidDataError
 from synthgan.schema import ColumnKind
 from synthgan.transform.layout import Activation, SpanRole
 from synthgan.transform.mixture import Mixture, fit_mixture
+from synthgan.transform.quantile import QuantileMap
 
 POINT_MASS_MIN_SHARE = 0.001
 POINT_MASS_RATIO = 10.0
@@ -68,6 +69,7 @@ class NumericColumnTransformer:
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
         clip: bool = True,
+        quantile_knots: int | None = None,
     ) -> None:
         self.kind = kind
         self.max_modes = max_modes
@@ -75,11 +77,14 @@ class NumericColumnTransformer:
         self.max_point_masses = max_point_masses
         self.max_fit_rows = max_fit_rows
         self.clip = clip
+        self.quantile_knots = quantile_knots
 
     # Fitted state that older model files (and the private fit's transformers) lack: a datetime
     # column's own resolution, and an integer column's exact origin (None: no shift).
     resolution_: str = "ns"
     int_origin_: int | None = None
+    # the values' quantile map, when quantile_knots asked for one (never in a private fit)
+    quantile_: QuantileMap | None = None
 
     # -- conversion between the column and float64 ----------------------------------------------
     def _to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
@@ -247,11 +252,17 @@ class NumericColumnTransformer:
         self.point_masses_ = distinct[spike]
 
         rest_values, rest_counts = distinct[~spike], counts[~spike]
+        self.quantile_ = None
         if rest_values.size == 0:
             self.mixture_ = None
         else:
+            if self.quantile_knots is not None and rest_values.size > 1:
+                self.quantile_ = QuantileMap.fit(rest_values, rest_counts, self.quantile_knots)
             if rest_counts.sum() > self.max_fit_rows:
                 rest_values, rest_counts = self._subsample(rest_values, rest_counts, rng)
+            if self.quantile_ is not None:  # the mixture models z, one draw per row
+                z = self.quantile_.to_normal(np.repeat(rest_values, rest_counts), rng)
+                rest_values, rest_counts = np.unique(z, return_counts=True)
             self.mixture_ = fit_mixture(
                 rest_values,
                 rest_counts,
@@ -309,6 +320,8 @@ class NumericColumnTransformer:
                 component[gaussian] = self.n_modes + nearest
             else:
                 x = values[gaussian]
+                if self.quantile_ is not None:
+                    x = self.quantile_.to_normal(x, rng)
                 cum = np.cumsum(self.mixture_.posterior_weights(x), axis=1)  # (g, modes)
                 draw = rng.random(len(x))[:, None] * cum[:, -1:]
                 mode = np.minimum((cum < draw).sum(axis=1), self.n_modes - 1)
@@ -353,6 +366,8 @@ class NumericColumnTransformer:
             )
             with np.errstate(over="ignore"):  # beyond the float range: clipped below
                 values[gaussian] = half * 2
+            if self.quantile_ is not None:
+                values[gaussian] = self.quantile_.from_normal(values[gaussian])
         n_masses = len(self.point_masses_)
         is_mass = (component >= self.n_modes) & (component < self.n_modes + n_masses)
         values[is_mass] = self.point_masses_[component[is_mass] - self.n_modes]
@@ -374,6 +389,7 @@ class NumericColumnTransformer:
                 "max_point_masses": self.max_point_masses,
                 "max_fit_rows": self.max_fit_rows,
                 "clip": self.clip,
+                "quantile_knots": self.quantile_knots,
             },
             "has_nulls": self.has_nulls_,
             "min": self.min_,
@@ -393,6 +409,8 @@ class NumericColumnTransformer:
             )
         if self.int_origin_ is not None:
             state["int_origin"] = self.int_origin_
+        if self.quantile_ is not None:
+            state["quantile"] = self.quantile_.get_state()
         return state
 
     @classmethod
@@ -414,4 +432,6 @@ class NumericColumnTransformer:
             obj.resolution_ = state.get("resolution", "ns")  # files before it counted in ns
         if state.get("int_origin") is not None:
             obj.int_origin_ = int(state["int_origin"])
+        if state.get("quantile") is not None:
+            obj.quantile_ = QuantileMap.from_state(state["quantile"])
         return obj

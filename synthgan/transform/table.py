@@ -46,6 +46,10 @@ class TableTransformer:
         Rows of each numeric column (after point masses) the mixture is fitted on.
     clip : bool, default=True
         Clip inverse-transformed numbers to the range seen at fit time.
+    quantile_knots : int, optional
+        Map each numeric column through its own empirical quantiles (this many knots) to a
+        standard normal before the mixture, so the marginal comes back by construction
+        (:mod:`synthgan.transform.quantile`). None: the mixture sees the raw values.
     random_state : int, optional
         Seeds the subsampling, the mode draws and id generation.
 
@@ -68,6 +72,7 @@ class TableTransformer:
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
         clip: bool = True,
+        quantile_knots: int | None = None,
         random_state: int | None = None,
     ) -> None:
         self.schema = schema
@@ -76,6 +81,7 @@ class TableTransformer:
         self.max_point_masses = max_point_masses
         self.max_fit_rows = max_fit_rows
         self.clip = clip
+        self.quantile_knots = quantile_knots
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -84,13 +90,15 @@ class TableTransformer:
             "max_point_masses": self.max_point_masses >= 0,
             "max_fit_rows": self.max_fit_rows >= 100,
             "weight_threshold": 0 <= self.weight_threshold < 1,
+            "quantile_knots": self.quantile_knots is None
+            or (isinstance(self.quantile_knots, int) and self.quantile_knots >= 2),
         }
         for name, ok in checks.items():
             if not ok:
                 raise InvalidDataError(
                     f"TableTransformer parameter {name}={getattr(self, name)!r} is out of range "
                     "(max_modes >= 1, max_point_masses >= 0, max_fit_rows >= 100, "
-                    "0 <= weight_threshold < 1)."
+                    "0 <= weight_threshold < 1, quantile_knots None or >= 2)."
                 )
 
     def _make_column_transformer(self, kind: ColumnKind) -> ColumnTransformer:
@@ -102,6 +110,7 @@ class TableTransformer:
                 max_point_masses=self.max_point_masses,
                 max_fit_rows=self.max_fit_rows,
                 clip=self.clip,
+                quantile_knots=self.quantile_knots,
             )
         if kind.is_categorical:
             return CategoricalColumnTransformer(kind=kind)
@@ -271,6 +280,7 @@ class TableTransformer:
                 "max_point_masses": self.max_point_masses,
                 "max_fit_rows": self.max_fit_rows,
                 "clip": self.clip,
+                "quantile_knots": self.quantile_knots,
                 "random_state": self.random_state,
             },
             "schema": self.schema_.to_dict(),

@@ -1,0 +1,92 @@
+"""A column's values mapped to a standard normal through their own quantiles, and back.
+
+Mode-specific normalisation fits Gaussian modes to the raw values; a skewed or lumpy column
+(Adult's age, fnlwgt) then comes back spiky wherever the generator's in-mode scalar falls short
+of the mode's real shape. Mapping the values through their empirical distribution function first
+(u = F(x), z = Phi^-1(u)) gives the mixture a column that is already normal, and the inverse
+(x = F^-1(Phi(z))) puts the real marginal back by construction (TabDDPM and TabPC map numeric
+columns the same way before their models).
+
+F is piecewise linear through ``n_knots`` + 1 empirical quantiles, so it and its inverse are exact
+inverses of each other between distinct knots. Where several knots share one value (a value
+repeated in many rows: an integer column, a rounded price) that value owns an interval of u and
+each of its rows gets a uniform draw inside it (randomised probability integral transform), so
+u is uniform over rows and ties do not become spikes in z; any u in the interval decodes to the
+value itself, exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+DEFAULT_KNOTS = 1000
+TIE_MARGIN = 1e-3
+"""Draws inside a tied value's interval keep this share of its width from either end, so that
+float32 rounding of the encoded scalar never carries a row into the neighbouring segment."""
+U_FLOOR = 1e-6
+"""The knots' levels run from U_FLOOR to 1 - U_FLOOR rather than 0 to 1: z stays finite (within
+about +-4.75), and the smallest and largest values still come back exactly."""
+
+
+def _levels(n_knots: int) -> np.ndarray:
+    return U_FLOOR + (1.0 - 2.0 * U_FLOOR) * np.linspace(0.0, 1.0, n_knots + 1)
+
+
+@dataclass(frozen=True)
+class QuantileMap:
+    """Knots ``(levels[i], values[i])`` of a column's empirical quantile function.
+
+    ``levels`` rise strictly from U_FLOOR to 1 - U_FLOOR; ``values`` never fall.
+    """
+
+    levels: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def fit(cls, values: np.ndarray, counts: np.ndarray, n_knots: int = DEFAULT_KNOTS) -> QuantileMap:
+        """The quantiles of ``values`` (distinct, ascending) weighted by ``counts``."""
+        values = np.asarray(values, dtype=np.float64)
+        cumulative = np.cumsum(np.asarray(counts, dtype=np.float64))
+        n_knots = int(max(1, min(n_knots, cumulative[-1])))
+        levels = _levels(n_knots)
+        # inverted CDF: the smallest value whose cumulative share reaches each level
+        shares = np.linspace(0.0, 1.0, n_knots + 1)
+        index = np.searchsorted(cumulative / cumulative[-1], shares, side="left")
+        knots = values[np.clip(index, 0, len(values) - 1)]
+        knots[0], knots[-1] = values[0], values[-1]
+        return cls(levels, knots)
+
+    def to_uniform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """u = F(x), with a uniform draw inside a tied value's interval of u."""
+        low = np.searchsorted(self.values, x, side="left")  # first knot >= x
+        high = np.searchsorted(self.values, x, side="right") - 1  # last knot <= x
+        tied = high > low  # x is the value of two or more knots: an interval of u
+        u = np.interp(x, self.values, self.levels)  # strictly increasing between distinct knots
+        if tied.any():
+            start = self.levels[low[tied]]
+            width = self.levels[high[tied]] - start
+            draw = TIE_MARGIN + (1.0 - 2.0 * TIE_MARGIN) * rng.random(int(tied.sum()))
+            u[tied] = start + width * draw
+        return u
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        return np.interp(u, self.levels, self.values)
+
+    def to_normal(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """z = Phi^-1(F(x)), ndarray of shape (n,); values beyond the knots go to their ends."""
+        return ndtri(np.clip(self.to_uniform(x, rng), self.levels[0], self.levels[-1]))
+
+    def from_normal(self, z: np.ndarray) -> np.ndarray:
+        """x = F^-1(Phi(z)), within [first knot, last knot] (np.interp holds the ends)."""
+        return self.from_uniform(ndtr(z))
+
+    def get_state(self) -> dict:
+        # the levels follow from their count
+        return {"n_knots": len(self.levels) - 1, "values": self.values.tolist()}
+
+    @classmethod
+    def from_state(cls, state: dict) -> QuantileMap:
+        return cls(_levels(state["n_knots"]), np.asarray(state["values"], dtype=np.float64))
