@@ -94,5 +94,7 @@ def information_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -
     """CTAB-GAN's information loss: match the mean and standard deviation of the critic's
     penultimate features on real and fake packs (real features carry no gradient)."""
     mean_gap = torch.norm(real_features.mean(dim=0) - fake_features.mean(dim=0), 2)
+    if real_features.shape[0] < 2:  # one pack (batch_size == pac): no spread, std would be NaN
+        return mean_gap
     std_gap = torch.norm(real_features.std(dim=0) - fake_features.std(dim=0), 2)
     return mean_gap + std_gap

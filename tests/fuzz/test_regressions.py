@@ -163,3 +163,20 @@ def test_int8_ids_with_no_room_left_are_refused_by_name():
     tt.inverse_transform(tt.transform(df.iloc[:56]))  # 56 ids fit above and below
     with pytest.raises(InvalidDataError, match="Column 'id': its dtype int8 has no room"):
         tt.inverse_transform(tt.transform(df))
+
+
+def test_one_pack_per_batch_trains_without_nan():
+    # batch_size == pac: the information loss took the std of one pack (NaN, and a torch
+    # UserWarning); every loss went NaN and every continuous value sampled was NaN
+    from synthgan import Synthesizer
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=40), "c": rng.choice(["a", "b"], 40)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = Synthesizer(
+            epochs=2, batch_size=10, pac=10, device="cpu", verbose=False, random_state=0
+        ).fit(df)
+        rows = model.sample(50)
+    assert np.isfinite(model.loss_history_.drop(columns="epoch").to_numpy(float)).all()
+    assert rows.notna().all().all()
