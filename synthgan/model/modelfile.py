@@ -21,6 +21,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,17 @@ def read_model(
             meta_bytes = archive.read("meta.json")
             weights_bytes = archive.read("weights.pt")
             checksum = archive.read("checksum.sha256").decode("ascii").strip()
-    except (zipfile.BadZipFile, KeyError, EOFError, OSError, UnicodeDecodeError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,  # a damaged deflate stream
+        NotImplementedError,  # a damaged header naming an unknown compression method
+        RuntimeError,  # a damaged header flagging the member as encrypted
+        KeyError,
+        EOFError,
+        OSError,
+        UnicodeDecodeError,
+        ValueError,
+    ):
         raise ModelFileError(
             f"{path}: not a synthgan model file, or truncated or damaged."
         ) from None
@@ -97,10 +108,12 @@ def read_model(
         meta = json.loads(meta_bytes)
     except ValueError:
         raise ModelFileError(f"{path}: damaged metadata.") from None
-    if meta.get("format") != FORMAT_NAME:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path}: not a synthgan model file.")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path}: damaged metadata (format version {version!r}).")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: model format {version} is newer than this synthgan ({__version__}) reads "
             f"(format {FORMAT_VERSION}). Upgrade synthgan: pip install -U synthgan."

@@ -16,6 +16,8 @@ import pandas as pd
 from synthgan.exceptions import ModelFileError
 from synthgan.model import modelfile
 from synthgan.model.runtime import resolve_device
+from synthgan.model.sampler import ConditionSampler
+from synthgan.model.selection import RowCritic
 from synthgan.schema import Schema
 from synthgan.transform import TableTransformer
 
@@ -45,6 +47,7 @@ def _meta(model: Synthesizer) -> dict:
         },
         "loss_history": history,
         "privacy": getattr(model, "privacy_", None),
+        "selection": getattr(model, "selection_", None),
     }
 
 
@@ -60,6 +63,8 @@ def save_synthesizer(model: Synthesizer, path: str | os.PathLike) -> Path:
     if model.target_classifier_ is not None:
         tensors["target_classifier"] = model.target_classifier_.state_dict()
         tensors["classifier_optimizer"] = model._classifier_optimizer.state_dict()
+    if getattr(model, "row_critic_", None) is not None:
+        tensors["row_critic"] = model.row_critic_.state_dict()
     return modelfile.write_model(path, _meta(model), tensors)
 
 
@@ -89,6 +94,11 @@ def load_synthesizer(
         model.loss_history_ = pd.DataFrame(meta["loss_history"])
         model.privacy_ = meta.get("privacy")
         model._build_networks()
+        # checked now, not at the first sample: one count per category of each condition span
+        widths = [span.width for span in model.condition_spans_]
+        if [len(counts) for counts in model._category_counts] != widths:
+            raise ValueError(f"category_counts do not match the condition spans {widths}")
+        ConditionSampler(model.condition_spans_, model._category_counts, target)
         model.generator_.load_state_dict(tensors["generator"])
         model.critic_.load_state_dict(tensors["critic"])
         model._gen_optimizer.load_state_dict(tensors["generator_optimizer"])
@@ -98,7 +108,12 @@ def load_synthesizer(
         if model.target_classifier_ is not None:
             model.target_classifier_.load_state_dict(tensors["target_classifier"])
             model._classifier_optimizer.load_state_dict(tensors["classifier_optimizer"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        model.selection_, model.row_critic_ = meta.get("selection"), None
+        if model.selection_ is not None:
+            model.row_critic_ = RowCritic(model.transformer_.layout_.dim).to(target)
+            model.row_critic_.load_state_dict(tensors["row_critic"])
+            model.row_critic_.eval().requires_grad_(False)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
         raise ModelFileError(
             f"{path}: the model file is inconsistent ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''})."

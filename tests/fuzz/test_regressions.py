@@ -180,3 +180,52 @@ def test_one_pack_per_batch_trains_without_nan():
         rows = model.sample(50)
     assert np.isfinite(model.loss_history_.drop(columns="epoch").to_numpy(float)).all()
     assert rows.notna().all().all()
+
+
+@pytest.fixture(scope="module")
+def model_bytes(tmp_path_factory):
+    from synthgan import Synthesizer
+    from tests.conftest import make_mixed_frame
+
+    path = tmp_path_factory.mktemp("model") / "m.synthgan"
+    Synthesizer(
+        epochs=1, batch_size=20, pac=10, embedding_dim=8, generator_dims=(16,),
+        discriminator_dims=(16,), device="cpu", verbose=False, random_state=0,
+    ).fit(make_mixed_frame(n=60, nulls=False)).save(path)  # fmt: skip
+    return path.read_bytes()
+
+
+def test_a_bit_flip_in_the_compressed_metadata_is_a_model_file_error(model_bytes, tmp_path):
+    # zlib.error (and, for other bits, NotImplementedError or RuntimeError from zipfile) escaped
+    from synthgan import ModelFileError
+    from synthgan.model import load
+
+    damaged = bytearray(model_bytes)
+    damaged[39] ^= 1 << 1  # inside meta.json's deflate stream
+    path = tmp_path / "m.synthgan"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError, match="truncated or damaged"):
+        load(path, device="cpu")
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda meta: {**meta, "format_version": 0}, r"damaged metadata \(format version 0\)"),
+        (lambda meta: {**meta, "format_version": True}, r"format version True"),
+        (lambda meta: [1, 2], "not a synthgan model file"),
+        (lambda meta: {**meta, "category_counts": None}, "the model file is inconsistent"),
+        (lambda meta: {**meta, "category_counts": [[1.0]]}, "the model file is inconsistent"),
+    ],
+)
+def test_metadata_that_passes_the_checksum_but_makes_no_sense(edit, message, model_bytes, tmp_path):
+    # format_version 0 raised KeyError (no upgrade from 0), a JSON list AttributeError, and
+    # category_counts None loaded fine and raised TypeError at the first sample
+    from synthgan import ModelFileError
+    from synthgan.model import load
+    from tests.fuzz.test_corrupted_inputs import rewrite_meta
+
+    path = tmp_path / "m.synthgan"
+    path.write_bytes(rewrite_meta(model_bytes, edit))
+    with pytest.raises(ModelFileError, match=message):
+        load(path, device="cpu")
