@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.evaluate.registry import METRICS, Score, get_metric
-from synthgan.evaluate.verdicts import judge
+from synthgan.evaluate.verdicts import NO_BASELINE, judge
 from synthgan.io import write_text
 
 MIA_NOTE = (
@@ -26,7 +26,6 @@ BASELINE_NOTE = (
     "A fidelity figure's baseline is the value a fresh sample of real rows gets: the same metric "
     "scoring the holdout against the training rows."
 )
-NO_BASELINE = "no holdout: no baseline"
 
 
 @dataclass

@@ -101,6 +101,9 @@ VERDICTS: dict[str, dict[str, str]] = {
 }
 """The verdict's words per area and level."""
 
+NO_BASELINE = "no holdout: no baseline"
+"""What the report says where a fidelity figure has no baseline to be read against."""
+
 NEEDS = {"fidelity": ("holdout",), "utility": ("holdout", "target"), "privacy": ("holdout",)}
 """The inputs an area's verdict needs beyond the real and synthetic tables."""
 
@@ -135,7 +138,7 @@ def judge(
     for area in AREAS:
         missing = [need for need in NEEDS[area] if not available.get(need, False)]
         if missing:
-            reason = "no holdout: no baseline" if area == "fidelity" else None
+            reason = NO_BASELINE if area == "fidelity" else None
             result[area] = _not_measured(f"needs {' and '.join(missing)}", reason)
             continue
         findings = judges[area](metrics, n_rows)

@@ -42,6 +42,24 @@ def shuffle_columns(df: pd.DataFrame, seed: int) -> pd.DataFrame:
     )
 
 
+def draw_noise(like: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Values unrelated to the real distribution: numbers uniform over five times the real range,
+    categories uniform, dates uniform over ten years; same columns and dtypes as ``like``."""
+    rng = np.random.default_rng(seed)
+    n = len(like)
+    return pd.DataFrame(
+        {
+            "row_id": rng.permutation(10**6)[:n],
+            "x": rng.uniform(-10, 10, n),
+            "y": rng.uniform(-10, 10, n),
+            "count": rng.integers(0, 50, n).astype("int64"),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "flag": rng.random(n) < 0.5,
+            "day": pd.Timestamp("2016-01-01") + pd.to_timedelta(rng.integers(0, 3650, n), unit="D"),
+        }
+    )
+
+
 @pytest.fixture(scope="session")
 def known_tables() -> dict[str, pd.DataFrame]:
     real = draw_known(N_ROWS, seed=0)
@@ -51,12 +69,13 @@ def known_tables() -> dict[str, pd.DataFrame]:
         "copy": real.copy(),
         "fresh": draw_known(N_ROWS, seed=2),
         "shuffled": shuffle_columns(real, seed=3),
+        "noise": draw_noise(real, seed=4),
     }
 
 
 @pytest.fixture(scope="session")
 def known_reports(known_tables):
-    """Reports of the copy, fresh-draw and shuffled synthetic tables (computed once)."""
+    """Reports of the copy, fresh-draw, shuffled and noise synthetic tables (computed once)."""
     return {
         name: evaluate(
             known_tables["real"],
@@ -64,7 +83,7 @@ def known_reports(known_tables):
             holdout=known_tables["holdout"],
             target="flag",
         )
-        for name in ("copy", "fresh", "shuffled")
+        for name in ("copy", "fresh", "shuffled", "noise")
     }
 
 

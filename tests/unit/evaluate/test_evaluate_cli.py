@@ -43,6 +43,20 @@ def test_summary_json_and_report(files, tmp_path):
     assert result.exit_code == 0, result.output
     assert "column_shapes" in result.output and "mia_auc" in result.output
     assert "this attack fails, not that nothing leaks" in result.output
+    lines = result.output.splitlines()
+    assert lines[:4] == [
+        "Verdicts (thresholds: docs/metrics.md, 'Verdicts'):",
+        "  Fidelity: close to real data",
+        "    - small tables (400 rows): 'close' widened to within 0.050, the sampling noise "
+        "between two fresh samples",
+        "  Utility: as useful as real data",
+    ]
+    table_header = next(
+        i for i, line in enumerate(lines) if line.split()[:2] == ["metric", "value"]
+    )
+    assert "  Privacy: no sign of exposed training rows" in lines[:table_header]
+    verdicts = json.loads((tmp_path / "scores.json").read_text())["verdicts"]
+    assert verdicts["privacy"]["verdict"] == "no sign of exposed training rows"
     scores = json.loads((tmp_path / "scores.json").read_text())["scores"]
     assert 0.5 < scores["column_shapes"] <= 1.0
     assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
@@ -52,6 +66,10 @@ def test_without_holdout_privacy_is_skipped(files):
     result = run(files["real"], files["fresh"])
     assert result.exit_code == 0, result.output
     assert "needs holdout" in result.output
+    assert (
+        "  Fidelity: not measured (needs holdout)\n    - no holdout: no baseline" in result.output
+    )
+    assert "  Utility: not measured (needs holdout and target)" in result.output
 
 
 def test_mismatched_columns_one_line_error(files):

@@ -32,6 +32,16 @@ class TestJson:
             "day",
         }
 
+    def test_verdicts_and_baselines(self, known_reports):
+        data = json.loads(known_reports["shuffled"].to_json())
+        assert list(data)[0] == "verdicts"
+        assert set(data["verdicts"]) == {"fidelity", "utility", "privacy"}
+        fidelity = data["verdicts"]["fidelity"]
+        assert fidelity["verdict"] == "far from real data" and fidelity["level"] == "bad"
+        assert {"metric", "level", "text"} == set(fidelity["reasons"][0])
+        assert data["metrics"]["column_pairs"]["details"]["baseline"] > 0.9
+        assert data["notes"]["baseline"].startswith("A fidelity figure's baseline")
+
     def test_nan_becomes_null(self, known_tables):
         report = evaluate(
             known_tables["real"],
@@ -60,17 +70,29 @@ class TestHtml:
         assert "<script" not in page
         assert "this attack fails" in page and "not that nothing leaks" in page
 
+    def test_opens_with_the_verdicts(self, known_reports):
+        page = known_reports["copy"].to_html()
+        assert page.index("<h2>Verdict</h2>") < page.index("<h2>Summary</h2>")
+        assert "<b>Fidelity: close to real data</b>" in page
+        assert '<div class="verdict bad"><b>Privacy: exposes training rows' in page
+        assert "dcr_share 1.0000 (95% CI 1.0000-1.0000): above the share gate&#x27;s 0.55" in page
+
     def test_summary_shows_baselines_and_intervals(self, known_reports):
         summary = known_reports["fresh"].summary().set_index("metric")
         assert summary.loc["exact_copy_rate", "baseline"] == "0.0000"
         assert summary.loc["dcr_share", "95% CI"].startswith("[")
         assert summary.loc["mia_auc", "better"] == "near 0.5"
+        report = known_reports["fresh"]
+        baseline = report.metrics["detection_auc"]["details"]["baseline"]
+        assert summary.loc["detection_auc", "baseline"] == f"{baseline:.4f}"
 
     def test_without_holdout_no_dcr_plot(self, known_tables):
         report = evaluate(known_tables["real"], known_tables["fresh"])
         page = report.to_html()
         assert page.count("data:image/png;base64") == 2
         assert "needs holdout" in page
+        assert "<p>No holdout: no baseline.</p>" in page
+        assert "Fidelity: not measured (needs holdout)" in page
 
     def test_column_names_are_escaped(self, known_tables):
         real = known_tables["real"].rename(columns={"colour": "<b>colour</b>"})
