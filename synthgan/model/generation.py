@@ -30,6 +30,7 @@ from synthgan.model.conditions import Conditions, parse_conditions
 from synthgan.model.networks import Generator, OutputActivation, Residual
 from synthgan.model.runtime import block_seed, precision_dtype, seed_from
 from synthgan.model.sampler import ConditionSampler
+from synthgan.model.selection import RowSelector
 from synthgan.transform import TableTransformer
 
 SAMPLE_BLOCK_ROWS = 4096
@@ -38,6 +39,9 @@ SAMPLE_BLOCK_ROWS = 4096
 DECODE_BLOCKS = 8
 """Blocks decoded together when no condition rejects rows: decoding 32,768 rows at once costs
 about half as much per row as 4,096 at a time (pandas' per-call overhead)."""
+
+SELECTION_STREAM = 0x5E1EC7
+"""Seeds the selector's draws apart from the block's other streams."""
 
 NETWORK_CHUNK_ROWS = SAMPLE_BLOCK_ROWS
 """Samples per forward pass of the sampling network (its activations: a few MB; one pass per
@@ -149,8 +153,10 @@ class RowGenerator:
         embedding_dim: int,
         device: torch.device,
         precision: str = "auto",
+        selector: RowSelector | None = None,
     ) -> None:
         self.network = SamplingNetwork(generator, precision_dtype(precision, device))
+        self.selector = selector
         self.activation = activation
         self.transformer = transformer
         self.sampler = ConditionSampler(condition_spans, category_counts, device)
@@ -197,6 +203,24 @@ class RowGenerator:
         segments = [(SAMPLE_BLOCK_ROWS, np.random.default_rng(seed)) for seed in seeds]
         return self.transformer.decode(scalars, codes, segments=segments, row_offset=row_offset)
 
+    def select(self, rows: pd.DataFrame, seeds: list[int], produced: int) -> pd.DataFrame:
+        """The rows the selector keeps (all without one), ids renumbered from ``produced``. Each
+        block's draws come from its own seed, so the kept rows do not depend on the grouping."""
+        if self.selector is None:
+            return rows
+        keep = np.concatenate([
+            self.selector.keep(
+                rows.iloc[i * SAMPLE_BLOCK_ROWS : (i + 1) * SAMPLE_BLOCK_ROWS],
+                np.random.default_rng([seed, SELECTION_STREAM]),
+            )
+            for i, seed in enumerate(seeds)
+        ])  # fmt: skip
+        return self.renumber(rows[keep].reset_index(drop=True), seeds, produced)
+
+    def renumber(self, rows: pd.DataFrame, seeds: list[int], produced: int) -> pd.DataFrame:
+        rng = np.random.default_rng([seeds[0], SELECTION_STREAM + 1])
+        return self.transformer.renumber_ids(rows, rng, produced)
+
     def iter_rows(
         self,
         n: int,
@@ -225,7 +249,9 @@ class RowGenerator:
                 rows = self.decode(seeds, parsed, produced)
                 generated += len(rows)
                 block += group
-                rows = parsed.filter(rows)
+                rows = self.select(rows, seeds, produced)
+                if parsed.filters:  # ids of dropped rows must not leave gaps or repeat
+                    rows = self.renumber(parsed.filter(rows), seeds, produced)
                 rows = rows.iloc[: n - produced]
                 if len(rows):
                     produced += len(rows)

@@ -40,6 +40,7 @@ from synthgan.model.runtime import (
     seed_from,
 )
 from synthgan.model.sampler import ConditionSampler
+from synthgan.model.selection import RowSelector, fit_row_critic
 from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
 from synthgan.model.training import Trainer, TrainingConfig, make_ema
 from synthgan.schema import Schema, validate_frame
@@ -105,6 +106,10 @@ class Synthesizer:
         Column kinds; inferred where not given.
     max_modes, max_point_masses, max_fit_rows : int
         Passed to :class:`~synthgan.TableTransformer`.
+    rejection : bool, default=False
+        Discriminator rejection sampling: after training, fit a real-vs-generated classifier on
+        the training rows and keep each sampled row with probability min(1, its density ratio
+        over a ceiling) (:mod:`synthgan.model.selection`). Never in a private fit.
     quantile_knots : int, optional
         Passed to :class:`~synthgan.TableTransformer`: numeric columns go through their own
         quantiles to a standard normal before the mixture. Never used by a private fit.
@@ -178,6 +183,7 @@ class Synthesizer:
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
         quantile_knots: int | None = None,
+        rejection: bool = False,
         random_state: int | None = None,
         device: str = "auto",
         verbose: bool = True,
@@ -213,6 +219,7 @@ class Synthesizer:
         self.max_point_masses = max_point_masses
         self.max_fit_rows = max_fit_rows
         self.quantile_knots = quantile_knots
+        self.rejection = rejection
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -229,7 +236,7 @@ class Synthesizer:
         "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
-        "quantile_knots", "random_state", "device", "verbose", "train_precision", "sample_precision",
+        "quantile_knots", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
         "n_threads", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
@@ -426,9 +433,28 @@ class Synthesizer:
             )
             with thread_plan(self.n_threads, self.device_) as threads:
                 self._run_training(trainer, start, warm_up=not resuming, threads=threads)
+                self.row_critic_, self.selection_ = None, None
+                if self.rejection and not self.interrupted_:
+                    self._fit_row_critic(trainer.data)
         self.fit_seconds_ = time.monotonic() - start
         self.rows_trained_ = len(data)
         return self
+
+    def _fit_row_critic(self, real: torch.Tensor) -> None:
+        """Discriminator rejection sampling's classifier, on the training rows against as many
+        generated ones (synthgan.model.selection)."""
+        seed = block_seed(self.seed_, 3_000_000 + self.epochs_trained_)
+        fake = self.sample(len(real), random_state=seed)
+        encoded = self.transformer_.transform(fake, rng=np.random.default_rng(seed))
+        critic, ceiling, facts = fit_row_critic(
+            real, torch.as_tensor(encoded, device=self.device_), seed=seed
+        )
+        self.row_critic_, self.selection_ = critic, facts
+        if self.verbose:
+            tqdm.write(
+                f"Rejection sampling: keeps about {facts['acceptance']:.0%} of generated rows.",
+                file=sys.stderr,
+            )
 
     def _run_training(
         self, trainer: Trainer, start: float, *, warm_up: bool, threads: ThreadPlan | None = None
@@ -492,6 +518,11 @@ class Synthesizer:
             embedding_dim=self.embedding_dim_,
             device=self.device_,
             precision=self.sample_precision,
+            selector=None
+            if getattr(self, "row_critic_", None) is None
+            else RowSelector(
+                self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_
+            ),
         )
 
     def sample(

@@ -160,9 +160,14 @@ class TableTransformer:
         return [n for n, t in self.transformers_.items() if t.output_width > 0]
 
     # -- transform ------------------------------------------------------------------------------
-    def transform(self, df: pd.DataFrame) -> np.ndarray:
-        """Encode ``df``: ndarray of shape (n_rows, layout_.dim), float32."""
+    def transform(self, df: pd.DataFrame, *, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Encode ``df``: ndarray of shape (n_rows, layout_.dim), float32.
+
+        ``rng`` draws the modes (and tied quantiles) of numeric values; the transformer's own
+        generator when None.
+        """
         self._check_fitted()
+        rng = self._rng if rng is None else rng
         df = validate_frame(df)
         missing = [n for n in self.modelled_columns if n not in df.columns]
         if missing:
@@ -178,10 +183,20 @@ class TableTransformer:
             rows = slice(first, first + TRANSFORM_CHUNK_ROWS)
             start = 0
             for name, series in columns.items():
-                block = self.transformers_[name].transform(series.iloc[rows], self._rng)
+                block = self.transformers_[name].transform(series.iloc[rows], rng)
                 out[rows, start : start + block.shape[1]] = block
                 start += block.shape[1]
         return out
+
+    def renumber_ids(
+        self, rows: pd.DataFrame, rng: np.random.Generator, row_offset: int
+    ) -> pd.DataFrame:
+        """``rows`` with their id columns generated afresh, numbered from ``row_offset``: after
+        some decoded rows were dropped, the kept ones get consecutive, unique ids again."""
+        for name, transformer in self.transformers_.items():
+            if isinstance(transformer, IdColumnTransformer) and name in rows.columns:
+                rows[name] = transformer.generate(len(rows), rows.index, rng, row_offset=row_offset)
+        return rows
 
     def fit_transform(self, df: pd.DataFrame) -> np.ndarray:
         return self.fit(df).transform(df)
