@@ -349,6 +349,13 @@ class Synthesizer:
         ``condition_spans_``, so parameters changed after fitting do not desynchronise them
         from the networks."""
         layout = self.transformer_.layout_
+        if layout.dim == 0:  # zero-width networks: training would fail inside autograd
+            names = ", ".join(repr(name) for name in self.transformer_.output_columns[:5])
+            raise InvalidDataError(
+                f"Nothing to learn: every column is id-like or ignored ({names or 'none left'}). "
+                "Declare a column's kind in the schema (e.g. 'discrete' or 'datetime'), or add "
+                "columns to model."
+            )
         self.embedding_dim_ = int(self.embedding_dim)
         modes = bool(self.condition_on_modes) and self.epsilon is None
         self.condition_spans_ = layout.condition_spans(modes=modes)

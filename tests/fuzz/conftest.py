@@ -8,12 +8,12 @@ printed before the tests and again in the summary; rerun a failure with
 
 Profiles (registered here only; chosen by ``SYNTHGAN_FUZZ_PROFILE``):
 
-* ``fuzz`` (default): each test's own example budget, about 1,300 cases in all, ~2 minutes on
+* ``fuzz`` (default): each test's own example budget, about 1,400 cases in all, ~2.5 minutes on
   two cores;
 * ``fuzz-slow`` (``SYNTHGAN_FUZZ_PROFILE=slow``): ten times as many examples of every test.
 
 The session ends with the outcome totals (tests/fuzz/outcomes.py): cases generated, correct
-results, clean errors, CLI errors, tracebacks, partial files, wrong results.
+results, clean errors, CLI errors, tracebacks, partial files, wrong results. See README.md.
 """
 
 from __future__ import annotations

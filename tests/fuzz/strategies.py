@@ -413,6 +413,8 @@ def tables(
         n = draw(st.integers(4, 40))
     elif shape == "ids":
         n = draw(st.integers(51, 90))
+    elif shape == "medium":  # enough rows for share's holdout
+        n = draw(st.integers(100, 160))
     elif shape == "wide":
         n = draw(st.integers(1, 12))
     else:
