@@ -259,3 +259,20 @@ def test_evaluate_on_floats_spanning_the_float_range():
     real = pd.DataFrame({"x": values, "y": [1.0, 2.0, 3.0, 4.0]})
     synthetic = pd.DataFrame({"x": values[::-1].copy(), "y": [2.0, 1.0, 4.0, 3.0]})
     evaluate(real, synthetic)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11: evaluate/_columns.py numeric_values subtracts pd.Timestamp(0), a "
+    "nanosecond timestamp, so dates beyond 2262 overflow; fix reported to the evaluate owner",
+)
+def test_evaluate_on_dates_beyond_the_nanosecond_range():
+    # found by test_cli_fuzz: `synthgan evaluate` raised OutOfBoundsDatetime for a
+    # datetime64[us] column in year 6721 (fit and sample handle it since f971a0d)
+    from synthgan.evaluate import evaluate
+
+    days = np.array(
+        ["6721-01-02", "6721-01-05", "6722-01-01", "6721-03-01"], dtype="datetime64[us]"
+    )
+    real = pd.DataFrame({"when": days, "y": [1.0, 2.0, 3.0, 4.0]})
+    evaluate(real, real.iloc[::-1].reset_index(drop=True))
