@@ -180,7 +180,7 @@ def test_sigkill_in_the_middle_of_a_write(command, inputs, tmp_path, outcome):
             assert half_written, "the write did not go through a temporary file"
         finally:
             process.send_signal(signal.SIGKILL)
-            process.wait(timeout=60)
+            process.communicate(timeout=60)  # reaps it and closes its pipes
         if digest(out) != before:
             raise PartialFileFound(f"{command}: SIGKILL mid-write replaced {out.name}")
         if suffix == ".synthgan":
