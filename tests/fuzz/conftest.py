@@ -76,8 +76,12 @@ def seed_line() -> str:
     )
 
 
+_shown = {"header": False}
+
+
 def pytest_report_header(config):
     # shown when pytest is started on tests/fuzz itself (this conftest is then loaded first)
+    _shown["header"] = True
     return seed_line()
 
 
@@ -88,7 +92,8 @@ def pytest_generate_tests(metafunc):
 
 def pytest_collection_finish(session):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and any("tests/fuzz" in item.nodeid for item in session.items):
+    fuzzing = any("tests/fuzz" in item.nodeid for item in session.items)
+    if reporter is not None and fuzzing and not _shown["header"]:
         reporter.write_line(seed_line())
 
 
