@@ -110,9 +110,12 @@ class Synthesizer:
         Discriminator rejection sampling: after training, fit a real-vs-generated classifier on
         the training rows and keep each sampled row with probability min(1, its density ratio
         over a ceiling) (:mod:`synthgan.model.selection`). Never in a private fit.
-    quantile_knots : int, optional
+    quantile_knots : int or None, default=1000
         Passed to :class:`~synthgan.TableTransformer`: numeric columns go through their own
-        quantiles to a standard normal before the mixture. Never used by a private fit.
+        quantiles (this many knots) to a standard normal before the mixture, so marginals come
+        back by construction (on Adult: column shapes 0.960 -> 0.978, detection AUC 0.857 ->
+        0.805; docs/training.md). None: the mixture sees raw values. Never used by a private fit
+        (its statistics must all be noisy).
     random_state : int, optional
         Makes ``fit`` and ``sample`` reproducible: bit-identical on the same machine, library
         versions and thread count. No global random state is touched.
@@ -182,7 +185,7 @@ class Synthesizer:
         max_modes: int = 10,
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
-        quantile_knots: int | None = None,
+        quantile_knots: int | None = 1000,
         rejection: bool = False,
         random_state: int | None = None,
         device: str = "auto",

@@ -7,7 +7,8 @@ of the mode's real shape. Mapping the values through their empirical distributio
 (x = F^-1(Phi(z))) puts the real marginal back by construction (TabDDPM and TabPC map numeric
 columns the same way before their models).
 
-F is piecewise linear through ``n_knots`` + 1 empirical quantiles, so it and its inverse are exact
+F is piecewise linear through ``n_knots`` + 1 empirical quantiles (a value held by a single row
+is replaced by the midpoint to the next value, so no row's own value is stored), so it and its inverse are exact
 inverses of each other between distinct knots. Where several knots share one value (a value
 repeated in many rows: an integer column, a rounded price) that value owns an interval of u and
 each of its rows gets a uniform draw inside it (randomised probability integral transform), so
@@ -54,8 +55,14 @@ class QuantileMap:
         levels = _levels(n_knots)
         # inverted CDF: the smallest value whose cumulative share reaches each level
         shares = np.linspace(0.0, 1.0, n_knots + 1)
-        index = np.searchsorted(cumulative / cumulative[-1], shares, side="left")
-        knots = values[np.clip(index, 0, len(values) - 1)]
+        index = np.clip(np.searchsorted(cumulative / cumulative[-1], shares, side="left"),
+                        0, len(values) - 1)  # fmt: skip
+        knots = values[index]
+        # a value held by one row would be stored as it is: take the midpoint to the next value
+        # instead (model files keep no training row's exact value; a repeated value, which many
+        # rows share, stays, so that its interval of u is flat)
+        single = (np.asarray(counts)[index] == 1) & (index + 1 < len(values))
+        knots[single] = (values[index[single]] + values[index[single] + 1]) / 2
         knots[0], knots[-1] = values[0], values[-1]
         return cls(levels, knots)
 
