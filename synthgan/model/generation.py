@@ -205,17 +205,18 @@ class RowGenerator:
 
     def select(self, rows: pd.DataFrame, seeds: list[int], produced: int) -> pd.DataFrame:
         """The rows the selector keeps (all without one), ids renumbered from ``produced``. Each
-        block's draws come from its own seed, so the kept rows do not depend on the grouping."""
+        block's draws and new ids come from its own seed, so the kept rows do not depend on how
+        blocks were grouped."""
         if self.selector is None:
             return rows
-        keep = np.concatenate([
-            self.selector.keep(
-                rows.iloc[i * SAMPLE_BLOCK_ROWS : (i + 1) * SAMPLE_BLOCK_ROWS],
-                np.random.default_rng([seed, SELECTION_STREAM]),
-            )
-            for i, seed in enumerate(seeds)
-        ])  # fmt: skip
-        return self.renumber(rows[keep].reset_index(drop=True), seeds, produced)
+        parts = []
+        for i, seed in enumerate(seeds):
+            block = rows.iloc[i * SAMPLE_BLOCK_ROWS : (i + 1) * SAMPLE_BLOCK_ROWS]
+            keep = self.selector.keep(block, np.random.default_rng([seed, SELECTION_STREAM]))
+            kept = self.renumber(block[keep].reset_index(drop=True), [seed], produced)
+            produced += len(kept)
+            parts.append(kept)
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
     def renumber(self, rows: pd.DataFrame, seeds: list[int], produced: int) -> pd.DataFrame:
         rng = np.random.default_rng([seeds[0], SELECTION_STREAM + 1])

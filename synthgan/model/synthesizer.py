@@ -106,10 +106,13 @@ class Synthesizer:
         Column kinds; inferred where not given.
     max_modes, max_point_masses, max_fit_rows : int
         Passed to :class:`~synthgan.TableTransformer`.
-    rejection : bool, default=False
+    rejection : bool, default=True
         Discriminator rejection sampling: after training, fit a real-vs-generated classifier on
         the training rows and keep each sampled row with probability min(1, its density ratio
-        over a ceiling) (:mod:`synthgan.model.selection`). Never in a private fit.
+        over a ceiling) (:mod:`synthgan.model.selection`). On Adult it raised SDMetrics' pair
+        trends from 0.924 to 0.958 and utility from 0.897 to 0.909, and lowered detection AUC from
+        0.857 to 0.817, with no exact copies and dcr_share 0.510 (docs/training.md); sampling
+        then costs an encoding of each generated row. Never in a private fit.
     quantile_knots : int or None, default=1000
         Passed to :class:`~synthgan.TableTransformer`: numeric columns go through their own
         quantiles (this many knots) to a standard normal before the mixture, so marginals come
@@ -186,7 +189,7 @@ class Synthesizer:
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
         quantile_knots: int | None = 1000,
-        rejection: bool = False,
+        rejection: bool = True,
         random_state: int | None = None,
         device: str = "auto",
         verbose: bool = True,
@@ -528,8 +531,8 @@ class Synthesizer:
             embedding_dim=self.embedding_dim_,
             device=self.device_,
             precision=self.sample_precision,
-            selector=None
-            if getattr(self, "row_critic_", None) is None
+            selector=None  # rejection=False after fitting: sample without selection
+            if getattr(self, "row_critic_", None) is None or not self.rejection
             else RowSelector(
                 self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_
             ),
