@@ -32,15 +32,22 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     fmt = table_format(path)
     if not path.is_file():
         raise InvalidDataError(f"{path}: no such file.")
+    from pyarrow import ArrowException
+
     try:
         if fmt == "parquet":
             return pd.read_parquet(path)
         if fmt == "feather":
             return pd.read_feather(path)
         return pd.read_csv(path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ArrowException) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InvalidDataError(f"{path}: cannot read it as {fmt}: {first_line}") from exc
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        # damaged pandas metadata in a Parquet/Feather footer fails inside pyarrow's conversion
+        raise InvalidDataError(
+            f"{path}: cannot read it as {fmt}: damaged metadata ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def check_writable(path: str | os.PathLike) -> Path:

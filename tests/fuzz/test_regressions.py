@@ -276,3 +276,19 @@ def test_evaluate_on_dates_beyond_the_nanosecond_range():
     )
     real = pd.DataFrame({"when": days, "y": [1.0, 2.0, 3.0, 4.0]})
     evaluate(real, real.iloc[::-1].reset_index(drop=True))
+
+
+def test_a_bit_flip_in_parquet_pandas_metadata_is_a_clean_error(tmp_path):
+    # KeyError('step') from pyarrow's pandas_compat (a damaged RangeIndex entry in the footer's
+    # pandas metadata) escaped read_table: a traceback from every command reading the table
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthgan.io import read_table
+
+    table = pa.Table.from_pandas(pd.DataFrame({"a": [1, 2, 3]}))
+    pandas_meta = table.schema.metadata[b"pandas"].replace(b'"step"', b'"stap"')
+    path = tmp_path / "t.parquet"
+    pq.write_table(table.replace_schema_metadata({b"pandas": pandas_meta}), path)
+    with pytest.raises(InvalidDataError, match=r"cannot read it as parquet: damaged metadata"):
+        read_table(path)
