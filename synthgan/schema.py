@@ -383,7 +383,8 @@ def describe(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         ):
             try:
                 lo, hi = str(non_null.min()), str(non_null.max())
-            except TypeError:
+            except (TypeError, ValueError, OverflowError, NotImplementedError):
+                # e.g. a tz-aware date beyond year 9999: pandas cannot localize it to print it
                 pass
         rows.append(
             {

@@ -292,3 +292,14 @@ def test_a_bit_flip_in_parquet_pandas_metadata_is_a_clean_error(tmp_path):
     pq.write_table(table.replace_schema_metadata({b"pandas": pandas_meta}), path)
     with pytest.raises(InvalidDataError, match=r"cannot read it as parquet: damaged metadata"):
         read_table(path)
+
+
+def test_inspect_describes_a_tz_aware_date_beyond_year_9999():
+    # a flipped bit in a Parquet file gave a Europe/Berlin timestamp in year 11155: the table
+    # read and fitted, but `synthgan inspect` crashed printing its max (NotImplementedError)
+    from synthgan.schema import describe, infer_schema
+
+    stamps = pd.Series(np.array(["11155-01-01", "2020-01-01"], dtype="datetime64[us]"))
+    df = pd.DataFrame({"t": stamps.dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")})
+    table = describe(df, infer_schema(df))
+    assert table.loc[0, "kind"] == "datetime" and table.loc[0, "distinct"] == 2
