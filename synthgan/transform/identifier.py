@@ -36,6 +36,24 @@ def _shape(value: str) -> str:
     return "".join(out)
 
 
+def _widest_gap(present: pd.Series) -> list[int] | None:
+    """[first free id, how many] of the widest run of unused values between the real ids: where
+    both ends of the dtype are taken, new ids come from there."""
+    numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
+    values = np.unique(present.to_numpy(dtype=numpy_dtype))
+    if len(values) < 2:
+        return None
+    # two's-complement differences of sorted values: exact for any span below 2**64
+    bits = (
+        values.astype(np.int64).view(np.uint64)
+        if numpy_dtype.kind == "i"
+        else values.astype(np.uint64)
+    )
+    steps = np.diff(bits)
+    widest = int(np.argmax(steps))
+    return [int(values[widest]) + 1, int(steps[widest]) - 1]
+
+
 def _parse_shape(shape: str) -> list[str]:
     """Shape string -> list of tokens: '9', 'A', 'a' or a literal character ('\\x')."""
     tokens, i = [], 0
@@ -64,6 +82,7 @@ class IdColumnTransformer:
         if self.is_integer_:
             self.next_id_ = int(present.max()) + 1
             self.first_id_ = int(present.min())
+            self.gap_ = _widest_gap(present)
             self.shape_ = None
         else:
             sample = present.astype(str)
@@ -107,7 +126,8 @@ class IdColumnTransformer:
         room_above = max(info.max - self.next_id_ + 1, 0)
         first_id = getattr(self, "first_id_", None)
         room_below = 0 if first_id is None else max(first_id - info.min, 0)
-        if row_offset + n > room_above + room_below:
+        gap_start, gap_size = getattr(self, "gap_", None) or (0, 0)
+        if row_offset + n > room_above + room_below + gap_size:
             raise InvalidDataError(
                 f"Column {self.column_!r}: its dtype {self.dtype_} has no room for "
                 f"{row_offset + n} new ids beside the real ones. Sample fewer rows, or store the "
@@ -116,8 +136,13 @@ class IdColumnTransformer:
         first = self.next_id_ + row_offset
         if row_offset + n <= room_above and first + n - 1 <= np.iinfo(np.int64).max:
             return np.arange(first, first + n, dtype=np.int64)  # the usual case
+        # the rare case (ids at the ends of their dtype): above, then below, then in the gap
         ids = [
-            self.next_id_ + k if k < room_above else first_id - 1 - (k - room_above)
+            self.next_id_ + k
+            if k < room_above
+            else first_id - 1 - (k - room_above)
+            if k < room_above + room_below
+            else gap_start + (k - room_above - room_below)
             for k in range(row_offset, row_offset + n)
         ]
         return np.array(ids, dtype=numpy_dtype)
@@ -159,6 +184,7 @@ class IdColumnTransformer:
             "next_id": self.next_id_,
             "shape": self.shape_,
             "first_id": getattr(self, "first_id_", None),
+            "gap": getattr(self, "gap_", None),
         }
 
     @classmethod
@@ -168,4 +194,5 @@ class IdColumnTransformer:
         obj.null_share_, obj.is_integer_ = state["null_share"], state["is_integer"]
         obj.next_id_, obj.shape_ = state["next_id"], state["shape"]
         obj.first_id_ = state.get("first_id")  # files before it only count upwards
+        obj.gap_ = state.get("gap")
         return obj

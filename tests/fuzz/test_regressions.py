@@ -303,3 +303,16 @@ def test_inspect_describes_a_tz_aware_date_beyond_year_9999():
     df = pd.DataFrame({"t": stamps.dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")})
     table = describe(df, infer_schema(df))
     assert table.loc[0, "kind"] == "datetime" and table.loc[0, "distinct"] == 2
+
+
+def test_int64_ids_holding_both_ends_of_the_dtype_come_from_a_gap():
+    # ids including -2**63 and 2**63 - 1 (sentinels) had no room above or below: sampling
+    # raised "no room for new ids" though almost every int64 value was free
+    info = np.iinfo(np.int64)
+    ids = np.concatenate([[info.min, info.max], np.arange(-5000, -4951)]).astype(np.int64)
+    df = pd.DataFrame({"id": ids, "x": np.arange(51) % 3})
+    tt = TableTransformer(random_state=0).fit(df)
+    assert tt.schema_.kind("id").value == "id"
+    state = json.loads(json.dumps(tt.get_state()))
+    new = TableTransformer.from_state(state).inverse_transform(tt.transform(df))["id"]
+    assert new.dtype == np.int64 and new.is_unique and not set(new) & set(ids)
