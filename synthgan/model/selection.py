@@ -92,6 +92,8 @@ def fit_row_critic(
                 break
     critic.load_state_dict(best_state)
     held_fake = held[labels[held] == 0]
+    if len(held_fake) == 0:  # a tiny table held out no generated row: the ceiling uses them all
+        held_fake = torch.nonzero(labels == 0).squeeze(1)
     fake_logits = _logits(critic, rows[held_fake]).double()
     ceiling = float(torch.quantile(fake_logits, CEILING_QUANTILE))
     acceptance = float(torch.exp(torch.clamp(fake_logits - ceiling, max=0.0)).mean())
