@@ -41,7 +41,8 @@ def numeric_values(series: pd.Series, *, table: str = "table") -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         if getattr(series.dt, "tz", None) is not None:
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        seconds = (series - pd.Timestamp(0)).dt.total_seconds()
+        # the epoch in the column's own unit: a nanosecond epoch overflows for dates beyond 2262
+        seconds = (series - pd.Timestamp(0).as_unit(series.dt.unit)).dt.total_seconds()
         return seconds.to_numpy(dtype="float64", na_value=np.nan)
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)

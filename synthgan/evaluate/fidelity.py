@@ -65,6 +65,10 @@ def _numeric_column_scores(real: np.ndarray, synth: np.ndarray) -> dict[str, flo
     """Scores of one numeric column from its non-null values."""
     if len(synth) == 0:
         return {"shape": 0.0, "wasserstein": float("nan"), "coverage": 0.0, "adherence": 0.0}
+    # every score below is unchanged by scaling both columns; scaled by their largest magnitude,
+    # means, spreads and ranges of values near +-1.7e308 do not overflow
+    magnitude = max(float(np.abs(real).max()), float(np.abs(synth).max()), np.finfo(float).tiny)
+    real, synth = real / magnitude, synth / magnitude
     low, high = real.min(), real.max()
     centre, scale = real.mean(), real.std()
     scale = scale if scale > 0 else 1.0
@@ -335,7 +339,8 @@ def distributions(context: EvaluationContext) -> dict[str, dict[str, Any]]:
             low, high = np.quantile(np.concatenate([real, synth]), [0.005, 0.995])
             if high <= low:
                 low, high = low - 0.5, high + 0.5
-            edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
+            # halves: high - low overflows for values near +-1.7e308
+            edges = np.linspace(low / 2, high / 2, HISTOGRAM_BINS + 1) * 2
             result[name] = {
                 "type": "histogram",
                 "datetime": context.schema.kind(name) is ColumnKind.DATETIME,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 from hypothesis import assume, given, seed, settings
 from hypothesis import strategies as st
@@ -21,21 +20,6 @@ SAMPLE_ROWS = 17
 
 def budget(examples: int) -> int:
     return examples * settings.default.max_examples // 100
-
-
-def evaluate_known_bug(df: pd.DataFrame) -> bool:
-    """Inputs on which ``synthgan evaluate`` fails for a known reason, each pinned by a strict
-    xfail in test_regressions.py (evaluate/ belongs to another part of issue 11): a float
-    column whose spread overflows float64, dates beyond pandas' nanosecond range."""
-    floats = df.select_dtypes("floating")
-    with np.errstate(over="ignore"):
-        if np.isinf(floats.max() - floats.min()).any():
-            return True
-    for name in df.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in df.dtypes]]:
-        present = df[name].dropna()
-        if len(present) and (present.dt.year.max() > 2261 or present.dt.year.min() < 1678):
-            return True
-    return False
 
 
 def write_input(df: pd.DataFrame, directory, fmt: str):
@@ -92,7 +76,7 @@ def test_commands_on_any_table(fuzz_seed, outcome, tmp_path_factory):
                 for spec in resolve_schema(real, None).output:
                     assert_sample_matches(spec.name, spec.kind, real[spec.name], rows[spec.name])
             # across formats the dtypes differ (csv dates are text)
-            if fmt == out_fmt and not evaluate_known_bug(real):
+            if fmt == out_fmt:
                 status, result = invoke(["evaluate", data, sample])
                 assert status == "ok", f"evaluate failed on a fit's own sample: {result.output}"
             outcome("correct")

@@ -245,11 +245,6 @@ def test_a_table_of_ids_only_is_refused_before_training():
         model.fit(df)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: evaluate/fidelity.py builds histogram edges with np.linspace(low, high), "
-    "which overflows to inf/nan when high - low exceeds float64; fix reported to the evaluate owner",
-)
 def test_evaluate_on_floats_spanning_the_float_range():
     # found by test_cli_fuzz: `synthgan evaluate` raised ValueError("`bins` must increase
     # monotonically") from numpy.histogram for a column of values near +-1.7e308
@@ -258,14 +253,10 @@ def test_evaluate_on_floats_spanning_the_float_range():
     values = np.array([-1.5e308, -0.5e308, 0.7e308, 1.6e308])
     real = pd.DataFrame({"x": values, "y": [1.0, 2.0, 3.0, 4.0]})
     synthetic = pd.DataFrame({"x": values[::-1].copy(), "y": [2.0, 1.0, 4.0, 3.0]})
-    evaluate(real, synthetic)
+    report = evaluate(real, synthetic)
+    assert report.scores["column_shapes"] == 1.0  # the same values in another order
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: evaluate/_columns.py numeric_values subtracts pd.Timestamp(0), a "
-    "nanosecond timestamp, so dates beyond 2262 overflow; fix reported to the evaluate owner",
-)
 def test_evaluate_on_dates_beyond_the_nanosecond_range():
     # found by test_cli_fuzz: `synthgan evaluate` raised OutOfBoundsDatetime for a
     # datetime64[us] column in year 6721 (fit and sample handle it since f971a0d)
@@ -275,7 +266,8 @@ def test_evaluate_on_dates_beyond_the_nanosecond_range():
         ["6721-01-02", "6721-01-05", "6722-01-01", "6721-03-01"], dtype="datetime64[us]"
     )
     real = pd.DataFrame({"when": days, "y": [1.0, 2.0, 3.0, 4.0]})
-    evaluate(real, real.iloc[::-1].reset_index(drop=True))
+    report = evaluate(real, real.iloc[::-1].reset_index(drop=True))
+    assert report.scores["column_shapes"] == 1.0
 
 
 def test_a_bit_flip_in_parquet_pandas_metadata_is_a_clean_error(tmp_path):
