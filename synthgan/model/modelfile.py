@@ -32,7 +32,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 
 def _upgrade_1_to_2(meta: dict) -> dict:
@@ -48,8 +48,16 @@ def _upgrade_2_to_3(meta: dict) -> dict:
     return meta
 
 
+def _upgrade_3_to_4(meta: dict) -> dict:
+    """Format 4 added ``quantile_knots`` (a numeric column's quantile map, in the transformer
+    state) and ``rejection`` (the row critic of rejection sampling): format-3 models had
+    neither. A format-3 reader would decode a format-4 model's columns wrongly, hence the bump."""
+    meta["params"] = {**meta["params"], "quantile_knots": None, "rejection": False}
+    return meta
+
+
 # version -> function(meta) -> meta of version + 1
-_UPGRADES: dict[int, Any] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}
+_UPGRADES: dict[int, Any] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4}
 
 
 def _digest(meta_bytes: bytes, weights_bytes: bytes) -> str:

@@ -28,3 +28,6 @@ def test_every_committed_format_still_loads_and_samples(path):
     assert model.condition_on_modes is (version >= 2)
     assert (model.discriminator_row_dim is not None) is (version >= 3)
     assert (model.critic_.row_encoder is not None) is (version >= 3)
+    # format 4: quantile maps of numeric columns and rejection sampling's row critic
+    assert (model.transformer_.transformers_["amount"].quantile_ is not None) is (version >= 4)
+    assert (model.row_critic_ is not None) is (version >= 4)
