@@ -39,7 +39,10 @@ class CategoricalColumnTransformer:
             categories = [c for c in series.dtype.categories if c in seen]
         else:
             self.dtype_categories_ = None
-            categories = present.unique().tolist()
+            categories = (
+                list(dict.fromkeys(present.tolist())) if _has_nul(present)
+                else present.unique().tolist()
+            )  # fmt: skip
             try:
                 categories = sorted(categories)
             except TypeError:
@@ -87,7 +90,12 @@ class CategoricalColumnTransformer:
         values = series
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype(object)
-        codes = pd.Index(self.categories_, dtype=object).get_indexer(values.astype(object))
+        if _has_nul(values):  # see _has_nul: pandas' own lookup would merge such strings
+            lookup = {c: i for i, c in enumerate(self.categories_)}
+            keys = values.astype(object).tolist()
+            codes = np.array([-1 if k is None else lookup.get(k, -1) for k in keys], dtype=np.intp)
+        else:
+            codes = pd.Index(self.categories_, dtype=object).get_indexer(values.astype(object))
         null = series.isna().to_numpy()
         unseen = (codes < 0) & ~null
         if unseen.any():
@@ -168,3 +176,17 @@ class CategoricalColumnTransformer:
         obj.dtype_ordered_ = bool(state.get("dtype_ordered", False))  # format 1 files lack it
         obj.has_nulls_ = bool(state["has_nulls"])
         return obj
+
+
+def _has_nul(values: pd.Series) -> bool:
+    """True for a column of strings holding NUL characters on pandas < 3, whose hash tables
+    compare strings as C strings: "a" and "a\x00" are one value to ``unique`` and
+    ``get_indexer`` there. Such columns take a slower, exact path through Python's dict."""
+    if PANDAS_MAJOR >= 3 or not (
+        pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
+    ):
+        return False
+    return bool(values.map(lambda v: isinstance(v, str) and "\x00" in v).any())
+
+
+PANDAS_MAJOR = int(pd.__version__.split(".")[0])
