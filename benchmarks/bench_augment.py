@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             "random_state=0, n_threads=1)",
             "sampling_strategy": "auto",
         },
-        **benchenv.provenance(threads, **{"imbalanced-learn": _version("imbalanced-learn")}),
+        **benchenv.provenance(threads, **{"imbalanced-learn": benchenv.version("imbalanced-learn")}),
         "results": {},
         "complete": False,
     }
@@ -224,15 +224,6 @@ def main(argv: list[str] | None = None) -> int:
     benchenv.write_json(args.output, result)
     print(markdown(result))
     return 0
-
-
-def _version(dist: str) -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 LABELS = {

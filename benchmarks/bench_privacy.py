@@ -119,7 +119,7 @@ def main() -> None:
     train, test = load_adult()
     payload = {
         "benchmark": "privacy_adult",
-        **benchenv.provenance(threads, opacus=_opacus_version()),
+        **benchenv.provenance(threads, opacus=benchenv.version("opacus")),
         "rows": {"train": len(train), "test": len(test)},
         "real_utility": utility_scores(train, test, "income"),
         "results": [],
@@ -144,13 +144,6 @@ def main() -> None:
     benchenv.write_json(args.output, payload)
 
 
-def _opacus_version() -> str | None:
-    from importlib import metadata
-
-    try:
-        return metadata.version("opacus")
-    except metadata.PackageNotFoundError:
-        return None
 
 
 if __name__ == "__main__":

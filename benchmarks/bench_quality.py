@@ -42,7 +42,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/, for the shared helpers
@@ -360,7 +359,7 @@ def run(args) -> int:
     if (args.synthgan_overrides or args.engine_overrides) and not args.tag:
         sys.exit("Error: --set and --engine-set change the defaults; name the variant with --tag.")
     threads = benchenv.limit_threads(args.threads)
-    extra = {"mostlyai-engine": _version("mostlyai-engine")}
+    extra = {"mostlyai-engine": benchenv.version("mostlyai-engine")}
     header = {"provenance": benchenv.provenance(threads, **extra)}
     systems = []
     if "synthgan" in args.only:
@@ -390,13 +389,6 @@ def run(args) -> int:
                         continue
                     score_cached_peer(args, model, seed, train, test, header)
     return 0
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 # -- the table ----------------------------------------------------------------------------------

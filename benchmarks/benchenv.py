@@ -61,6 +61,14 @@ def limit_threads(threads: int) -> dict:
     }
 
 
+def version(dist: str) -> str | None:
+    """The installed version of the distribution ``dist``, None if it is not installed."""
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def versions() -> dict:
     out = {"python": platform.python_version()}
     for dist in (
@@ -75,10 +83,7 @@ def versions() -> dict:
         "scipy",
         "joblib",
     ):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = None
+        out[dist] = version(dist)
     return out
 
 
