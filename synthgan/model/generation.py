@@ -26,6 +26,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError
+from synthgan.model.calibration import BinCalibration
 from synthgan.model.conditions import Conditions, parse_conditions
 from synthgan.model.networks import Generator, OutputActivation, Residual
 from synthgan.model.runtime import block_seed, precision_dtype, seed_from
@@ -154,9 +155,11 @@ class RowGenerator:
         device: torch.device,
         precision: str = "auto",
         selector: RowSelector | None = None,
+        calibration: BinCalibration | None = None,
     ) -> None:
         self.network = SamplingNetwork(generator, precision_dtype(precision, device))
         self.selector = selector
+        self.calibration = calibration
         self.activation = activation
         self.transformer = transformer
         self.sampler = ConditionSampler(condition_spans, category_counts, device)
@@ -191,7 +194,10 @@ class RowGenerator:
         scalars, codes = self.activation.draw(raw, rng)  # overwrites raw
         if conditions.span is not None:  # the conditioned span's draw is the condition itself
             codes[self.activation.span_index.condition_slots[conditions.span]] = conditions.category
-        return scalars.cpu().numpy(), codes.cpu().numpy()
+        scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
+        if self.calibration is not None:
+            self.calibration.apply(scalars, codes)
+        return scalars, codes
 
     def decode(self, seeds: list[int], conditions: Conditions, row_offset: int) -> pd.DataFrame:
         """The rows of the blocks seeded by ``seeds``, drawn one by one and decoded together

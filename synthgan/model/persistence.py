@@ -17,6 +17,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.model import modelfile
 from synthgan.model.runtime import resolve_device
 from synthgan.model.sampler import ConditionSampler
+from synthgan.model.calibration import BinCalibration
 from synthgan.model.selection import RowCritic
 from synthgan.schema import Schema
 from synthgan.transform import TableTransformer
@@ -48,6 +49,9 @@ def _meta(model: Synthesizer) -> dict:
         "loss_history": history,
         "privacy": getattr(model, "privacy_", None),
         "selection": getattr(model, "selection_", None),
+        "calibration": None
+        if getattr(model, "calibration_", None) is None
+        else model.calibration_.get_state(),
     }
 
 
@@ -108,6 +112,8 @@ def load_synthesizer(
         if model.target_classifier_ is not None:
             model.target_classifier_.load_state_dict(tensors["target_classifier"])
             model._classifier_optimizer.load_state_dict(tensors["classifier_optimizer"])
+        calibration = meta.get("calibration")
+        model.calibration_ = None if calibration is None else BinCalibration.from_state(calibration)
         model.selection_, model.row_critic_ = meta.get("selection"), None
         if model.selection_ is not None:
             model.row_critic_ = RowCritic(model.transformer_.layout_.dim).to(target)

@@ -16,7 +16,9 @@ from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError, not_fitted
 from synthgan.model import persistence
-from synthgan.model.generation import RowGenerator
+from synthgan.model.calibration import CALIBRATION_ROWS, BinCalibration, binned_columns
+from synthgan.model.conditions import Conditions
+from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.losses import LOSSES
 from synthgan.model.networks import (
     Discriminator,
@@ -119,6 +121,14 @@ class Synthesizer:
         back by construction (on Adult: column shapes 0.960 -> 0.978, detection AUC 0.857 ->
         0.805; docs/training.md). None: the mixture sees raw values. Never used by a private fit
         (its statistics must all be noisy).
+    quantile_bins : int or None, default=32
+        With ``quantile_knots``: each numeric column's non-spike values are cut into this many
+        equal-mass bins of their quantile (one-hot, like a category) and a place inside the bin
+        (a scalar), instead of Gaussian modes of the normal scores. After training, each bin's
+        scalar is mapped through the generator's own distribution of it to uniform
+        (:mod:`synthgan.model.calibration`), so values inside a bin are spread as the real ones
+        are. On Adult: detection AUC 0.789 -> 0.599 (bins) -> 0.575 (with the map), utility
+        0.906 -> 0.911 (docs/training.md). None: Gaussian modes.
     random_state : int, optional
         Makes ``fit`` and ``sample`` reproducible: bit-identical on the same machine, library
         versions and thread count. No global random state is touched.
@@ -189,6 +199,7 @@ class Synthesizer:
         max_point_masses: int = 20,
         max_fit_rows: int = 50_000,
         quantile_knots: int | None = 1000,
+        quantile_bins: int | None = 32,
         rejection: bool = True,
         random_state: int | None = None,
         device: str = "auto",
@@ -225,6 +236,7 @@ class Synthesizer:
         self.max_point_masses = max_point_masses
         self.max_fit_rows = max_fit_rows
         self.quantile_knots = quantile_knots
+        self.quantile_bins = quantile_bins
         self.rejection = rejection
         self.random_state = random_state
         self.device = device
@@ -242,7 +254,7 @@ class Synthesizer:
         "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
-        "quantile_knots", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
+        "quantile_knots", "quantile_bins", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
         "n_threads", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
@@ -312,6 +324,7 @@ class Synthesizer:
                 max_point_masses=self.max_point_masses,
                 max_fit_rows=self.max_fit_rows,
                 quantile_knots=self.quantile_knots,
+                quantile_bins=self.quantile_bins,
                 random_state=self.seed_ % (2**32),
             )
             with tqdm(
@@ -446,12 +459,31 @@ class Synthesizer:
             )
             with thread_plan(self.n_threads, self.device_) as threads:
                 self._run_training(trainer, start, warm_up=not resuming, threads=threads)
+                self._fit_calibration()
                 self.row_critic_, self.selection_ = None, None
                 if self.rejection and not self.interrupted_:
                     self._fit_row_critic(trainer.data)
         self.fit_seconds_ = time.monotonic() - start
         self.rows_trained_ = len(data)
         return self
+
+    def _fit_calibration(self) -> None:
+        """The in-bin scalars' maps to uniform (synthgan.model.calibration), from rows drawn
+        without selection; None when no column is binned."""
+        self.calibration_ = None
+        if not binned_columns(self.transformer_):
+            return
+        generator = self._row_generator(selection=False)
+        seed = block_seed(self.seed_, 4_000_000 + self.epochs_trained_)
+        drawn = [
+            generator.draw(SAMPLE_BLOCK_ROWS, block_seed(seed, i), Conditions())
+            for i in range(-(-CALIBRATION_ROWS // SAMPLE_BLOCK_ROWS))
+        ]
+        self.calibration_ = BinCalibration.fit(
+            np.concatenate([s for s, _ in drawn], axis=1),
+            np.concatenate([c for _, c in drawn], axis=1),
+            self.transformer_,
+        )
 
     def _fit_row_critic(self, real: torch.Tensor) -> None:
         """Discriminator rejection sampling's classifier, on the training rows against as many
@@ -520,7 +552,7 @@ class Synthesizer:
         if not hasattr(self, "transformer_"):
             raise not_fitted(self)
 
-    def _row_generator(self) -> RowGenerator:
+    def _row_generator(self, *, selection: bool = True) -> RowGenerator:
         check_precision("sample_precision", self.sample_precision)
         return RowGenerator(
             generator=self.ema_generator_ if self.ema_generator_ is not None else self.generator_,
@@ -531,8 +563,9 @@ class Synthesizer:
             embedding_dim=self.embedding_dim_,
             device=self.device_,
             precision=self.sample_precision,
+            calibration=getattr(self, "calibration_", None),
             selector=None  # rejection=False after fitting: sample without selection
-            if getattr(self, "row_critic_", None) is None or not self.rejection
+            if getattr(self, "row_critic_", None) is None or not self.rejection or not selection
             else RowSelector(
                 self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_
             ),

@@ -70,6 +70,7 @@ class NumericColumnTransformer:
         max_fit_rows: int = 50_000,
         clip: bool = True,
         quantile_knots: int | None = None,
+        quantile_bins: int | None = None,
     ) -> None:
         self.kind = kind
         self.max_modes = max_modes
@@ -78,6 +79,7 @@ class NumericColumnTransformer:
         self.max_fit_rows = max_fit_rows
         self.clip = clip
         self.quantile_knots = quantile_knots
+        self.quantile_bins = quantile_bins
 
     # Fitted state that older model files (and the private fit's transformers) lack: a datetime
     # column's own resolution, and an integer column's exact origin (None: no shift).
@@ -85,6 +87,9 @@ class NumericColumnTransformer:
     int_origin_: int | None = None
     # the values' quantile map, when quantile_knots asked for one (never in a private fit)
     quantile_: QuantileMap | None = None
+    # with a quantile map and quantile_bins: the number of equal-mass bins of u that replace the
+    # Gaussian modes (0: the modes of ``mixture_``)
+    n_bins_: int = 0
 
     # -- conversion between the column and float64 ----------------------------------------------
     def _to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
@@ -252,12 +257,16 @@ class NumericColumnTransformer:
         self.point_masses_ = distinct[spike]
 
         rest_values, rest_counts = distinct[~spike], counts[~spike]
-        self.quantile_ = None
+        self.quantile_, self.n_bins_ = None, 0
         if rest_values.size == 0:
             self.mixture_ = None
         else:
             if self.quantile_knots is not None and rest_values.size > 1:
                 self.quantile_ = QuantileMap.fit(rest_values, rest_counts, self.quantile_knots)
+                if self.quantile_bins is not None:
+                    self.n_bins_ = int(min(self.quantile_bins, rest_values.size))
+                    self.mixture_ = None
+                    return self
             if rest_counts.sum() > self.max_fit_rows:
                 rest_values, rest_counts = self._subsample(rest_values, rest_counts, rng)
             if self.quantile_ is not None:  # the mixture models z, one draw per row
@@ -281,6 +290,9 @@ class NumericColumnTransformer:
 
     @property
     def n_modes(self) -> int:
+        """Components that carry a scalar: equal-mass bins or Gaussian modes."""
+        if self.n_bins_:
+            return self.n_bins_
         return 0 if self.mixture_ is None else self.mixture_.n_components
 
     @property
@@ -314,7 +326,10 @@ class NumericColumnTransformer:
         is_mass, mass_index = self._match_point_masses(values, present)
         component[is_mass] = self.n_modes + mass_index[is_mass]
         gaussian = present & ~is_mass
-        if gaussian.any():
+        if gaussian.any() and self.n_bins_:
+            u = self.quantile_.to_uniform(values[gaussian], rng)
+            component[gaussian], scalar[gaussian] = self.quantile_.bin_of(u, self.n_bins_)
+        elif gaussian.any():
             if self.mixture_ is None:  # all values were point masses at fit: nearest one
                 nearest = np.abs(values[gaussian, None] - self.point_masses_[None, :]).argmin(1)
                 component[gaussian] = self.n_modes + nearest
@@ -356,7 +371,11 @@ class NumericColumnTransformer:
         (n,), which is None when the column has no Gaussian modes."""
         values = np.full(len(component), np.nan)
         gaussian = component < self.n_modes
-        if gaussian.any():
+        if gaussian.any() and self.n_bins_:
+            values[gaussian] = self.quantile_.from_bin(
+                component[gaussian], scalar[gaussian], self.n_bins_
+            )
+        elif gaussian.any():
             mode = component[gaussian]
             half = (
                 scalar[gaussian].astype(np.float64)
@@ -390,6 +409,7 @@ class NumericColumnTransformer:
                 "max_fit_rows": self.max_fit_rows,
                 "clip": self.clip,
                 "quantile_knots": self.quantile_knots,
+                "quantile_bins": self.quantile_bins,
             },
             "has_nulls": self.has_nulls_,
             "min": self.min_,
@@ -411,6 +431,8 @@ class NumericColumnTransformer:
             state["int_origin"] = self.int_origin_
         if self.quantile_ is not None:
             state["quantile"] = self.quantile_.get_state()
+        if self.n_bins_:
+            state["bins"] = self.n_bins_
         return state
 
     @classmethod
@@ -434,4 +456,5 @@ class NumericColumnTransformer:
             obj.int_origin_ = int(state["int_origin"])
         if state.get("quantile") is not None:
             obj.quantile_ = QuantileMap.from_state(state["quantile"])
+        obj.n_bins_ = int(state.get("bins", 0))
         return obj

@@ -90,6 +90,19 @@ class QuantileMap:
         """x = F^-1(Phi(z)), within [first knot, last knot] (np.interp holds the ends)."""
         return self.from_uniform(ndtr(z))
 
+    def bin_of(self, u: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each u's equal-mass bin (n,) int64 and its place inside it, a scalar in [-1, 1]."""
+        low, high = self.levels[0], self.levels[-1]
+        position = (np.clip(u, low, high) - low) / (high - low) * n_bins
+        index = np.minimum(position.astype(np.int64), n_bins - 1)
+        return index, 2.0 * (position - index) - 1.0
+
+    def from_bin(self, index: np.ndarray, scalar: np.ndarray, n_bins: int) -> np.ndarray:
+        """x from a bin and a place inside it (scalars beyond [-1, 1] stay in the bin)."""
+        low, high = self.levels[0], self.levels[-1]
+        place = (np.clip(scalar.astype(np.float64), -1.0, 1.0) + 1.0) / 2.0
+        return self.from_uniform(low + (index + place) * (high - low) / n_bins)
+
     def get_state(self) -> dict:
         # the levels follow from their count
         return {"n_knots": len(self.levels) - 1, "values": self.values.tolist()}

@@ -73,6 +73,7 @@ class TableTransformer:
         max_fit_rows: int = 50_000,
         clip: bool = True,
         quantile_knots: int | None = None,
+        quantile_bins: int | None = None,
         random_state: int | None = None,
     ) -> None:
         self.schema = schema
@@ -82,6 +83,7 @@ class TableTransformer:
         self.max_fit_rows = max_fit_rows
         self.clip = clip
         self.quantile_knots = quantile_knots
+        self.quantile_bins = quantile_bins
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -111,6 +113,7 @@ class TableTransformer:
                 max_fit_rows=self.max_fit_rows,
                 clip=self.clip,
                 quantile_knots=self.quantile_knots,
+                quantile_bins=self.quantile_bins,
             )
         if kind.is_categorical:
             return CategoricalColumnTransformer(kind=kind)
@@ -296,6 +299,7 @@ class TableTransformer:
                 "max_fit_rows": self.max_fit_rows,
                 "clip": self.clip,
                 "quantile_knots": self.quantile_knots,
+                "quantile_bins": self.quantile_bins,
                 "random_state": self.random_state,
             },
             "schema": self.schema_.to_dict(),

@@ -73,3 +73,51 @@ def test_table_transformer_with_quantile_knots_round_trips_and_saves():
 def test_bad_quantile_knots():
     with pytest.raises(Exception, match="quantile_knots None or >= 2"):
         TableTransformer(quantile_knots=1).fit(pd.DataFrame({"a": [1.0, 2.5, 3.5]}))
+
+
+class TestQuantileBins:
+    def test_bins_hold_equal_shares_and_places_are_uniform(self):
+        rng = np.random.default_rng(6)
+        x = rng.lognormal(size=40_000)
+        quantiles = fitted(x)
+        index, place = quantiles.bin_of(quantiles.to_uniform(x, rng), 20)
+        shares = np.bincount(index, minlength=20) / len(x)
+        np.testing.assert_allclose(shares, 1 / 20, atol=0.005)
+        assert place.min() >= -1.0 and place.max() <= 1.0
+        assert stats.kstest((place + 1) / 2, "uniform").statistic < 0.01
+
+    def test_bin_and_place_decode_exactly(self):
+        rng = np.random.default_rng(7)
+        x = np.r_[rng.integers(17, 91, 5000).astype(float), rng.normal(size=5000)]
+        quantiles = fitted(x)
+        index, place = quantiles.bin_of(quantiles.to_uniform(x, rng), 32)
+        back = quantiles.from_bin(index, place.astype(np.float32), 32)
+        np.testing.assert_allclose(back, x, atol=1e-4 * np.ptp(x), rtol=0)
+        integers = x[:5000]
+        np.testing.assert_array_equal(np.round(back[:5000]), integers)
+
+
+def test_table_transformer_with_quantile_bins_round_trips_and_saves():
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"age": rng.integers(17, 91, 3000),
+                          "income": np.where(rng.random(3000) < 0.1, np.nan,
+                                             rng.lognormal(10, 1, 3000)),
+                          "when": pd.Timestamp("2020-01-01")
+                          + pd.to_timedelta(rng.integers(0, 1000, 3000), unit="D"),
+                          "gain": np.where(rng.random(3000) < 0.9, 0, rng.integers(1, 10**5, 3000))})  # fmt: skip
+    transformer = TableTransformer(random_state=0, quantile_knots=200, quantile_bins=16).fit(frame)
+    assert all(t.n_bins_ == 16 for t in transformer.transformers_.values())
+    data = transformer.transform(frame)
+    back = TableTransformer.from_state(transformer.get_state()).inverse_transform(data)
+    for column in ("age", "when", "gain"):
+        pd.testing.assert_series_equal(back[column], frame[column])
+    np.testing.assert_allclose(back["income"], frame["income"], rtol=1e-4)
+
+
+def test_few_distinct_values_get_no_more_bins_than_values():
+    frame = pd.DataFrame({"a": np.tile(np.arange(30.0) * 1.5, 40)})
+    transformer = TableTransformer(random_state=0, quantile_knots=100, max_point_masses=0,
+                                   quantile_bins=64).fit(frame)  # fmt: skip
+    assert transformer.transformers_["a"].n_bins_ == 30
+    back = transformer.inverse_transform(transformer.transform(frame))
+    pd.testing.assert_series_equal(back["a"], frame["a"])
