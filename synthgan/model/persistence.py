@@ -15,9 +15,9 @@ import pandas as pd
 
 from synthgan.exceptions import ModelFileError
 from synthgan.model import modelfile
+from synthgan.model.calibration import BinCalibration
 from synthgan.model.runtime import resolve_device
 from synthgan.model.sampler import ConditionSampler
-from synthgan.model.calibration import BinCalibration
 from synthgan.model.selection import RowCritic
 from synthgan.schema import Schema
 from synthgan.transform import TableTransformer
