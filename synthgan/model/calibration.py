@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgan.transform import TableTransformer
-from synthgan.transform.identifier import IdColumnTransformer
 from synthgan.transform.numeric import NumericColumnTransformer
 
 KNOTS = 32
@@ -39,7 +38,7 @@ def binned_columns(transformer: TableTransformer) -> list[tuple[int, int, int]]:
     found = []
     next_scalar = next_code = 0
     for column in transformer.transformers_.values():
-        if isinstance(column, IdColumnTransformer):  # regenerated, never drawn
+        if column.output_width == 0:  # id-like or derived: never drawn
             continue
         if isinstance(column, NumericColumnTransformer):
             if column.n_bins_:

@@ -12,6 +12,7 @@ from synthgan.exceptions import InvalidDataError
 from synthgan.schema import unknown_column_message
 from synthgan.transform import TableTransformer
 from synthgan.transform.categorical import CategoricalColumnTransformer
+from synthgan.transform.derived import DerivedColumnTransformer
 from synthgan.transform.numeric import NumericColumnTransformer
 
 
@@ -83,6 +84,8 @@ def parse_conditions(
                     lambda rows, c=column, v=value: _equals(rows[c], v),
                 )
             )
+        elif isinstance(column_transformer, DerivedColumnTransformer):
+            parsed.filters.append(_derived_filter(column, column_transformer, value))
         elif isinstance(column_transformer, NumericColumnTransformer):
             low, high = _as_range(column, value)
             parsed.filters.append(
@@ -97,6 +100,25 @@ def parse_conditions(
                 f"Column {column!r} is id-like: it is regenerated, so it cannot be a condition."
             )
     return parsed
+
+
+def _derived_filter(column: str, transformer: DerivedColumnTransformer, value) -> tuple:
+    """A column computed from others: met by rejection, like any further condition."""
+    inner = transformer.inner
+    if isinstance(inner, CategoricalColumnTransformer):
+        try:
+            inner.category_index(value)
+        except KeyError:
+            raise InvalidDataError(
+                f"Column {column!r} has no category {value!r}." + _category_hint(inner, value)
+            ) from None
+        return column, f"{column}={value!r}", lambda rows, c=column, v=value: _equals(rows[c], v)
+    low, high = _as_range(column, value)
+    return (
+        column,
+        f"{low!r} <= {column} <= {high!r}",
+        lambda rows, c=column, lo=low, hi=high: rows[c].between(lo, hi).fillna(False),
+    )
 
 
 def _equals(values: pd.Series, value) -> pd.Series:

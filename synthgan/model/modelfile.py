@@ -58,8 +58,9 @@ def _upgrade_3_to_4(meta: dict) -> dict:
 
 def _upgrade_4_to_5(meta: dict) -> dict:
     """Format 5 added ``quantile_bins`` (equal-mass bins of a numeric column's quantile, in the
-    transformer state) and the bins' scalar calibration: format-4 models had Gaussian modes."""
-    meta["params"] = {**meta["params"], "quantile_bins": None}
+    transformer state), the bins' scalar calibration and ``derive_columns`` (columns computed
+    from others): format-4 models had Gaussian modes and modelled every column."""
+    meta["params"] = {**meta["params"], "quantile_bins": None, "derive_columns": False}
     meta.setdefault("calibration", None)
     return meta
 

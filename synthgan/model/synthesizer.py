@@ -108,6 +108,13 @@ class Synthesizer:
         Column kinds; inferred where not given.
     max_modes, max_point_masses, max_fit_rows : int
         Passed to :class:`~synthgan.TableTransformer`.
+    derive_columns : bool, default=True
+        Columns that are exact functions of other columns on every training row are found at
+        fit (``transformer_.derivations``): a column fixed by another (Adult's education-num by
+        education), a monotone function of another (wage = exp(logwage)), the sum of two others
+        (bikers = casual + registered). They are left out of the model and computed from their
+        sources, so every synthetic row keeps the relation (:mod:`synthgan.transform.derived`).
+        Never in a private fit.
     rejection : bool, default=True
         Discriminator rejection sampling: after training, fit a real-vs-generated classifier on
         the training rows and keep each sampled row with probability min(1, its density ratio
@@ -200,6 +207,7 @@ class Synthesizer:
         max_fit_rows: int = 50_000,
         quantile_knots: int | None = 1000,
         quantile_bins: int | None = 32,
+        derive_columns: bool = True,
         rejection: bool = True,
         random_state: int | None = None,
         device: str = "auto",
@@ -237,6 +245,7 @@ class Synthesizer:
         self.max_fit_rows = max_fit_rows
         self.quantile_knots = quantile_knots
         self.quantile_bins = quantile_bins
+        self.derive_columns = derive_columns
         self.rejection = rejection
         self.random_state = random_state
         self.device = device
@@ -254,7 +263,7 @@ class Synthesizer:
         "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
-        "quantile_knots", "quantile_bins", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
+        "quantile_knots", "quantile_bins", "derive_columns", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
         "n_threads", "epsilon", "delta", "public_domain",
     )  # fmt: skip
 
@@ -325,6 +334,8 @@ class Synthesizer:
                 max_fit_rows=self.max_fit_rows,
                 quantile_knots=self.quantile_knots,
                 quantile_bins=self.quantile_bins,
+                derive_columns=self.derive_columns,
+                always_model=() if self.target is None else (self.target,),
                 random_state=self.seed_ % (2**32),
             )
             with tqdm(

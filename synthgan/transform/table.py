@@ -14,11 +14,19 @@ from synthgan.schema import (
     validate_frame,
 )
 from synthgan.transform.categorical import CategoricalColumnTransformer
+from synthgan.transform.derived import (
+    DerivedColumnTransformer,
+    derivation_from_dict,
+    find_derivations,
+)
 from synthgan.transform.identifier import IdColumnTransformer
 from synthgan.transform.layout import Layout, Span
 from synthgan.transform.numeric import NumericColumnTransformer
 
-ColumnTransformer = NumericColumnTransformer | CategoricalColumnTransformer | IdColumnTransformer
+ColumnTransformer = (
+    NumericColumnTransformer | CategoricalColumnTransformer | IdColumnTransformer
+    | DerivedColumnTransformer
+)  # fmt: skip
 
 STATE_VERSION = 1
 TRANSFORM_CHUNK_ROWS = 32_768
@@ -74,6 +82,8 @@ class TableTransformer:
         clip: bool = True,
         quantile_knots: int | None = None,
         quantile_bins: int | None = None,
+        derive_columns: bool = False,
+        always_model: tuple[str, ...] = (),
         random_state: int | None = None,
     ) -> None:
         self.schema = schema
@@ -84,6 +94,8 @@ class TableTransformer:
         self.clip = clip
         self.quantile_knots = quantile_knots
         self.quantile_bins = quantile_bins
+        self.derive_columns = derive_columns
+        self.always_model = tuple(always_model)
         self.random_state = random_state
 
     def _check_params(self) -> None:
@@ -127,10 +139,15 @@ class TableTransformer:
         self.schema_ = resolve_schema(df, self.schema)
         self._rng = np.random.default_rng(self.random_state)
         self.transformers_: dict[str, ColumnTransformer] = {}
+        derived = {}
+        if self.derive_columns:
+            found = find_derivations(df, self.schema_, keep=self.always_model)
+            derived = {relation.target: relation for relation in found}
         for spec in self.schema_.output:
-            self.transformers_[spec.name] = self._make_column_transformer(spec.kind).fit(
-                df[spec.name], self._rng
-            )
+            transformer = self._make_column_transformer(spec.kind).fit(df[spec.name], self._rng)
+            if spec.name in derived:
+                transformer = DerivedColumnTransformer(derived[spec.name], transformer)
+            self.transformers_[spec.name] = transformer
             if progress is not None:
                 progress(spec.name)
         self.layout_ = self._build_layout()
@@ -274,6 +291,8 @@ class TableTransformer:
         columns = {}
         next_scalar = next_code = 0
         for name, transformer in self.transformers_.items():
+            if isinstance(transformer, DerivedColumnTransformer):
+                continue  # computed below, from the decoded columns
             if isinstance(transformer, IdColumnTransformer):
                 columns[name] = _generate_ids(transformer, segments, row_offset)
             elif isinstance(transformer, CategoricalColumnTransformer):
@@ -285,7 +304,21 @@ class TableTransformer:
                     scalar, next_scalar = scalars[next_scalar], next_scalar + 1
                 columns[name] = transformer.decode(scalar, codes[next_code], index)
                 next_code += 1
-        return pd.DataFrame(columns, index=index)
+        frame = pd.DataFrame(columns, index=index)
+        derived = [t for t in self.transformers_.values() if isinstance(t, DerivedColumnTransformer)]
+        if not derived:
+            return frame
+        for transformer in derived:  # sources are never derived: one pass
+            columns[transformer.column_] = transformer.decode_from(frame)
+        return pd.DataFrame({name: columns[name] for name in self.transformers_}, index=index)
+
+    @property
+    def derivations(self) -> list:
+        """The exact relations found at fit (``derive_columns``), each target computed from its
+        sources when decoding (:mod:`synthgan.transform.derived`)."""
+        self._check_fitted()
+        return [t.derivation for t in self.transformers_.values()
+                if isinstance(t, DerivedColumnTransformer)]  # fmt: skip
 
     # -- plain-data state (model files) ---------------------------------------------------------
     def get_state(self) -> dict:
@@ -300,6 +333,8 @@ class TableTransformer:
                 "clip": self.clip,
                 "quantile_knots": self.quantile_knots,
                 "quantile_bins": self.quantile_bins,
+                "derive_columns": self.derive_columns,
+                "always_model": list(self.always_model),
                 "random_state": self.random_state,
             },
             "schema": self.schema_.to_dict(),
@@ -317,7 +352,14 @@ class TableTransformer:
         obj.transformers_ = {}
         for column_state in state["transformers"]:
             kind = ColumnKind(column_state["kind"])
-            if kind.is_numeric:
+            if "derived" in column_state:
+                inner_state = {k: v for k, v in column_state.items() if k != "derived"}
+                inner = (NumericColumnTransformer if kind.is_numeric
+                         else CategoricalColumnTransformer).from_state(inner_state)  # fmt: skip
+                transformer = DerivedColumnTransformer(
+                    derivation_from_dict(column_state["derived"]), inner
+                )
+            elif kind.is_numeric:
                 transformer = NumericColumnTransformer.from_state(column_state)
             elif kind.is_categorical:
                 transformer = CategoricalColumnTransformer.from_state(column_state)
