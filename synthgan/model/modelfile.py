@@ -32,7 +32,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def _upgrade_1_to_2(meta: dict) -> dict:
@@ -56,8 +56,19 @@ def _upgrade_3_to_4(meta: dict) -> dict:
     return meta
 
 
+def _upgrade_4_to_5(meta: dict) -> dict:
+    """Format 5 added rules (``rules`` and ``on_violation`` parameters, the fitted rule plan in
+    ``meta["rules"]``): format-4 models had none. A format-4 reader would return the model
+    table of a ruled model (gaps, joint columns) instead of the user's, hence the bump."""
+    meta["params"] = {**meta["params"], "rules": None, "on_violation": "drop"}
+    meta["rules"] = None
+    return meta
+
+
 # version -> function(meta) -> meta of version + 1
-_UPGRADES: dict[int, Any] = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4}
+_UPGRADES: dict[int, Any] = {
+    1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5,
+}  # fmt: skip
 
 
 def _digest(meta_bytes: bytes, weights_bytes: bytes) -> str:
