@@ -432,7 +432,7 @@ def _report(message: str, verbose: bool) -> None:
     if verbose:
         print(message, file=sys.stderr)
     else:
-        warnings.warn(message, UserWarning, stacklevel=4)
+        warnings.warn(message, UserWarning, stacklevel=5)  # the caller of Synthesizer.fit
 
 
 def _present(frame: pd.DataFrame, names) -> np.ndarray:

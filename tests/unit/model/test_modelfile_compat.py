@@ -31,3 +31,7 @@ def test_every_committed_format_still_loads_and_samples(path):
     # format 4: quantile maps of numeric columns and rejection sampling's row critic
     assert (model.transformer_.transformers_["amount"].quantile_ is not None) is (version >= 4)
     assert (model.row_critic_ is not None) is (version >= 4)
+    # format 5: rules, and a plan that rewrites the table around the model
+    assert (model.rules_ is not None) is (version >= 5)
+    if version >= 5:
+        assert (rows["amount"] >= 0).all()
