@@ -48,40 +48,60 @@ def iter_ruled_rows(
         return
     seed = seed_from(random_state)
     budget = max_tries * max(n, SAMPLE_BLOCK_ROWS)
-    # rows come lazily: asking for the whole budget costs nothing until a block is drawn
-    source = rows.iter_rows(budget, model_conditions, seed, 1, progress=False)
-    produced = 0
+    produced = number = 0
     show = progress and n >= 10 * SAMPLE_BLOCK_ROWS
     with tqdm(total=n, desc="Sampling", unit="row", disable=not show, leave=False) as bar:
-        for number, block in enumerate(_blocks(source)):
-            decoded, repaired = plan.decode(block)
-            report["generated"] += len(block)
-            for rule, count in repaired.items():
-                report["repaired"][rule] = report["repaired"].get(rule, 0) + count
-            keep = plan.holds(decoded)
-            for _, predicate in filters:
-                keep &= predicate(decoded).to_numpy(dtype=bool)
-            report["left_out"] += int((~keep).sum())
-            if report["left_out"]:  # ids of left-out rows must not leave gaps
-                decoded = rows.renumber(
-                    decoded[keep].reset_index(drop=True),
-                    [block_seed(seed, RENUMBER_STREAM + number)],
-                    produced,
-                )
-            decoded = decoded.iloc[: n - produced]
-            if len(decoded):
-                produced += len(decoded)
-                bar.update(len(decoded))
-                yield decoded
-            if produced >= n:
-                source.close()
-                return
+        # rounds of model rows, each from its own seed: the first asks for n, as many as are
+        # wanted when no row is left out; later ones for more, within the budget
+        for round_number in range(budget):
+            remaining = n - produced
+            if remaining <= 0 or report["generated"] >= budget:
+                break
+            want = remaining if round_number == 0 else max(2 * remaining, SAMPLE_BLOCK_ROWS)
+            want = min(want, budget - report["generated"])
+            round_seed = seed if round_number == 0 else block_seed(seed, RENUMBER_STREAM
+                                                                   - round_number)  # fmt: skip
+            source = rows.iter_rows(want, model_conditions, round_seed, max_tries, progress=False)
+            drawn = 0
+            for block in _blocks(source):
+                drawn += len(block)
+                decoded = _checked(plan, block, filters, report)
+                if report["left_out"]:  # ids of left-out rows must not leave gaps
+                    decoded = rows.renumber(
+                        decoded.reset_index(drop=True),
+                        [block_seed(seed, RENUMBER_STREAM + number)],
+                        produced,
+                    )
+                number += 1
+                decoded = decoded.iloc[: n - produced]
+                if len(decoded):
+                    produced += len(decoded)
+                    bar.update(len(decoded))
+                    yield decoded
+            if drawn < want:  # the model's own conditions ran out of budget
+                break
+    if produced >= n:
+        return
     wanted = [f"{column}={value!r}" for column, value in (conditions or {}).items()]
     names = "the conditions " + ", ".join(wanted) if wanted else "the rules"
     raise InvalidDataError(
         f"Could not meet {names}: {produced} of {n} rows after generating {report['generated']}. "
         "The model rarely produces such rows; relax the condition or raise max_tries."
     )
+
+
+def _checked(plan: RulePlan, block: pd.DataFrame, filters: list, report: dict) -> pd.DataFrame:
+    """The rows of a model block, decoded, that meet every rule and filter; counts in
+    ``report``."""
+    decoded, repaired = plan.decode(block)
+    report["generated"] += len(block)
+    for rule, count in repaired.items():
+        report["repaired"][rule] = report["repaired"].get(rule, 0) + count
+    keep = plan.holds(decoded)
+    for _, predicate in filters:
+        keep &= predicate(decoded).to_numpy(dtype=bool)
+    report["left_out"] += int((~keep).sum())
+    return decoded if keep.all() else decoded[keep]
 
 
 def _blocks(source: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
