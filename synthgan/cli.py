@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -89,6 +90,11 @@ seed_option = click.option(
     help="Model file to write [default: DATA with the suffix .synthgan].",
 )  # fmt: skip
 @schema_option
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="JSON file of rules every sampled row meets (docs/rules.md), "
+              'e.g. {"rules": [{"rule": "inequality", "columns": ["start", "end"]}]}.')
+@click.option("--on-violation", type=click.Choice(["drop", "keep", "error"]), default="drop",
+              show_default=True, help="Training rows that break a rule: leave out, keep, or stop.")
 @click.option("--epochs", type=click.IntRange(min=1), default=None, help="Training epochs.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=None, help="Rows per step.")
 @click.option("--max-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -101,6 +107,8 @@ def fit(
     data: Path,
     output: Path | None,
     schema_path: Path | None,
+    rules_path: Path | None,
+    on_violation: str,
     epochs: int | None,
     batch_size: int | None,
     max_minutes: float | None,
@@ -115,6 +123,7 @@ def fit(
     \b
     Example:
       synthgan fit datasets/adult/train.parquet -o adult.synthgan --epochs 50 --seed 0
+      synthgan fit data.parquet --rules rules.json   # see docs/rules.md
     """
     from synthgan.io import check_writable, read_table
     from synthgan.model import Synthesizer
@@ -123,11 +132,19 @@ def fit(
     df = read_table(data)
     params = {"schema": load_schema(schema_path), "random_state": seed, "device": device,
               "verbose": not quiet, "max_minutes": max_minutes}  # fmt: skip
+    if rules_path is not None:
+        from synthgan.rules import load_rules
+
+        params["rules"], params["on_violation"] = load_rules(rules_path), on_violation
     if epochs is not None:
         params["epochs"] = epochs
     if batch_size is not None:
         params["batch_size"] = batch_size
-    model = Synthesizer(**params).fit(df)
+    with warnings.catch_warnings(record=True) as caught:  # rows left out by rules: one line
+        warnings.simplefilter("always", UserWarning)
+        model = Synthesizer(**params).fit(df)
+    for warning in caught:
+        click.echo(f"Warning: {warning.message}", err=True)
     model.save(output)
     if model.interrupted_:
         click.echo(

@@ -58,10 +58,14 @@ def _upgrade_3_to_4(meta: dict) -> dict:
 
 def _upgrade_4_to_5(meta: dict) -> dict:
     """Format 5 added ``quantile_bins`` (equal-mass bins of a numeric column's quantile, in the
-    transformer state), the bins' scalar calibration and ``derive_columns`` (columns computed
-    from others): format-4 models had Gaussian modes and modelled every column."""
-    meta["params"] = {**meta["params"], "quantile_bins": None, "derive_columns": False}
+    transformer state), the bins' scalar calibration, ``derive_columns`` (columns computed from
+    others) and rules (``rules`` and ``on_violation`` parameters, the fitted rule plan in
+    ``meta["rules"]``): format-4 models had Gaussian modes, modelled every column and had no
+    rules. A format-4 reader would decode a format-5 model's columns wrongly, hence the bump."""
+    meta["params"] = {**meta["params"], "quantile_bins": None, "derive_columns": False,
+                      "rules": None, "on_violation": "drop"}  # fmt: skip
     meta.setdefault("calibration", None)
+    meta["rules"] = None
     return meta
 
 

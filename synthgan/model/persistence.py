@@ -19,6 +19,8 @@ from synthgan.model.calibration import BinCalibration
 from synthgan.model.runtime import resolve_device
 from synthgan.model.sampler import ConditionSampler
 from synthgan.model.selection import RowCritic
+from synthgan.rules.definitions import rules_from_list
+from synthgan.rules.plan import RulePlan
 from synthgan.schema import Schema
 from synthgan.transform import TableTransformer
 
@@ -31,6 +33,8 @@ def _meta(model: Synthesizer) -> dict:
     params["schema"] = None if model.schema is None else model.schema.to_dict()
     params["generator_dims"] = list(model.generator_dims)
     params["discriminator_dims"] = list(model.discriminator_dims)
+    plan = getattr(model, "rules_", None)
+    params["rules"] = None if plan is None else plan.get_state()["rules"]
     history = model.loss_history_.to_dict(orient="list") if len(model.loss_history_) else {}
     return {
         "estimator": "Synthesizer",
@@ -52,6 +56,7 @@ def _meta(model: Synthesizer) -> dict:
         "calibration": None
         if getattr(model, "calibration_", None) is None
         else model.calibration_.get_state(),
+        "rules": None if plan is None else plan.get_state(),
     }
 
 
@@ -84,7 +89,10 @@ def load_synthesizer(
         params["generator_dims"] = tuple(params["generator_dims"])
         params["discriminator_dims"] = tuple(params["discriminator_dims"])
         params["device"] = device
+        if params.get("rules") is not None:
+            params["rules"] = rules_from_list(params["rules"])
         model = cls(**params)
+        model.rules_ = None if meta.get("rules") is None else RulePlan.from_state(meta["rules"])
         model.device_ = target
         model.transformer_ = TableTransformer.from_state(meta["transformer"])
         model._category_counts = meta["category_counts"]

@@ -167,6 +167,13 @@ class Synthesizer:
     public_domain : dict, optional
         With ``epsilon``: facts about the columns known without the data, which then cost no
         budget: ``{"categories": {col: [values]}, "bounds": {col: (low, high)}}``.
+    rules : list of synthgan.rules.Rule, optional
+        Rules every sampled row meets (inequalities, ranges, fixed combinations, formulas,
+        per-category ranges, null-together groups), enforced around the model by construction
+        or by a counted repair; saved in the model file. See docs/rules.md.
+    on_violation : {"drop", "keep", "error"}, default="drop"
+        Training rows that break a rule: left out (a message gives the count), trained on
+        anyway, or an error. Sampled rows meet every rule either way.
 
     Examples
     --------
@@ -218,6 +225,8 @@ class Synthesizer:
         epsilon: float | None = None,
         delta: float | None = None,
         public_domain: dict | None = None,
+        rules: list | None = None,
+        on_violation: str = "drop",
     ) -> None:
         self.epochs = epochs
         self.batch_size = batch_size
@@ -256,6 +265,8 @@ class Synthesizer:
         self.epsilon = epsilon
         self.delta = delta
         self.public_domain = public_domain
+        self.rules = rules
+        self.on_violation = on_violation
 
     # -- scikit-learn parameter protocol ----------------------------------------------------------
     _PARAM_NAMES = (
@@ -264,7 +275,7 @@ class Synthesizer:
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
         "quantile_knots", "quantile_bins", "derive_columns", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
-        "n_threads", "epsilon", "delta", "public_domain",
+        "n_threads", "epsilon", "delta", "public_domain", "rules", "on_violation",
     )  # fmt: skip
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -319,16 +330,30 @@ class Synthesizer:
         if self.epsilon is not None:  # differentially private fit: synthgan/privacy/
             from synthgan.privacy.dp_training import fit_private
 
+            if self.rules:
+                raise InvalidDataError(
+                    "rules cannot be combined with epsilon yet: the combinations and bounds "
+                    "they learn would spend privacy budget uncounted. Fit without one of them."
+                )
+            self.rules_ = None
             return fit_private(self, data, resume=resume)
         self.privacy_ = None
         if resume and hasattr(self, "transformer_"):
-            return self._train(data, resuming=True)
+            return self._train(self._encode_rules(data), resuming=True)
         self.seed_ = seed_from(self.random_state)
         self.device_ = resolve_device(self.device)
+        self.rules_ = None
+        if self.rules:
+            from synthgan.rules import RulePlan
+
+            self.rules_ = RulePlan(self.rules, on_violation=self.on_violation).fit(
+                data, self.schema
+            )
+        data = self._encode_rules(data)
         with self._local_rng():
             torch.manual_seed(self.seed_)
             transformer = TableTransformer(
-                schema=self.schema,
+                schema=self.schema if self.rules_ is None else self.rules_.model_schema_,
                 max_modes=self.max_modes,
                 max_point_masses=self.max_point_masses,
                 max_fit_rows=self.max_fit_rows,
@@ -351,6 +376,14 @@ class Synthesizer:
             self.ema_updates_ = 0
             self.rows_trained_ = len(data)
         return self._train(data, resuming=False)
+
+    def _encode_rules(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The table the model learns: under rules, the training rows after ``on_violation``
+        rewritten by the rule plan (synthgan.rules.plan); otherwise ``data`` itself."""
+        if getattr(self, "rules_", None) is None:
+            return data
+        kept = self.rules_.screen(data, verbose=self.verbose)
+        return self.rules_.encode(kept, seed=self.seed_ % (2**32)).reset_index(drop=True)
 
     def _check_memory(self, transformer: TableTransformer, n_rows: int) -> None:
         """Refuse a fit that cannot fit in memory before encoding; say what a large one needs."""
@@ -500,7 +533,7 @@ class Synthesizer:
         """Discriminator rejection sampling's classifier, on the training rows against as many
         generated ones (synthgan.model.selection)."""
         seed = block_seed(self.seed_, 3_000_000 + self.epochs_trained_)
-        fake = self.sample(len(real), random_state=seed)
+        fake = self._model_rows(len(real), seed)  # the model's own table, before any rules
         encoded = self.transformer_.transform(fake, rng=np.random.default_rng(seed))
         critic, ceiling, facts = fit_row_critic(
             real, torch.as_tensor(encoded, device=self.device_), seed=seed
@@ -599,7 +632,8 @@ class Synthesizer:
             Column -> value for discrete/boolean columns (``{"sex": "Female"}``), or column ->
             ``(low, high)`` for numeric columns. The first discrete condition is fed to the
             generator and holds in every row; the rest are met by rejection, with at most
-            ``max_tries`` times ``n`` rows generated.
+            ``max_tries`` times ``n`` rows generated. Under rules, a condition on a column the
+            rules rewrite is checked on the rows after the rules are applied.
         random_state : int, optional
             The same seed gives the same rows.
 
@@ -609,10 +643,28 @@ class Synthesizer:
         """
         self._check_fitted()
         rows = self._row_generator()
-        blocks = list(rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose))
+        blocks = list(self._iter_rows(rows, n, conditions, random_state, max_tries))
         if len(blocks) == 1:
             return blocks[0]  # already indexed 0..n-1: no copy
         return pd.concat(blocks, ignore_index=True) if blocks else rows.empty_frame()
+
+    def _iter_rows(self, rows: RowGenerator, n, conditions, random_state, max_tries):
+        """Blocks of sampled rows: the model's own, or under rules those the rule plan decodes
+        and checks (``rule_report_`` then counts repairs and rows left out)."""
+        if getattr(self, "rules_", None) is None:
+            return rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose)
+        from synthgan.rules.sampling import iter_ruled_rows
+
+        self.rule_report_ = {}
+        return iter_ruled_rows(
+            rows, self.rules_, n, conditions, random_state, max_tries,
+            progress=self.verbose, report=self.rule_report_,
+        )  # fmt: skip
+
+    def _model_rows(self, n: int, seed: int) -> pd.DataFrame:
+        """``n`` rows of the model table (rules not applied), for the row critic."""
+        blocks = list(self._row_generator().iter_rows(n, None, seed, 1, progress=False))
+        return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
 
     def sample_to_parquet(
         self,
@@ -630,7 +682,7 @@ class Synthesizer:
         if chunk_rows < 1:
             raise InvalidDataError(f"chunk_rows must be positive, got {chunk_rows!r}.")
         rows = self._row_generator()
-        blocks = rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose)
+        blocks = self._iter_rows(rows, n, conditions, random_state, max_tries)
         return rows.write_parquet(path, blocks, chunk_rows)
 
     # -- persistence -----------------------------------------------------------------------------

@@ -31,6 +31,10 @@ def test_every_committed_format_still_loads_and_samples(path):
     # format 4: quantile maps of numeric columns and rejection sampling's row critic
     assert (model.transformer_.transformers_["amount"].quantile_ is not None) is (version >= 4)
     assert (model.row_critic_ is not None) is (version >= 4)
-    # format 5: equal-mass quantile bins and their scalar calibration
+    # format 5: equal-mass quantile bins and their scalar calibration; rules, and a plan that
+    # rewrites the table around the model
     assert (model.transformer_.transformers_["amount"].n_bins_ > 0) is (version >= 5)
     assert (model.calibration_ is not None) is (version >= 5)
+    assert (model.rules_ is not None) is (version >= 5)
+    if version >= 5:
+        assert (rows["amount"] >= 0).all()
