@@ -74,6 +74,8 @@ def save_synthesizer(model: Synthesizer, path: str | os.PathLike) -> Path:
         tensors["classifier_optimizer"] = model._classifier_optimizer.state_dict()
     if getattr(model, "row_critic_", None) is not None:
         tensors["row_critic"] = model.row_critic_.state_dict()
+    if getattr(model, "marginal_factors_", None) is not None:
+        tensors["marginal_factors"] = model.marginal_factors_
     return modelfile.write_model(path, _meta(model), tensors)
 
 
@@ -127,6 +129,8 @@ def load_synthesizer(
             model.row_critic_ = RowCritic(model.transformer_.layout_.dim).to(target)
             model.row_critic_.load_state_dict(tensors["row_critic"])
             model.row_critic_.eval().requires_grad_(False)
+        factors = tensors.get("marginal_factors")  # format 4 selectors had none
+        model.marginal_factors_ = None if factors is None else factors.to(target)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
         raise ModelFileError(
             f"{path}: the model file is inconsistent ({type(exc).__name__}: "

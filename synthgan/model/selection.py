@@ -11,6 +11,14 @@ maximum and keeps very few).
 
 The classifier reads rows as :meth:`TableTransformer.transform` encodes them, real and generated
 alike (decoded first), so nothing about how the generator writes its output can give it away.
+
+A capped density ratio cannot raise the rows the generator under-fills above the ceiling, so
+the kept rows' one-way marginals stay off. :func:`fit_marginal_factors` then adds one factor per
+category of every one-hot span (each categorical column, each numeric column's bins, spikes and
+null) to the acceptance score, fitted by damped iterative proportional fitting on the generated
+rows so that the *kept* rows' marginals match the training rows' (which the model file holds
+already, as the condition sampler's category counts). A kept row's score is its logit plus
+the sum of its categories' log-factors.
 """
 
 from __future__ import annotations
@@ -22,6 +30,11 @@ from torch import nn
 
 from synthgan.transform import TableTransformer
 
+MARGINAL_ITERATIONS = 50
+MARGINAL_DAMPING = 0.5
+MAX_LOG_FACTOR = 3.0
+"""A category's factor stays within exp(+-3): one the generator almost never produces is not
+chased with a huge weight on the few rows it has."""
 CEILING_QUANTILE = 0.9
 """The acceptance ceiling: this quantile of held-out generated rows' logits."""
 MAX_EPOCHS = 40
@@ -47,7 +60,7 @@ class RowCritic(nn.Module):
         return self.net(rows).squeeze(-1)  # (n,)
 
 
-def _logits(critic: RowCritic, rows: torch.Tensor) -> torch.Tensor:
+def logits(critic: RowCritic, rows: torch.Tensor) -> torch.Tensor:
     critic.eval()
     with torch.no_grad():
         return torch.cat([critic(rows[i : i + 8192]) for i in range(0, len(rows), 8192)])
@@ -82,7 +95,7 @@ def fit_row_critic(
             optimizer.zero_grad(set_to_none=True)
             loss_fn(critic(rows[batch]), labels[batch]).backward()
             optimizer.step()
-        held_loss = float(loss_fn(_logits(critic, rows[held]), labels[held]))
+        held_loss = float(loss_fn(logits(critic, rows[held]), labels[held]))
         if held_loss < best - 1e-4:
             best, stale = held_loss, 0
             best_state = {k: v.detach().clone() for k, v in critic.state_dict().items()}
@@ -94,7 +107,7 @@ def fit_row_critic(
     held_fake = held[labels[held] == 0]
     if len(held_fake) == 0:  # a tiny table held out no generated row: the ceiling uses them all
         held_fake = torch.nonzero(labels == 0).squeeze(1)
-    fake_logits = _logits(critic, rows[held_fake]).double()
+    fake_logits = logits(critic, rows[held_fake]).double()
     ceiling = float(torch.quantile(fake_logits, CEILING_QUANTILE))
     acceptance = float(torch.exp(torch.clamp(fake_logits - ceiling, max=0.0)).mean())
     facts = {"held_out_loss": best, "acceptance": acceptance, "epochs": epochs,
@@ -102,21 +115,61 @@ def fit_row_critic(
     return critic.eval().requires_grad_(False), ceiling, facts
 
 
+def fit_marginal_factors(
+    real: torch.Tensor, fake: torch.Tensor, fake_logits: torch.Tensor, spans
+) -> tuple[torch.Tensor, float, dict]:
+    """Log-factors (dim,) over the encoded columns (0 outside the one-hot ``spans``) and the
+    ceiling that go with them, so that generated rows kept with probability
+    ``min(1, exp(logit + fake @ log_factors - ceiling))`` have the real rows' one-way marginals
+    in every span. Returns facts for the model file too (acceptance, largest marginal gap)."""
+    fake, fake_logits = fake.double(), fake_logits.double()
+    target = real.double().mean(dim=0)  # each one-hot column's share of the training rows
+    mask = torch.zeros(real.shape[1], dtype=torch.bool, device=real.device)
+    for span in spans:
+        mask[span.start : span.stop] = True
+    log_factors = torch.zeros(real.shape[1], dtype=torch.float64, device=real.device)
+    tiny = 0.5 / len(real)
+    for _ in range(MARGINAL_ITERATIONS):
+        score = fake_logits + fake @ log_factors
+        ceiling = torch.quantile(score, CEILING_QUANTILE)
+        accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
+        kept = accept @ fake / accept.sum()
+        step = torch.log((target + tiny) / (kept + tiny))
+        log_factors = torch.where(mask, log_factors + MARGINAL_DAMPING * step, log_factors)
+        log_factors.clamp_(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
+    score = fake_logits + fake @ log_factors
+    ceiling = float(torch.quantile(score, CEILING_QUANTILE))
+    accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
+    kept = accept @ fake / accept.sum()
+    gap = float(((kept - target).abs() * mask).max())
+    facts = {"acceptance": float(accept.mean()), "largest_marginal_gap": gap}
+    return log_factors.float(), ceiling, facts
+
+
 class RowSelector:
-    """Keeps decoded rows by the fitted classifier's acceptance probability."""
+    """Keeps decoded rows by the fitted classifier's acceptance probability (and the marginal
+    factors, when fitted)."""
 
     def __init__(
-        self, critic: RowCritic, ceiling: float, transformer: TableTransformer, device
+        self,
+        critic: RowCritic,
+        ceiling: float,
+        transformer: TableTransformer,
+        device,
+        log_factors: torch.Tensor | None = None,
     ) -> None:
         self.critic = critic
         self.ceiling = ceiling
         self.transformer = transformer
         self.device = device
+        self.log_factors = log_factors
 
     def keep(self, rows: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         """The rows to keep: a boolean mask of shape (n,), drawn from ``rng``."""
         uniforms = rng.random(len(rows))
-        encoded = self.transformer.transform(rows, rng=rng)
-        logits = _logits(self.critic, torch.as_tensor(encoded, device=self.device))
-        accept = torch.exp(torch.clamp(logits.double() - self.ceiling, max=0.0)).cpu().numpy()
+        encoded = torch.as_tensor(self.transformer.transform(rows, rng=rng), device=self.device)
+        score = logits(self.critic, encoded).double()
+        if self.log_factors is not None:
+            score = score + (encoded @ self.log_factors).double()
+        accept = torch.exp(torch.clamp(score - self.ceiling, max=0.0)).cpu().numpy()
         return uniforms < accept

@@ -42,7 +42,12 @@ from synthgan.model.runtime import (
     seed_from,
 )
 from synthgan.model.sampler import ConditionSampler
-from synthgan.model.selection import RowSelector, fit_row_critic
+from synthgan.model.selection import (
+    RowSelector,
+    fit_marginal_factors,
+    fit_row_critic,
+    logits,
+)
 from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
 from synthgan.model.training import Trainer, TrainingConfig, make_ema
 from synthgan.schema import Schema, validate_frame
@@ -504,7 +509,7 @@ class Synthesizer:
             with thread_plan(self.n_threads, self.device_) as threads:
                 self._run_training(trainer, start, warm_up=not resuming, threads=threads)
                 self._fit_calibration()
-                self.row_critic_, self.selection_ = None, None
+                self.row_critic_, self.selection_, self.marginal_factors_ = None, None, None
                 if self.rejection and not self.interrupted_:
                     self._fit_row_critic(trainer.data)
         self.fit_seconds_ = time.monotonic() - start
@@ -535,10 +540,14 @@ class Synthesizer:
         seed = block_seed(self.seed_, 3_000_000 + self.epochs_trained_)
         fake = self._model_rows(len(real), seed)  # the model's own table, before any rules
         encoded = self.transformer_.transform(fake, rng=np.random.default_rng(seed))
-        critic, ceiling, facts = fit_row_critic(
-            real, torch.as_tensor(encoded, device=self.device_), seed=seed
+        encoded = torch.as_tensor(encoded, device=self.device_)
+        critic, _, facts = fit_row_critic(real, encoded, seed=seed)
+        # the marginal factors' own ceiling replaces the critic's alone
+        factors, ceiling, marginal_facts = fit_marginal_factors(
+            real, encoded, logits(critic, encoded), self.transformer_.layout_.softmax_spans
         )
-        self.row_critic_, self.selection_ = critic, facts
+        facts = {**facts, **marginal_facts, "ceiling": ceiling}
+        self.row_critic_, self.marginal_factors_, self.selection_ = critic, factors, facts
         if self.verbose:
             tqdm.write(
                 f"Rejection sampling: keeps about {facts['acceptance']:.0%} of generated rows.",
@@ -611,7 +620,8 @@ class Synthesizer:
             selector=None  # rejection=False after fitting: sample without selection
             if getattr(self, "row_critic_", None) is None or not self.rejection or not selection
             else RowSelector(
-                self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_
+                self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_,
+                log_factors=getattr(self, "marginal_factors_", None),
             ),
         )
 
@@ -662,8 +672,9 @@ class Synthesizer:
         )  # fmt: skip
 
     def _model_rows(self, n: int, seed: int) -> pd.DataFrame:
-        """``n`` rows of the model table (rules not applied), for the row critic."""
-        blocks = list(self._row_generator().iter_rows(n, None, seed, 1, progress=False))
+        """``n`` rows of the model table (rules not applied, no selection), for the row critic."""
+        generator = self._row_generator(selection=False)
+        blocks = list(generator.iter_rows(n, None, seed, 1, progress=False))
         return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
 
     def sample_to_parquet(
