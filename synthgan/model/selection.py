@@ -15,8 +15,7 @@ alike (decoded first), so nothing about how the generator writes its output can 
 A capped density ratio cannot raise the rows the generator under-fills above the ceiling, so
 the kept rows' one-way marginals stay off. :func:`fit_marginal_factors` then adds one factor per
 category of every one-hot span (each categorical column, each numeric column's bins, spikes and
-null) to the acceptance score, fitted by damped iterative proportional fitting on the generated
-rows so that the *kept* rows' marginals match the training rows' (which the model file holds
+null) to the acceptance score, fitted by iterative proportional fitting on generated rows so that the *kept* rows' marginals match the training rows' (which the model file holds
 already, as the condition sampler's category counts). A kept row's score is its logit plus
 the sum of its categories' log-factors.
 """
@@ -30,8 +29,11 @@ from torch import nn
 
 from synthgan.transform import TableTransformer
 
-MARGINAL_ITERATIONS = 50
-MARGINAL_DAMPING = 0.5
+MARGINAL_ITERATIONS = 8
+"""Sweeps over the spans."""
+MARGINAL_POOL_ROWS = 32_768
+"""Generated rows the factors are fitted on, at least (a small table's own count would let
+hundreds of factors fit the pool's noise)."""
 MAX_LOG_FACTOR = 3.0
 """A category's factor stays within exp(+-3): one the generator almost never produces is not
 chased with a huge weight on the few rows it has."""
@@ -117,33 +119,51 @@ def fit_row_critic(
 
 def fit_marginal_factors(
     real: torch.Tensor, fake: torch.Tensor, fake_logits: torch.Tensor, spans
-) -> tuple[torch.Tensor, float, dict]:
+) -> tuple[torch.Tensor | None, float, dict]:
     """Log-factors (dim,) over the encoded columns (0 outside the one-hot ``spans``) and the
     ceiling that go with them, so that generated rows kept with probability
     ``min(1, exp(logit + fake @ log_factors - ceiling))`` have the real rows' one-way marginals
-    in every span. Returns facts for the model file too (acceptance, largest marginal gap)."""
+    in every span: iterative proportional fitting, one span at a time (each step matches its
+    span exactly given the others). The factors are None when they do not bring the kept rows'
+    marginals closer than the critic alone does. Returns facts for the model file too."""
     fake, fake_logits = fake.double(), fake_logits.double()
     target = real.double().mean(dim=0)  # each one-hot column's share of the training rows
     mask = torch.zeros(real.shape[1], dtype=torch.bool, device=real.device)
     for span in spans:
         mask[span.start : span.stop] = True
-    log_factors = torch.zeros(real.shape[1], dtype=torch.float64, device=real.device)
     tiny = 0.5 / len(real)
-    for _ in range(MARGINAL_ITERATIONS):
-        score = fake_logits + fake @ log_factors
+
+    def kept_shares(score: torch.Tensor) -> tuple[torch.Tensor, float]:
         ceiling = torch.quantile(score, CEILING_QUANTILE)
         accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
-        kept = accept @ fake / accept.sum()
-        step = torch.log((target + tiny) / (kept + tiny))
-        log_factors = torch.where(mask, log_factors + MARGINAL_DAMPING * step, log_factors)
-        log_factors.clamp_(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
-    score = fake_logits + fake @ log_factors
-    ceiling = float(torch.quantile(score, CEILING_QUANTILE))
-    accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
-    kept = accept @ fake / accept.sum()
-    gap = float(((kept - target).abs() * mask).max())
-    facts = {"acceptance": float(accept.mean()), "largest_marginal_gap": gap}
-    return log_factors.float(), ceiling, facts
+        return accept @ fake / accept.sum(), float(ceiling)
+
+    def gap(score: torch.Tensor) -> float:
+        return float(((kept_shares(score)[0] - target).abs() * mask).sum() / max(len(spans), 1))
+
+    log_factors = torch.zeros(real.shape[1], dtype=torch.float64, device=real.device)
+    score = fake_logits.clone()
+    for _ in range(MARGINAL_ITERATIONS):
+        for span in spans:
+            columns = slice(span.start, span.stop)
+            ceiling = torch.quantile(score, CEILING_QUANTILE)
+            accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
+            kept = accept @ fake[:, columns] / accept.sum()
+            step = torch.log((target[columns] + tiny) / (kept + tiny))
+            updated = (log_factors[columns] + step).clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
+            score += fake[:, columns] @ (updated - log_factors[columns])
+            log_factors[columns] = updated
+    before, after = gap(fake_logits), gap(score)
+    facts = {"marginal_gap_without_factors": before, "marginal_gap": after}
+    if after >= before:
+        _, ceiling = kept_shares(fake_logits)
+        return None, ceiling, {**facts, "acceptance": _acceptance(fake_logits, ceiling)}
+    _, ceiling = kept_shares(score)
+    return log_factors.float(), ceiling, {**facts, "acceptance": _acceptance(score, ceiling)}
+
+
+def _acceptance(score: torch.Tensor, ceiling: float) -> float:
+    return float(torch.exp(torch.clamp(score - ceiling, max=0.0)).mean())
 
 
 class RowSelector:

@@ -43,6 +43,7 @@ from synthgan.model.runtime import (
 )
 from synthgan.model.sampler import ConditionSampler
 from synthgan.model.selection import (
+    MARGINAL_POOL_ROWS,
     RowSelector,
     fit_marginal_factors,
     fit_row_critic,
@@ -542,6 +543,10 @@ class Synthesizer:
         encoded = self.transformer_.transform(fake, rng=np.random.default_rng(seed))
         encoded = torch.as_tensor(encoded, device=self.device_)
         critic, _, facts = fit_row_critic(real, encoded, seed=seed)
+        if len(encoded) < MARGINAL_POOL_ROWS:  # a small table: more rows for the factors
+            more = self._model_rows(MARGINAL_POOL_ROWS - len(encoded), seed + 1)
+            more = self.transformer_.transform(more, rng=np.random.default_rng(seed + 1))
+            encoded = torch.cat([encoded, torch.as_tensor(more, device=self.device_)])
         # the marginal factors' own ceiling replaces the critic's alone
         factors, ceiling, marginal_facts = fit_marginal_factors(
             real, encoded, logits(critic, encoded), self.transformer_.layout_.softmax_spans
