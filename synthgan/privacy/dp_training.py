@@ -346,7 +346,8 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         sample_rate = min(1.0, model.batch_size / model.pac / n_packs)
         steps_per_epoch = max(int(round(1.0 / sample_rate)), 1)
         planned_steps = (
-            model.epochs * steps_per_epoch * model.discriminator_steps + model.discriminator_warmup
+            model.epochs_for(steps_per_epoch) * steps_per_epoch * model.discriminator_steps
+            + model.discriminator_warmup
         )
         plan = plan_budget(
             epsilon=float(model.epsilon), delta=delta, sample_rate=sample_rate,
