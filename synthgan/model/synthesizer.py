@@ -54,7 +54,6 @@ from synthgan.model.training import Trainer, TrainingConfig, make_ema
 from synthgan.schema import Schema, validate_frame
 from synthgan.transform import TableTransformer
 
-
 AUTO_STEPS = 3_000
 """Generator steps of a fit with ``epochs="auto"``."""
 AUTO_MIN_EPOCHS = 5
