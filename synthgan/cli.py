@@ -67,6 +67,7 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
     """
     from synthgan.io import read_table
     from synthgan.schema import describe, resolve_schema
+    from synthgan.transform.derived import find_derivations
 
     df = read_table(data)
     schema = resolve_schema(df, load_schema(schema_path))
@@ -75,6 +76,12 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
         return
     click.echo(f"{data}: {len(df):,} rows, {len(df.columns)} columns")
     click.echo(describe(df, schema).to_string(index=False))
+    relations = find_derivations(df, schema)
+    if relations:
+        click.echo("\nExact relations on every row (a fit computes these columns from their "
+                   "sources; docs/transform.md):")  # fmt: skip
+        for relation in relations:
+            click.echo(f"  {relation.describe()}")
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")

@@ -37,6 +37,21 @@ def test_inspect(runner, table):
     assert "price" in result.output and "continuous" in result.output and "id" in result.output
 
 
+def test_inspect_lists_exact_relations(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    grade = rng.choice(["low", "mid", "high"], 300)
+    frame = pd.DataFrame({"grade": grade,
+                          "grade_num": pd.Series(grade).map({"low": 1, "mid": 2, "high": 3}),
+                          "part_a": rng.integers(0, 50, 300), "part_b": rng.integers(0, 50, 300)})
+    frame["total"] = frame["part_a"] + frame["part_b"]  # fmt: skip
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    result = runner.invoke(main, ["inspect", str(path)])
+    assert result.exit_code == 0
+    assert "grade_num is fixed by grade" in result.output
+    assert "total = part_a + part_b" in result.output
+
+
 def test_inspect_json_round_trips_through_schema_option(runner, table, tmp_path):
     result = runner.invoke(main, ["inspect", str(table), "--json"])
     schema_path = tmp_path / "schema.json"
