@@ -31,6 +31,9 @@ from synthgan.transform import TableTransformer
 
 MARGINAL_ITERATIONS = 8
 """Sweeps over the spans."""
+SAMPLING_ERRORS = 2.0
+"""Gaps between a kept share and the training share within this many standard errors of the
+training share (sqrt(p (1 - p) / n)) are left alone."""
 MARGINAL_POOL_ROWS = 32_768
 """Generated rows the factors are fitted on, at least (a small table's own count would let
 hundreds of factors fit the pool's noise)."""
@@ -123,8 +126,8 @@ def fit_marginal_factors(
     """Log-factors (dim,) over the encoded columns (0 outside the one-hot ``spans``) and the
     ceiling that go with them, so that generated rows kept with probability
     ``min(1, exp(logit + fake @ log_factors - ceiling))`` have the real rows' one-way marginals
-    in every span: iterative proportional fitting, one span at a time (each step matches its
-    span exactly given the others). The factors are None when they do not bring the kept rows'
+    in every span, up to the training shares' sampling error: iterative proportional fitting,
+    one span at a time (each step matches its span given the others). The factors are None when they do not bring the kept rows'
     marginals closer than the critic alone does. Returns facts for the model file too."""
     fake, fake_logits = fake.double(), fake_logits.double()
     target = real.double().mean(dim=0)  # each one-hot column's share of the training rows
@@ -132,6 +135,7 @@ def fit_marginal_factors(
     for span in spans:
         mask[span.start : span.stop] = True
     tiny = 0.5 / len(real)
+    noise = SAMPLING_ERRORS * torch.sqrt(target * (1.0 - target) / len(real))
 
     def kept_shares(score: torch.Tensor) -> tuple[torch.Tensor, float]:
         ceiling = torch.quantile(score, CEILING_QUANTILE)
@@ -149,7 +153,14 @@ def fit_marginal_factors(
             ceiling = torch.quantile(score, CEILING_QUANTILE)
             accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
             kept = accept @ fake[:, columns] / accept.sum()
-            step = torch.log((target[columns] + tiny) / (kept + tiny))
+            # only the part of a gap beyond the training share's own sampling error is closed:
+            # a small table's shares are noisy, and matching them exactly would pull the rows
+            # towards the training rows rather than the population they came from
+            difference = target[columns] - kept
+            wanted = kept + torch.sign(difference) * torch.clamp(
+                difference.abs() - noise[columns], min=0.0
+            )
+            step = torch.log((wanted + tiny) / (kept + tiny))
             updated = (log_factors[columns] + step).clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
             score += fake[:, columns] @ (updated - log_factors[columns])
             log_factors[columns] = updated

@@ -38,8 +38,10 @@ def test_marginal_factors_give_the_kept_rows_the_real_marginals():
     score = fake_logits.double() + fake.double() @ factors.double()
     accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
     kept = (accept @ fake.double() / accept.sum()).numpy()
-    np.testing.assert_allclose(kept, [0.6, 0.3, 0.1, 0.8, 0.2], atol=0.01)
-    assert facts["marginal_gap"] < 0.005 and 0.0 < facts["acceptance"] <= 1.0
+    # within two standard errors of the 20,000 real rows' shares (at most 0.007 here)
+    np.testing.assert_allclose(kept, [0.6, 0.3, 0.1, 0.8, 0.2], atol=0.0075)
+    assert facts["marginal_gap"] < facts["marginal_gap_without_factors"] / 10
+    assert 0.0 < facts["acceptance"] <= 1.0
 
 
 def test_rejection_sampling_survives_save_and_load(tmp_path):
