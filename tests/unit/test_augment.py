@@ -682,3 +682,27 @@ class TestAugment:
         fitted = tiny().fit(df.drop(columns="city"))
         with pytest.raises(InvalidDataError, match=r"does not produce the column\(s\) 'city'"):
             augment(df, 5, synthesizer=fitted)
+
+
+@pytest.mark.slow
+def test_twenty_adult_rows_with_the_default_template_in_a_pipeline():
+    from synthgan.datasets import load_adult
+
+    train, test = load_adult()
+    rich = train[train["income"] == ">50K"].sample(5, random_state=0)
+    rest = train[train["income"] == "<=50K"].sample(15, random_state=0)
+    small = pd.concat([rich, rest], ignore_index=True)
+    X, y = small.drop(columns="income"), small["income"]
+    pipe = Pipeline(
+        [
+            ("augment", SyntheticOverSampler(curation="confidence", random_state=0)),
+            ("model", make_utility_model("classification")),
+        ]
+    )
+    pipe.fit(X, y)
+    sampler = pipe.named_steps["augment"]
+    # 20 rows: pac 5, batches of 10, two steps an epoch, so 250 epochs for 500 steps
+    assert sampler.fit_params_ == {"epochs": 250, "batch_size": 10, "pac": 5}
+    assert 0 <= sampler.sampling_strategy_[">50K"] <= 5
+    proba = pipe.predict_proba(test.drop(columns="income").head(200))
+    assert proba.shape == (200, 2) and np.isfinite(proba).all()
