@@ -21,7 +21,8 @@ defaults: full balance); ``smotenc`` (SMOTENC on the categorical columns, SMOTE 
 none, defaults: full balance, ``k_neighbors`` lowered to the positives available); ``synthgan``
 (``SyntheticOverSampler`` with its defaults: ``sampling_strategy="auto"`` capped by
 ``max_synthetic_share=0.5``, 30 epochs unless ``--epochs``); ``synthgan_curated`` (the same with
-``curation="confidence"``).
+``curation="confidence"``); ``synthgan_full`` (the cap lifted, ``max_synthetic_share=None``:
+full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -67,9 +68,17 @@ TABLES = {
     "wage": ("health_ins", "2. No"),
 }
 REGIMES = ("cut5", "cut1", "cut0.1", "n100", "n500", "n2000")
-METHODS = ("none", "class_weight", "ros", "smotenc", "synthgan", "synthgan_curated")
+METHODS = (
+    "none",
+    "class_weight",
+    "ros",
+    "smotenc",
+    "synthgan",
+    "synthgan_curated",
+    "synthgan_full",
+)
 BASELINES = ("none", "class_weight", "ros", "smotenc")
-SYNTHGAN = ("synthgan", "synthgan_curated")
+SYNTHGAN = ("synthgan", "synthgan_curated", "synthgan_full")
 LEARNERS = ("hgb", "lr")
 MIN_POSITIVES = 4
 DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
@@ -270,7 +279,10 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
     if method == "smotenc":
         return AdaptiveSmote(categorical_columns(X), seed)
     curation = "confidence" if method == "synthgan_curated" else None
-    return _synthgan_sampler_class()(epochs=epochs, curation=curation, random_state=seed)
+    share = None if method == "synthgan_full" else 0.5
+    return _synthgan_sampler_class()(
+        epochs=epochs, curation=curation, max_synthetic_share=share, random_state=seed
+    )
 
 
 class AdaptiveSmote:
