@@ -500,7 +500,9 @@ class _ConfidenceCurator:
             size = min(
                 budget - n_drawn, max(64, int(np.ceil(1.2 * (n_rows - n_kept) / acceptance)))
             )
-            drawn = model.sample(size, {target: cls}, random_state=draw_seed(local))[columns]
+            drawn = model.sample(size, {target: _plain(cls)}, random_state=draw_seed(local))[
+                columns
+            ]
             proba = np.asarray(self.estimator.predict_proba(drawn))[:, column]
             keep = drawn[proba >= floor]
             kept.append(keep)
