@@ -97,6 +97,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results/augment.json"))
     parser.add_argument("--markdown", action="store_true", help="print tables from --output")
+    parser.add_argument(
+        "--condensed",
+        nargs="+",
+        metavar="METRIC",
+        help="print one condensed table per metric from --output (roc_auc, pr_auc, log_loss, "
+        "f1_tuned), run nothing",
+    )
     return parser.parse_args(argv)
 
 
@@ -477,6 +484,45 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+SHORT = {
+    "none": "none",
+    "class_weight": "class w.",
+    "ros": "ROS",
+    "smotenc": "SMOTENC",
+    "synthgan": "synthgan",
+    "synthgan_curated": "curated",
+    "synthgan_full": "no cap",
+}
+
+
+def condensed(result: dict, metric: str) -> str:
+    """One row per (table, regime, learner): every method's mean ``metric`` and the paired
+    differences of synthgan and curated synthgan against none and SMOTENC."""
+    summary = summarise(result["records"])
+    pairs = [
+        ("synthgan", "none"),
+        ("synthgan_curated", "none"),
+        ("synthgan", "smotenc"),
+        ("synthgan_curated", "smotenc"),
+    ]
+    head = [SHORT[m] for m in METHODS] + [f"{SHORT[a]} - {SHORT[b]}" for a, b in pairs]
+    lines = [
+        f"{metric}: mean over units; paired differences with 95% intervals.",
+        "",
+        "| table | regime | learner | units | " + " | ".join(head) + " |",
+        "|---|---|---|---:|" + "---:|" * len(METHODS) + "---|" * len(pairs),
+    ]
+    for (table, regime, learner), data in summary.items():
+        means = data["means"]
+        units = max(m["units"] for m in means.values())
+        cells = [f"{means[m][metric]:.3f}" if m in means else "" for m in METHODS]
+        for a, b in pairs:
+            d = data["diffs"].get(f"{a} - {b}")
+            cells.append(_interval(*d[metric]) if d and metric in d else "")
+        lines.append(f"| {table} | {regime} | {learner} | {units} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _interval(mean: float, low: float, high: float) -> str:
     if math.isnan(low):
         return f"{mean:+.3f}"
@@ -488,6 +534,12 @@ def _interval(mean: float, low: float, high: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.condensed:
+        import json
+
+        result = json.loads(args.output.read_text())
+        print("\n\n".join(condensed(result, metric) for metric in args.condensed))
+        return 0
     if args.markdown:
         import json
 
