@@ -445,8 +445,9 @@ def markdown(result: dict) -> str:
     settings = result["settings"]
     summary = summarise(result["records"])
     epochs = settings["epochs"] if settings["epochs"] is not None else "30 (default)"
+    seeds = sorted({r["seed"] for r in result["records"]})
     lines = [
-        f"Seeds {settings['seeds']}, {settings['folds']} folds/draws each, threshold tuned on "
+        f"Seeds {seeds}, {settings['folds']} folds/draws each, threshold tuned on "
         f"{settings['threshold_splits']} inner split(s), GAN epochs {epochs}; synthgan "
         f"{result['versions'].get('synthgan')}, scikit-learn {result['versions'].get('scikit-learn')}, "
         f"imbalanced-learn {result['versions'].get('imbalanced-learn')}, torch "
@@ -547,8 +548,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     benchenv.set_thread_env(args.threads)
     threads = benchenv.limit_threads(args.threads)
+    # what makes records comparable; the seeds and tables of one call are not part of it, so later
+    # calls with more seeds or tables add to the same results file
     settings = {
-        "seeds": args.seeds,
         "folds": args.folds,
         "threshold_splits": args.threshold_splits,
         "epochs": args.epochs,
@@ -557,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "augment",
         "description": __doc__.split("\n\n")[0],
-        "command": "python3 benchmarks/bench_augment.py " + " ".join(sys.argv[1:]),
+        "commands": ["python3 benchmarks/bench_augment.py " + " ".join(sys.argv[1:])],
         "settings": settings,
         **benchenv.provenance(
             threads,
@@ -575,6 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(args.output.read_text())
         if previous.get("settings") == settings:
             result["records"] = previous.get("records", [])
+            result["commands"] = previous.get("commands", []) + result["commands"]
     done = {
         (r["table"], r["regime"], r["seed"], r["fold"], r["learner"], r["method"])
         for r in result["records"]
