@@ -1,162 +1,546 @@
-"""Does oversampling with synthgan help a classifier? 5-fold cross-validation on Adult.
+"""Does oversampling with synthgan help a classifier? Paired comparison against the usual baselines.
 
-Datasets (both from the bundled Adult train split, target ``income``, minority class ``>50K``):
+The protocol of issue 15, every part selectable by a flag so that a reduced run is the same code:
 
-* ``adult``: the 32,561 rows as they are (24% ``>50K``);
-* ``adult_imbalanced``: ``>50K`` subsampled with ``imblearn.datasets.make_imbalance`` so that it
-  is 5% of the rows (all 24,720 ``<=50K`` rows, 1,301 ``>50K`` rows, seed 0).
+Tables (target, positive class): ``adult`` (income, >50K; its own train/test split), ``default``
+(default, Yes), ``caravan`` (Purchase, Yes), ``wage`` (health_ins, "2. No"); the last three are
+split 70/30 once (stratified, seed 0) into a training and a fixed test part.
 
-Methods, each inside ``imblearn.pipeline.make_pipeline(sampler, classifier)`` and fitted on the
-training folds only (the sampler never sees the test fold):
+Regimes, reported separately, never pooled:
 
-* ``real``: no sampler;
-* ``smotenc``: ``imblearn.over_sampling.SMOTENC`` on the categorical columns, defaults
-  (``sampling_strategy="auto"``: the minority grown to the majority's count);
-* ``synthgan``: ``synthgan.augment.SyntheticOverSampler`` with the default template
-  (batch_size 500, pac 10, 256x256 networks) and ``--epochs`` epochs (default 10), same
-  ``sampling_strategy="auto"``.
+* ``cut5``, ``cut1``, ``cut0.1``: stratified k-fold cross-validation over the training part; in
+  each training fold the positive class is cut (``imblearn.datasets.make_imbalance``) to 5%, 1%
+  or 0.1% of the fold (at least 4 rows; a table already below the share keeps its rows). The test
+  fold is not cut: it keeps the table's natural ratio.
+* ``n100``, ``n500``, ``n2000``: a stratified draw of that many rows from the training part (at
+  least 4 positive rows), one draw per (seed, fold), scored on the fixed test part.
 
-The classifier is synthgan's fixed utility model (``synthgan.evaluate.make_utility_model``:
-HistGradientBoosting, scikit-learn's default hyperparameters, no early stopping, random_state 0),
-the same for every method. Folds: ``StratifiedKFold(5, shuffle=True, random_state=0)``. Scores on
-the test fold: recall, F1 (both of ``>50K``) and ROC AUC; mean and standard deviation over folds.
+Methods, each inside ``imblearn.pipeline.Pipeline`` so that a sampler sees training rows only:
+``none``; ``class_weight`` (``class_weight="balanced"``); ``ros`` (``RandomOverSampler``,
+defaults: full balance); ``smotenc`` (SMOTENC on the categorical columns, SMOTE when there are
+none, defaults: full balance, ``k_neighbors`` lowered to the positives available); ``synthgan``
+(``SyntheticOverSampler`` with its defaults: ``sampling_strategy="auto"`` capped by
+``max_synthetic_share=0.5``, 30 epochs unless ``--epochs``); ``synthgan_curated`` (the same with
+``curation="confidence"``); ``synthgan_full`` (the cap lifted, ``max_synthetic_share=None``:
+full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15).
 
-Run (one thread everywhere; about half an hour on one busy core, mostly the 10 GAN fits):
+Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
+ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
+and standardised numbers). Every (method, learner) is wrapped in
+``sklearn.model_selection.TunedThresholdClassifierCV(scoring="f1")``: the decision threshold is
+tuned on validation splits of the training rows (``--threshold-splits``: 1 = one stratified 75/25
+split, k >= 2 = stratified k-fold), then the pipeline is refitted on all training rows. So
+"threshold tuning inside CV" is the ``none`` row's tuned F1; F1 at 0.5 is kept for comparison.
 
-    OMP_NUM_THREADS=1 nohup python3 benchmarks/bench_augment.py > /tmp/bench_augment.log 2>&1 &
+Scores on the test rows: ROC AUC, PR AUC (average precision), log-loss, Brier; F1 and balanced
+accuracy at the tuned threshold; F1 at 0.5. Paired differences (synthgan variant minus baseline)
+over the (seed, fold) units, with 95% t intervals: for the cross-validated regimes the variance
+is Nadeau and Bengio's corrected one (x (1/J + n_test/n_train)), for the draws a plain one.
 
-Results are written to ``--output`` after every (dataset, method), so an interrupted run keeps
-what it measured. ``--markdown`` prints the docs table from the results file.
+A synthgan fit is cached by its training rows and seed, so both learners and both synthgan
+variants (the curated one samples from the same fitted model, ``refit_synthesizer=False``) reuse
+one GAN fit per training set: the same rows and seed would give the same model anyway.
+
+Full protocol (days on a 2-core CPU):
+
+    OMP_NUM_THREADS=1 python3 benchmarks/bench_augment.py --seeds 0 1 2 3 4 --folds 5 \\
+        --threshold-splits 5
+
+Results go to ``--output`` after every unit, and a rerun with the same settings skips what is
+there. ``--markdown`` prints the docs tables from the results file.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
 
 import benchenv
 
-TARGET = "income"
-MINORITY = ">50K"
-IMBALANCED_SHARE = 0.05
-METHODS = ("real", "smotenc", "synthgan")
-DATASETS = ("adult", "adult_imbalanced")
+TABLES = {
+    # name: (target, positive class)
+    "adult": ("income", ">50K"),
+    "default": ("default", "Yes"),
+    "caravan": ("Purchase", "Yes"),
+    "wage": ("health_ins", "2. No"),
+}
+REGIMES = ("cut5", "cut1", "cut0.1", "n100", "n500", "n2000")
+METHODS = (
+    "none",
+    "class_weight",
+    "ros",
+    "smotenc",
+    "synthgan",
+    "synthgan_curated",
+    "synthgan_full",
+)
+BASELINES = ("none", "class_weight", "ros", "smotenc")
+SYNTHGAN = ("synthgan", "synthgan_curated", "synthgan_full")
+LEARNERS = ("hgb", "lr")
+MIN_POSITIVES = 4
+DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=1, help="threads for every library")
-    parser.add_argument("--epochs", type=int, default=10, help="GAN epochs per fold")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0, help="folds, imbalance and sampler seed")
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--tables", nargs="+", default=list(TABLES), choices=list(TABLES))
+    parser.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=REGIMES)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--learners", nargs="+", default=list(LEARNERS), choices=LEARNERS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--folds", type=int, default=5, help="folds (cut*) or draws (n*) a seed")
+    parser.add_argument("--threshold-splits", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=None, help="GAN epochs (default: 30)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results/augment.json"))
+    parser.add_argument("--markdown", action="store_true", help="print tables from --output")
     parser.add_argument(
-        "--output", type=Path, default=Path("benchmarks/results/augment_adult.json")
-    )
-    parser.add_argument(
-        "--markdown", action="store_true", help="print the docs table from --output, run nothing"
+        "--condensed",
+        nargs="+",
+        metavar="METRIC",
+        help="print one condensed table per metric from --output (roc_auc, pr_auc, log_loss, "
+        "f1_tuned), run nothing",
     )
     return parser.parse_args(argv)
 
 
-def load_datasets(seed: int, names: list[str]):
-    """name -> (X, y) with y the income labels."""
+# -- data -----------------------------------------------------------------------------------------
+
+
+def load_table(name: str):
+    """(train X, train y, test X, test y) with y = 1 for the positive class."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    target, positive = TABLES[name]
+    if name == "adult":
+        from synthgan.datasets import load_adult
+
+        train, test = load_adult()
+    else:
+        data = pd.read_parquet(DATA_DIR / name / "data.parquet")
+        train, test = train_test_split(data, test_size=0.3, stratify=data[target], random_state=0)
+    out = []
+    for part in (train.reset_index(drop=True), test.reset_index(drop=True)):
+        out += [
+            part.drop(columns=target),
+            (part[target] == positive).astype("int64").rename(target),
+        ]
+    return tuple(out)
+
+
+def cut_positives(X, y, share: float, seed: int):
+    """The rows of (X, y) with the positive class cut to ``share`` of the rows (at least
+    MIN_POSITIVES; unchanged when already below)."""
     from imblearn.datasets import make_imbalance
 
-    from synthgan.datasets import load_adult
+    negatives, positives = int((y == 0).sum()), int((y == 1).sum())
+    wanted = max(MIN_POSITIVES, round(negatives * share / (1 - share)))
+    if wanted >= positives:
+        return X, y
+    X_cut, y_cut = make_imbalance(X, y, sampling_strategy={1: wanted}, random_state=seed)
+    return X_cut.reset_index(drop=True), y_cut.reset_index(drop=True)
 
-    train, _ = load_adult()
-    X, y = train.drop(columns=TARGET), train[TARGET]
-    out = {}
-    if "adult" in names:
-        out["adult"] = (X, y)
-    if "adult_imbalanced" in names:
-        majority = int((y != MINORITY).sum())
-        minority = round(majority * IMBALANCED_SHARE / (1 - IMBALANCED_SHARE))
-        X_imb, y_imb = make_imbalance(
-            X, y, sampling_strategy={MINORITY: minority}, random_state=seed
+
+def draw_rows(X, y, n: int, seed: int):
+    """A stratified draw of ``n`` rows with at least MIN_POSITIVES positives."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    positives = np.flatnonzero(y.to_numpy() == 1)
+    negatives = np.flatnonzero(y.to_numpy() == 0)
+    n_pos = max(MIN_POSITIVES, round(n * len(positives) / len(y)))
+    rows = np.concatenate(
+        [
+            rng.choice(positives, n_pos, replace=False),
+            rng.choice(negatives, n - n_pos, replace=False),
+        ]
+    )
+    rng.shuffle(rows)
+    return X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
+
+
+def units(name: str, regime: str, seeds: list[int], folds: int):
+    """(seed, fold, X_train, y_train, X_test, y_test, test_to_train) for one table and regime."""
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y, X_test, y_test = load_table(name)
+    for seed in seeds:
+        if regime.startswith("cut"):
+            share = float(regime[3:]) / 100
+            splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+            for fold, (train, test) in enumerate(splitter.split(X, y)):
+                X_tr, y_tr = cut_positives(
+                    X.iloc[train].reset_index(drop=True),
+                    y.iloc[train].reset_index(drop=True),
+                    share,
+                    seed=1000 * seed + fold,
+                )
+                yield seed, fold, X_tr, y_tr, X.iloc[test], y.iloc[test], 1 / (folds - 1)
+        else:
+            for fold in range(folds):
+                X_tr, y_tr = draw_rows(X, y, int(regime[1:]), seed=1000 * seed + fold)
+                yield seed, fold, X_tr, y_tr, X_test, y_test, None
+
+
+# -- methods and learners -------------------------------------------------------------------------
+
+
+def categorical_columns(X) -> list[str]:
+    import pandas as pd
+
+    return [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or X[c].dtype == bool]
+
+
+def make_learner(kind: str, X, *, balanced: bool):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    categorical = categorical_columns(X)
+    numeric = [c for c in X.columns if c not in categorical]
+    weight = "balanced" if balanced else None
+    if kind == "hgb":
+        encode = ColumnTransformer(
+            [
+                (
+                    "cat",
+                    OrdinalEncoder(
+                        handle_unknown="use_encoded_value",
+                        unknown_value=-1,
+                        encoded_missing_value=-1,
+                    ),
+                    categorical,
+                ),
+                ("num", "passthrough", numeric),
+            ]
         )
-        out["adult_imbalanced"] = (X_imb.reset_index(drop=True), y_imb.reset_index(drop=True))
-    return {name: out[name] for name in names}  # in the order asked
+        mask = [True] * len(categorical) + [False] * len(numeric)
+        model = HistGradientBoostingClassifier(
+            categorical_features=mask if categorical else None, class_weight=weight, random_state=0
+        )
+        return make_pipeline(encode, model)
+    encode = ColumnTransformer(
+        [
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                categorical,
+            ),
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+        ]
+    )
+    return make_pipeline(encode, LogisticRegression(max_iter=2000, class_weight=weight))
 
 
-def make_sampler(method: str, X, *, epochs: int, seed: int):
-    if method == "real":
-        return None
-    if method == "smotenc":
-        from imblearn.over_sampling import SMOTENC
+_GAN_CACHE: dict[str, tuple] = {}
 
-        categorical = [name for name in X.columns if not _is_number(X[name])]
-        return SMOTENC(categorical_features=categorical, random_state=seed)
+
+def _synthgan_sampler_class():
+    import joblib
+
     from synthgan.augment import SyntheticOverSampler
-    from synthgan.augment.tables import default_synthesizer
 
-    return SyntheticOverSampler(
-        synthesizer=default_synthesizer().set_params(device="cpu"),
-        epochs=epochs,
-        random_state=seed,
+    class CachedSyntheticOverSampler(SyntheticOverSampler):
+        """SyntheticOverSampler whose fitted GAN is reused for identical training rows and seed;
+        the rows and seed fix the model, so this only saves time."""
+
+        def fit_resample(self, X, y, **params):
+            key = joblib.hash((X, y, self.random_state, self.epochs))
+            curation = self.curation
+            if key not in _GAN_CACHE:
+                start = time.perf_counter()
+                self.set_params(curation=None)  # fit once, uncurated; curation samples later
+                super().fit_resample(X, y, **params)
+                _GAN_CACHE[key] = (
+                    self.synthesizer_,
+                    dict(self.fit_params_),
+                    time.perf_counter() - start,
+                )
+            model, fit_params, _ = _GAN_CACHE[key]
+            self.set_params(synthesizer=model, refit_synthesizer=False, curation=curation)
+            out = super().fit_resample(X, y, **params)
+            self.fit_params_ = fit_params
+            self.gan_seconds_ = _GAN_CACHE[key][2]
+            return out
+
+    return CachedSyntheticOverSampler
+
+
+def make_sampler(method: str, X, *, seed: int, epochs: int | None):
+    if method in ("none", "class_weight"):
+        return None
+    if method == "ros":
+        from imblearn.over_sampling import RandomOverSampler
+
+        return RandomOverSampler(random_state=seed)
+    if method == "smotenc":
+        return AdaptiveSmote(categorical_columns(X), seed)
+    curation = "confidence" if method == "synthgan_curated" else None
+    share = None if method == "synthgan_full" else 0.5
+    return _synthgan_sampler_class()(
+        epochs=epochs, curation=curation, max_synthetic_share=share, random_state=seed
     )
 
 
-def _is_number(series) -> bool:
-    import pandas as pd
+class AdaptiveSmote:
+    """SMOTENC (SMOTE without categorical columns) with k_neighbors lowered to the positives
+    available; a training set with fewer than 2 positives is returned as it is."""
 
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    def __init__(self, categorical: list[str], seed: int) -> None:
+        self.categorical = categorical
+        self.seed = seed
 
+    def get_params(self, deep: bool = True) -> dict:
+        return {"categorical": self.categorical, "seed": self.seed}
 
-def run_fold(method, X, y, train_idx, test_idx, *, epochs, seed):
-    import numpy as np
-    from imblearn.pipeline import make_pipeline
-    from sklearn.metrics import f1_score, recall_score, roc_auc_score
+    def set_params(self, **params) -> AdaptiveSmote:
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
 
-    from synthgan.evaluate import make_utility_model
+    def fit_resample(self, X, y):
+        from imblearn.over_sampling import SMOTE, SMOTENC
 
-    sampler = make_sampler(method, X, epochs=epochs, seed=seed)
-    model = make_utility_model("classification", random_state=0, n_threads=1)
-    steps = [model] if sampler is None else [sampler, model]
-    pipe = make_pipeline(*steps)
-    start = time.perf_counter()
-    pipe.fit(X.iloc[train_idx], y.iloc[train_idx])
-    fit_seconds = time.perf_counter() - start
-    proba = pipe.predict_proba(X.iloc[test_idx])
-    classes = list(pipe[-1].classes_)
-    score = proba[:, classes.index(MINORITY)]
-    truth = (y.iloc[test_idx] == MINORITY).to_numpy()
-    predicted = np.asarray(pipe.predict(X.iloc[test_idx])) == MINORITY
-    trained_rows = len(train_idx)
-    if sampler is not None:
-        trained_rows = len(train_idx) + int(sum(pipe[0].sampling_strategy_.values()))
-    return {
-        "recall": float(recall_score(truth, predicted)),
-        "f1": float(f1_score(truth, predicted)),
-        "roc_auc": float(roc_auc_score(truth, score)),
-        "fit_seconds": round(fit_seconds, 2),
-        "training_rows": trained_rows,
-        "training_minority_share": float(
-            (
-                (y.iloc[train_idx] == MINORITY).sum()
-                + (0 if sampler is None else pipe[0].sampling_strategy_.get(MINORITY, 0))
+        minority = int(min((y == 0).sum(), (y == 1).sum()))
+        if minority < 2:
+            return X, y
+        k = min(5, minority - 1)
+        if self.categorical:
+            sampler = SMOTENC(
+                categorical_features=self.categorical, k_neighbors=k, random_state=self.seed
             )
-            / trained_rows
-        ),
+        else:
+            sampler = SMOTE(k_neighbors=k, random_state=self.seed)
+        return sampler.fit_resample(X, y)
+
+
+def run_unit(method, learner, X_tr, y_tr, X_te, y_te, *, seed, epochs, threshold_splits):
+    import numpy as np
+    from imblearn.pipeline import Pipeline
+    from sklearn.metrics import (
+        average_precision_score,
+        balanced_accuracy_score,
+        brier_score_loss,
+        f1_score,
+        log_loss,
+        roc_auc_score,
+    )
+    from sklearn.model_selection import (
+        StratifiedKFold,
+        StratifiedShuffleSplit,
+        TunedThresholdClassifierCV,
+    )
+
+    sampler = make_sampler(method, X_tr, seed=seed, epochs=epochs)
+    model = make_learner(learner, X_tr, balanced=method == "class_weight")
+    steps = ([("sampler", sampler)] if sampler is not None else []) + [("model", model)]
+    if threshold_splits == 1:
+        inner = StratifiedShuffleSplit(1, test_size=0.25, random_state=seed)
+    else:
+        inner = StratifiedKFold(threshold_splits, shuffle=True, random_state=seed)
+    tuned = TunedThresholdClassifierCV(Pipeline(steps), scoring="f1", cv=inner, random_state=seed)
+    start = time.perf_counter()
+    tuned.fit(X_tr, y_tr)
+    seconds = time.perf_counter() - start
+    proba = tuned.predict_proba(X_te)[:, list(tuned.classes_).index(1)]
+    truth = y_te.to_numpy()
+    tuned_pred = tuned.predict(X_te)
+    plain_pred = (proba >= 0.5).astype(int)
+    record = {
+        "roc_auc": float(roc_auc_score(truth, proba)),
+        "pr_auc": float(average_precision_score(truth, proba)),
+        "log_loss": float(log_loss(truth, np.clip(proba, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "brier": float(brier_score_loss(truth, proba)),
+        "f1_tuned": float(f1_score(truth, tuned_pred)),
+        "balanced_accuracy_tuned": float(balanced_accuracy_score(truth, tuned_pred)),
+        "threshold": float(tuned.best_threshold_),
+        "f1_at_0.5": float(f1_score(truth, plain_pred)),
+        "seconds": round(seconds, 2),
+        "train_rows": len(y_tr),
+        "train_positives": int(y_tr.sum()),
     }
+    fitted = tuned.estimator_
+    if sampler is not None:
+        used = fitted.named_steps["sampler"]
+        added = getattr(used, "sampling_strategy_", None)
+        if method in SYNTHGAN:
+            record["synthetic_rows"] = int(sum(added.values()))
+            record["gan_fit_params"] = used.fit_params_
+            record["gan_seconds"] = round(used.gan_seconds_, 2)
+            if used.curation_ is not None:
+                record["curation"] = {str(k): v for k, v in used.curation_.items()}
+    return record
 
 
-def summarise(folds: list[dict]) -> dict:
+# -- statistics and tables ------------------------------------------------------------------------
+
+METRICS = ("roc_auc", "pr_auc", "log_loss", "f1_tuned", "balanced_accuracy_tuned", "f1_at_0.5")
+LOWER_IS_BETTER = {"log_loss", "brier"}
+
+
+def paired_interval(diffs: list[float], test_to_train: float | None) -> tuple[float, float, float]:
+    """Mean and 95% t interval of paired differences (Nadeau-Bengio corrected for CV folds)."""
+    import numpy as np
+    from scipy import stats
+
+    values = np.asarray(diffs, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, math.nan, math.nan
+    factor = 1 / len(values) + (test_to_train or 0.0)
+    half = float(stats.t.ppf(0.975, len(values) - 1) * math.sqrt(factor * values.var(ddof=1)))
+    return mean, mean - half, mean + half
+
+
+def summarise(records: list[dict]) -> dict:
+    """(table, regime, learner) -> {"means": method -> metric -> mean, "diffs": ...}."""
     import numpy as np
 
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["table"], r["regime"], r["learner"]), []).append(r)
     out = {}
-    for key in ("recall", "f1", "roc_auc", "fit_seconds"):
-        values = np.array([f[key] for f in folds], dtype=float)
-        out[key] = {"mean": float(values.mean()), "std": float(values.std(ddof=1))}
+    for key, rows in groups.items():
+        by_method: dict[str, dict[tuple, dict]] = {}
+        for r in rows:
+            by_method.setdefault(r["method"], {})[(r["seed"], r["fold"])] = r
+        means = {
+            m: {k: float(np.mean([u[k] for u in us.values()])) for k in METRICS}
+            | {"units": len(us), "synthetic_rows": _mean(us, "synthetic_rows")}
+            for m, us in by_method.items()
+        }
+        diffs = {}
+        for variant in SYNTHGAN:
+            for base in BASELINES:
+                if variant not in by_method or base not in by_method:
+                    continue
+                shared = sorted(set(by_method[variant]) & set(by_method[base]))
+                ratio = rows[0].get("test_to_train")
+                diffs[f"{variant} - {base}"] = {
+                    k: paired_interval(
+                        [by_method[variant][u][k] - by_method[base][u][k] for u in shared], ratio
+                    )
+                    for k in ("roc_auc", "pr_auc", "log_loss", "f1_tuned")
+                } | {"units": len(shared)}
+        out[key] = {"means": means, "diffs": diffs}
     return out
+
+
+def _mean(units: dict, key: str):
+    values = [u[key] for u in units.values() if key in u]
+    return sum(values) / len(values) if values else None
+
+
+def markdown(result: dict) -> str:
+    settings = result["settings"]
+    summary = summarise(result["records"])
+    epochs = settings["epochs"] if settings["epochs"] is not None else "30 (default)"
+    seeds = sorted({r["seed"] for r in result["records"]})
+    lines = [
+        f"Seeds {seeds}, {settings['folds']} folds/draws each, threshold tuned on "
+        f"{settings['threshold_splits']} inner split(s), GAN epochs {epochs}; synthgan "
+        f"{result['versions'].get('synthgan')}, scikit-learn {result['versions'].get('scikit-learn')}, "
+        f"imbalanced-learn {result['versions'].get('imbalanced-learn')}, torch "
+        f"{result['versions'].get('torch')}, commit `{result['git']['commit'][:10]}`, "
+        f"{result['threads']['threads']} thread(s)."
+        + ("" if result.get("complete") else " **Incomplete run.**"),
+    ]
+    for (table, regime, learner), data in summary.items():
+        lines += [
+            "",
+            f"**{table}, {regime}, {learner}**",
+            "",
+            "| method | units | synthetic rows | ROC AUC | PR AUC | log-loss | F1 (tuned) "
+            "| bal. acc. (tuned) | F1 at 0.5 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for method in METHODS:
+            if method not in data["means"]:
+                continue
+            m = data["means"][method]
+            synthetic = "" if m["synthetic_rows"] is None else f"{m['synthetic_rows']:,.0f}"
+            cells = " | ".join(f"{m[k]:.3f}" for k in METRICS)
+            lines.append(f"| {method} | {m['units']} | {synthetic} | {cells} |")
+        if data["diffs"]:
+            lines += [
+                "",
+                "| paired difference | ROC AUC | PR AUC | log-loss | F1 (tuned) |",
+                "|---|---|---|---|---|",
+            ]
+            for name, d in data["diffs"].items():
+                cells = " | ".join(
+                    _interval(*d[k]) for k in ("roc_auc", "pr_auc", "log_loss", "f1_tuned")
+                )
+                lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines)
+
+
+SHORT = {
+    "none": "none",
+    "class_weight": "class w.",
+    "ros": "ROS",
+    "smotenc": "SMOTENC",
+    "synthgan": "synthgan",
+    "synthgan_curated": "curated",
+    "synthgan_full": "no cap",
+}
+
+
+def condensed(result: dict, metric: str) -> str:
+    """One row per (table, regime, learner): every method's mean ``metric`` and the paired
+    differences of synthgan and curated synthgan against none and SMOTENC."""
+    summary = summarise(result["records"])
+    pairs = [
+        ("synthgan", "none"),
+        ("synthgan_curated", "none"),
+        ("synthgan", "smotenc"),
+        ("synthgan_curated", "smotenc"),
+    ]
+    head = [SHORT[m] for m in METHODS] + [f"{SHORT[a]} - {SHORT[b]}" for a, b in pairs]
+    lines = [
+        f"{metric}: mean over units; paired differences with 95% intervals.",
+        "",
+        "| table | regime | learner | units | " + " | ".join(head) + " |",
+        "|---|---|---|---:|" + "---:|" * len(METHODS) + "---|" * len(pairs),
+    ]
+    for (table, regime, learner), data in summary.items():
+        means = data["means"]
+        units = max(m["units"] for m in means.values())
+        cells = [f"{means[m][metric]:.3f}" if m in means else "" for m in METHODS]
+        for a, b in pairs:
+            d = data["diffs"].get(f"{a} - {b}")
+            cells.append(_interval(*d[metric]) if d and metric in d else "")
+        lines.append(f"| {table} | {regime} | {learner} | {units} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _interval(mean: float, low: float, high: float) -> str:
+    if math.isnan(low):
+        return f"{mean:+.3f}"
+    return f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+# -- driver ---------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.condensed:
+        import json
+
+        result = json.loads(args.output.read_text())
+        print("\n\n".join(condensed(result, metric) for metric in args.condensed))
+        return 0
     if args.markdown:
         import json
 
@@ -164,105 +548,72 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     benchenv.set_thread_env(args.threads)
     threads = benchenv.limit_threads(args.threads)
-    from sklearn.model_selection import StratifiedKFold
-
+    # what makes records comparable; the seeds and tables of one call are not part of it, so later
+    # calls with more seeds or tables add to the same results file
+    settings = {
+        "folds": args.folds,
+        "threshold_splits": args.threshold_splits,
+        "epochs": args.epochs,
+        "min_positives": MIN_POSITIVES,
+    }
     result = {
-        "benchmark": "augment_adult",
+        "benchmark": "augment",
         "description": __doc__.split("\n\n")[0],
-        "settings": {
-            "folds": args.folds,
-            "seed": args.seed,
-            "gan_epochs": args.epochs,
-            "imbalanced_minority_share": IMBALANCED_SHARE,
-            "classifier": "synthgan.evaluate.make_utility_model('classification', "
-            "random_state=0, n_threads=1)",
-            "sampling_strategy": "auto",
-        },
-        **benchenv.provenance(threads, **{"imbalanced-learn": benchenv.version("imbalanced-learn")}),
-        "results": {},
+        "commands": ["python3 benchmarks/bench_augment.py " + " ".join(sys.argv[1:])],
+        "settings": settings,
+        **benchenv.provenance(
+            threads,
+            **{
+                "imbalanced-learn": benchenv.version("imbalanced-learn"),
+                "scikit-learn": benchenv.version("scikit-learn"),
+            },
+        ),
+        "records": [],
         "complete": False,
     }
-    if args.output.exists():  # keep what an earlier (interrupted) run measured
+    if args.output.exists():  # keep what an earlier (interrupted) run with these settings measured
         import json
 
         previous = json.loads(args.output.read_text())
-        if previous.get("settings") == result["settings"]:
-            result["results"] = previous.get("results", {})
-    datasets = load_datasets(args.seed, args.datasets)
-    splitter = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
-    for name, (X, y) in datasets.items():
-        per_dataset = result["results"].setdefault(
-            name,
-            {
-                "rows": len(X),
-                "minority_rows": int((y == MINORITY).sum()),
-                "methods": {},
-            },
-        )
-        for method in args.methods:
-            if per_dataset["methods"].get(method, {}).get("complete"):
-                print(f"{name} {method}: already measured", flush=True)
-                continue
-            folds = []
-            for fold, (train_idx, test_idx) in enumerate(splitter.split(X, y)):
-                scores = run_fold(
-                    method, X, y, train_idx, test_idx, epochs=args.epochs, seed=args.seed + fold
-                )
-                folds.append(scores)
-                print(f"{name} {method} fold {fold}: {scores}", flush=True)
-                per_dataset["methods"][method] = {
-                    "folds": folds,
-                    **(summarise(folds) if len(folds) > 1 else {}),
-                    "complete": False,
-                }
-                benchenv.write_json(args.output, result)
-            per_dataset["methods"][method]["complete"] = True
-            benchenv.write_json(args.output, result)
-    result["complete"] = all(
-        m.get("complete") for d in result["results"].values() for m in d["methods"].values()
-    )
+        if previous.get("settings") == settings:
+            result["records"] = previous.get("records", [])
+            result["commands"] = previous.get("commands", []) + result["commands"]
+    done = {
+        (r["table"], r["regime"], r["seed"], r["fold"], r["learner"], r["method"])
+        for r in result["records"]
+    }
+    for table in args.tables:
+        for regime in args.regimes:
+            for seed, fold, X_tr, y_tr, X_te, y_te, ratio in units(
+                table, regime, args.seeds, args.folds
+            ):
+                _GAN_CACHE.clear()
+                for learner in args.learners:
+                    for method in args.methods:
+                        key = (table, regime, seed, fold, learner, method)
+                        if key in done:
+                            continue
+                        record = run_unit(
+                            method, learner, X_tr, y_tr, X_te, y_te,
+                            seed=seed, epochs=args.epochs, threshold_splits=args.threshold_splits,
+                        )  # fmt: skip
+                        record = {
+                            "table": table, "regime": regime, "seed": seed, "fold": fold,
+                            "learner": learner, "method": method, "test_to_train": ratio,
+                            **record,
+                        }  # fmt: skip
+                        result["records"].append(record)
+                        print(
+                            f"{table} {regime} seed {seed} fold {fold} {learner} {method}: "
+                            f"ROC {record['roc_auc']:.3f} PR {record['pr_auc']:.3f} "
+                            f"F1 {record['f1_tuned']:.3f} ({record['seconds']:.0f} s)",
+                            flush=True,
+                        )
+                        benchenv.write_json(args.output, result)
+    result["complete"] = True
     benchenv.write_json(args.output, result)
     print(markdown(result))
     return 0
-
-
-LABELS = {
-    "real": "real rows only",
-    "smotenc": "real + SMOTENC",
-    "synthgan": "real + synthgan",
-}
-
-
-def markdown(result: dict) -> str:
-    """The results table of docs/augment.md, from a results file."""
-    settings, versions = result["settings"], result["versions"]
-    lines = [
-        f"{settings['folds']}-fold cross-validation, classifier `make_utility_model` "
-        f"(HistGradientBoosting), synthgan {settings['gan_epochs']} GAN epochs per fold, "
-        f"`sampling_strategy='auto'`; mean ± standard deviation over folds; recall and F1 of "
-        f"`{MINORITY}`. synthgan {versions.get('synthgan')}, imbalanced-learn "
-        f"{versions.get('imbalanced-learn')}, torch {versions.get('torch')}, commit "
-        f"`{result['git']['commit'][:10]}`, {result['threads']['threads']} thread(s).",
-        "",
-        "| dataset | training rows | recall | F1 | ROC AUC | fit time per fold (s) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, data in result["results"].items():
-        for method, scores in data["methods"].items():
-            if "recall" not in scores:
-                continue
-            done = "" if scores.get("complete") else f" ({len(scores['folds'])} folds only)"
-            label = f"{name}: {LABELS[method]}{done}"
-            rows = scores["folds"][0]["training_rows"]
-            cells = [
-                f"{scores[k]['mean']:.3f} ± {scores[k]['std']:.3f}"
-                for k in ("recall", "f1", "roc_auc")
-            ]
-            lines.append(
-                f"| {label} | {rows:,} | {' | '.join(cells)} | "
-                f"{scores['fit_seconds']['mean']:.0f} |"
-            )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

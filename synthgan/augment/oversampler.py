@@ -14,7 +14,8 @@ import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from scipy import sparse
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.base import clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn_compat.utils.validation import validate_data
 
 from synthgan.augment.tables import (
@@ -29,17 +30,21 @@ from synthgan.augment.tables import (
 from synthgan.exceptions import InvalidDataError, NotFittedError
 from synthgan.schema import ColumnKind, unknown_column_message
 
-_OWNER = "SyntheticOverSampler"
-
 
 class SyntheticOverSampler(BaseOverSampler):
     """Over-sample classes with synthetic rows from a conditional GAN.
 
-    On each call of ``fit_resample(X, y)`` a synthesizer is fitted on ``X`` with ``y`` as one more
-    (discrete) column, then the rows each class needs are sampled with the condition
+    On each call of ``fit_resample(X, y)`` a synthesizer is fitted on all rows of ``X`` with ``y``
+    as one more (discrete) column, then the rows each class needs are sampled with the condition
     ``{target: class}``, which the generator's condition vector makes hold in every row. The
-    result holds the original rows followed by the synthetic ones, class by class; class counts
-    match ``sampling_strategy`` (or ``multiplier``) exactly.
+    result holds the original rows followed by the synthetic ones, class by class.
+
+    By default the rebalancing is partial: ``sampling_strategy`` (or ``multiplier``) says how many
+    rows each class should reach, and ``max_synthetic_share`` caps the synthetic rows at half of
+    a class's rows after resampling (at most one synthetic row per real one). Without the cap
+    (``max_synthetic_share=None``) class counts match ``sampling_strategy`` exactly, as in
+    imbalanced-learn. With ``curation="confidence"`` only synthetic rows that a classifier fitted
+    on the real rows finds at least as typical of their class as its base rate are kept.
 
     Parameters
     ----------
@@ -53,14 +58,38 @@ class SyntheticOverSampler(BaseOverSampler):
     multiplier : float >= 1, optional
         Instead of ``sampling_strategy``: grow every class to ``round(multiplier * count)`` rows.
         Leave ``sampling_strategy`` at "auto" when using it.
+    max_synthetic_share : float in (0, 1) or None, default=0.5
+        The most synthetic rows a class may hold after resampling, as a share of its rows: 0.5
+        adds at most as many synthetic rows as the class has real ones, 0.2 at most a quarter.
+        Applied after ``sampling_strategy``/``multiplier``; None lifts the cap. Full 1:1
+        balancing of a rare class drowns its real rows in synthetic ones, which hurt models in
+        the literature and in this project's benchmark (docs/augment.md).
+    curation : {"confidence"} or None, default=None
+        "confidence": fit ``curation_estimator`` on the real rows and keep a synthetic row of
+        class ``c`` only when the estimator's probability of ``c`` is at least
+        ``curation_threshold`` times ``c``'s share of the real rows (the row carries evidence
+        for its label); rows are drawn until each class has its count or
+        ``20 * count`` rows were drawn, whichever comes first (``curation_`` says what was
+        kept). A CLLM-style filter (Seedat et al., ICML 2024), without its uncertainty term.
+    curation_threshold : float > 0, default=1.0
+        With ``curation="confidence"``: the least ratio of a row's predicted probability of its
+        class over the class's base rate.
+    curation_estimator : classifier, optional
+        With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
+        and ``y``; needs ``predict_proba``. Default: synthgan's utility model
+        (``synthgan.evaluate.make_utility_model``, HistGradientBoosting on one thread).
     synthesizer : Synthesizer, optional
         The template: cloned and the clone fitted on every call of ``fit_resample``, so in a
         pipeline under cross-validation it only ever sees the training fold. Default:
         ``Synthesizer(epochs=30, verbose=False)``.
     epochs, batch_size, pac : int, optional
         Override the template's values when given. With the default template: 30 epochs
-        (a full fit defaults to 100), batch_size 500, pac 10. The table must have at least
-        batch_size rows (under cross-validation: the training fold).
+        (a full fit defaults to 80), batch_size 500, pac 10. On a small table (under
+        cross-validation: the training fold) both shrink by themselves: pac to at most a quarter
+        of the rows, the batch to at most half of them (``fit_params_`` says what was used).
+    min_steps : int or None, default=500
+        Raise the epochs so that a fit makes at least this many generator steps: 30 epochs of a
+        100-row table are only 60 steps. None: the epochs as given.
     categorical_features : array-like of int, str or bool, optional
         Which columns of ``X`` are categorical, as indices, column names (DataFrames) or a boolean
         mask (as in SMOTENC). Arrays: when omitted, columns holding strings are categorical and
@@ -79,7 +108,12 @@ class SyntheticOverSampler(BaseOverSampler):
     Attributes
     ----------
     sampling_strategy_ : dict
-        Class -> number of synthetic rows added.
+        Class -> number of synthetic rows added (after the cap and curation).
+    fit_params_ : dict
+        The synthesizer's epochs, batch_size and pac in the last fit (after shrinking for a
+        small table); empty when ``refit_synthesizer=False``.
+    curation_ : dict or None
+        With curation: class -> {"drawn", "kept", "added"} rows of the last call.
     synthesizer_ : Synthesizer
         The fitted synthesizer of the last call (the given one when ``refit_synthesizer=False``).
     target_column_ : str
@@ -109,6 +143,11 @@ class SyntheticOverSampler(BaseOverSampler):
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
         "multiplier": [Interval(numbers.Real, 1, None, closed="left"), None],
+        "max_synthetic_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
+        "curation": [StrOptions({"confidence"}), None],
+        "curation_threshold": [Interval(numbers.Real, 0, None, closed="neither")],
+        "curation_estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "min_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "synthesizer": [HasMethods(["fit", "sample", "get_params"]), None],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -122,20 +161,30 @@ class SyntheticOverSampler(BaseOverSampler):
         *,
         sampling_strategy: Any = "auto",
         multiplier: float | None = None,
+        max_synthetic_share: float | None = 0.5,
+        curation: str | None = None,
+        curation_threshold: float = 1.0,
+        curation_estimator: Any = None,
         synthesizer: Any = None,
         epochs: int | None = None,
         batch_size: int | None = None,
         pac: int | None = None,
+        min_steps: int | None = 500,
         categorical_features: Any = None,
         refit_synthesizer: bool = True,
         random_state: Any = None,
     ) -> None:
         super().__init__(sampling_strategy=sampling_strategy)
         self.multiplier = multiplier
+        self.max_synthetic_share = max_synthetic_share
+        self.curation = curation
+        self.curation_threshold = curation_threshold
+        self.curation_estimator = curation_estimator
         self.synthesizer = synthesizer
         self.epochs = epochs
         self.batch_size = batch_size
         self.pac = pac
+        self.min_steps = min_steps
         self.categorical_features = categorical_features
         self.refit_synthesizer = refit_synthesizer
         self.random_state = random_state
@@ -208,6 +257,21 @@ class SyntheticOverSampler(BaseOverSampler):
 
     # -- resampling ------------------------------------------------------------------------------
     def _wanted_counts(self, y: np.ndarray) -> dict[Any, int]:
+        """Class -> rows to add: from ``multiplier`` or ``sampling_strategy_``, then capped by
+        ``max_synthetic_share``."""
+        asked = self._asked_counts(y)
+        if self.max_synthetic_share is None:
+            return asked
+        share = float(self.max_synthetic_share)
+        classes, counts = np.unique(y, return_counts=True)
+        real = dict(zip(classes.tolist(), counts.tolist()))
+        # synthetic / (real + synthetic) <= share  <=>  synthetic <= real * share / (1 - share)
+        return {
+            cls: min(n, int(np.floor(real[_plain(cls)] * share / (1.0 - share) + 1e-9)))
+            for cls, n in asked.items()
+        }
+
+    def _asked_counts(self, y: np.ndarray) -> dict[Any, int]:
         """Class -> rows to add, from ``multiplier`` or from ``sampling_strategy_``."""
         if self.multiplier is None:
             return {cls: int(n) for cls, n in self.sampling_strategy_.items()}
@@ -312,37 +376,65 @@ class SyntheticOverSampler(BaseOverSampler):
                     if getattr(self, name) is not None
                 },
             }
-            model = prepared_synthesizer(template, overrides, n_rows=len(data), owner=_OWNER)
+            model = prepared_synthesizer(
+                template, overrides, n_rows=len(data), min_steps=self.min_steps
+            )
+            self.fit_params_ = {k: model.get_params()[k] for k in ("epochs", "batch_size", "pac")}
             model.fit(data)
         else:
             model = self._fitted_synthesizer()
+            self.fit_params_ = {}
         _check_columns(model, list(data.columns))
         self.synthesizer_ = model
 
-        n_new = sum(wanted.values())
-        blocks = []
+        curator = self._fitted_curator(table, y, rng) if self.curation is not None else None
+        self.curation_ = {} if curator is not None else None
+        blocks, added = [], {}
         for cls, n_rows in wanted.items():
             seed = draw_seed(rng)  # drawn for every class so each class's rows stay reproducible
-            if n_rows > 0:
+            added[cls] = 0
+            if n_rows <= 0:
+                continue
+            if curator is None:
                 rows = model.sample(n_rows, {target: _plain(cls)}, random_state=seed)
-                blocks.append(rows)
+                if len(rows) != n_rows:  # guards the exact-count promise
+                    raise InvalidDataError(
+                        f"The synthesizer returned {len(rows)} rows where {n_rows} were asked."
+                    )
+            else:
+                rows = curator.rows(model, target, cls, n_rows, seed, list(table.columns))
+                self.curation_[cls] = curator.facts[cls]
+            blocks.append(rows)
+            added[cls] = len(rows)
+        self.sampling_strategy_ = added
         y_new = np.concatenate(
-            [np.full(n_rows, cls, dtype=y.dtype) for cls, n_rows in wanted.items() if n_rows > 0]
+            [np.full(n_rows, cls, dtype=y.dtype) for cls, n_rows in added.items() if n_rows > 0]
             or [y[:0]]
         )
         synthetic = (
             pd.concat(blocks, ignore_index=True)[list(table.columns)] if blocks else table.iloc[:0]
         )
-        if len(synthetic) != n_new:  # guards the exact-count promise
-            raise InvalidDataError(
-                f"The synthesizer returned {len(synthetic)} rows where {n_new} were asked."
-            )
         X_new = self._like_input(synthetic, X, table)
         if isinstance(X, pd.DataFrame):
             X_res = pd.concat([table, X_new], ignore_index=True)
         else:
             X_res = np.concatenate([X, X_new], axis=0)
         return X_res, np.concatenate([y, y_new])
+
+    def _fitted_curator(
+        self, table: pd.DataFrame, y: np.ndarray, rng: np.random.Generator
+    ) -> _ConfidenceCurator:
+        """The curation classifier, fitted on the real rows (never on synthetic ones)."""
+        if self.curation_estimator is None:
+            from synthgan.evaluate import make_utility_model
+
+            estimator = make_utility_model("classification", random_state=draw_seed(rng))
+        else:
+            estimator = clone(self.curation_estimator)
+        estimator.fit(table, y)
+        classes, counts = np.unique(y, return_counts=True)
+        base_rates = {cls: count / len(y) for cls, count in zip(classes.tolist(), counts)}
+        return _ConfidenceCurator(estimator, base_rates, float(self.curation_threshold))
 
     def _fitted_synthesizer(self) -> Any:
         model = self.synthesizer
@@ -370,6 +462,55 @@ class SyntheticOverSampler(BaseOverSampler):
                 values = np.rint(values.astype("float64"))
             result[:, j] = values
         return result
+
+
+class _ConfidenceCurator:
+    """Keeps the synthetic rows of a class whose predicted probability of that class is at
+    least ``threshold`` times the class's base rate in the real rows."""
+
+    MAX_DRAWN = 20
+    """Rows drawn per class at most, as a multiple of the rows wanted."""
+
+    def __init__(self, estimator: Any, base_rates: dict[Any, float], threshold: float) -> None:
+        self.estimator = estimator
+        self.base_rates = base_rates
+        self.threshold = threshold
+        self.facts: dict[Any, dict[str, int]] = {}
+
+    def _column(self, cls: Any) -> int:
+        classes = list(np.asarray(self.estimator.classes_).tolist())
+        if cls in classes:
+            return classes.index(cls)
+        as_text = [str(c) for c in classes]  # synthgan's utility model learns labels as text
+        return as_text.index(str(cls))
+
+    def rows(
+        self, model: Any, target: str, cls: Any, n_rows: int, seed: int, columns: list[str]
+    ) -> pd.DataFrame:
+        """Up to ``n_rows`` kept rows of class ``cls`` (``columns`` only)."""
+        local = np.random.default_rng(seed)
+        column = self._column(_plain(cls))
+        floor = self.threshold * self.base_rates[_plain(cls)]
+        kept: list[pd.DataFrame] = []
+        n_kept = n_drawn = 0
+        budget = self.MAX_DRAWN * n_rows
+        while n_kept < n_rows and n_drawn < budget:
+            # draw enough for the rows still missing at the acceptance seen so far (>= 5%)
+            acceptance = max(n_kept / n_drawn, 0.05) if n_drawn else 0.5
+            size = min(
+                budget - n_drawn, max(64, int(np.ceil(1.2 * (n_rows - n_kept) / acceptance)))
+            )
+            drawn = model.sample(size, {target: _plain(cls)}, random_state=draw_seed(local))[
+                columns
+            ]
+            proba = np.asarray(self.estimator.predict_proba(drawn))[:, column]
+            keep = drawn[proba >= floor]
+            kept.append(keep)
+            n_kept += len(keep)
+            n_drawn += len(drawn)
+        rows = pd.concat(kept, ignore_index=True).iloc[:n_rows]
+        self.facts[cls] = {"drawn": n_drawn, "kept": n_kept, "added": len(rows)}
+        return rows
 
 
 def _value_types(values: np.ndarray) -> set[type]:

@@ -63,36 +63,46 @@ def merged_schema(
     return Schema(tuple(ColumnSpec(name, merged[name]) for name in ordered))
 
 
-def check_enough_rows(n_rows: int, batch_size: int, pac: int, *, owner: str) -> None:
-    """A clear error when a table is too small for one batch (or one pack) of the GAN."""
-    if n_rows < pac:
-        raise InvalidDataError(
-            f"{owner} got {n_rows} training rows, fewer than pac={pac} (rows per discriminator "
-            f"pack). Lower pac and batch_size, e.g. pac=1, batch_size={n_rows}, or give more rows."
-        )
-    if n_rows < batch_size:
-        fitting = (n_rows // pac) * pac
-        raise InvalidDataError(
-            f"{owner} got {n_rows} training rows, fewer than batch_size={batch_size}. Lower "
-            f"batch_size to at most {fitting} (a multiple of pac={pac}), e.g. "
-            f"batch_size={fitting}, or give more rows. Under cross-validation each fit sees "
-            "only the training fold."
-        )
+def fitting_batch(n_rows: int, batch_size: int, pac: int) -> tuple[int, int]:
+    """``(batch_size, pac)`` shrunk for a small table: pac at most a quarter of the rows, a batch
+    at most half of them (a multiple of pac), so that an epoch makes at least two generator
+    steps on distinct rows. Tables of at least ``2 * batch_size`` rows keep both as given."""
+    pac = max(1, min(int(pac), n_rows // 4))
+    most = max(pac, (n_rows // 2) // pac * pac)
+    batch_size = max(pac, min(int(batch_size), most) // pac * pac)
+    return batch_size, pac
+
+
+def epochs_for_steps(epochs: int, n_rows: int, batch_size: int, min_steps: int | None) -> int:
+    """``epochs``, raised so that a fit makes at least ``min_steps`` generator steps (one epoch
+    is ``n_rows // batch_size`` steps, at least one): a small table's 30 epochs are only a few
+    dozen steps, too few for the generator to learn anything."""
+    if min_steps is None:
+        return int(epochs)
+    steps_per_epoch = max(n_rows // batch_size, 1)
+    return max(int(epochs), -(-int(min_steps) // steps_per_epoch))
 
 
 def prepared_synthesizer(
-    template: Any, overrides: dict[str, Any], *, n_rows: int, owner: str
+    template: Any, overrides: dict[str, Any], *, n_rows: int, min_steps: int | None = None
 ) -> Any:
-    """An unfitted clone of ``template`` (or of the default) with ``overrides`` applied, checked
-    against a table of ``n_rows`` rows."""
+    """An unfitted clone of ``template`` (or of the default) with ``overrides`` applied, its
+    batch_size and pac shrunk to fit a table of ``n_rows`` rows (:func:`fitting_batch`) and its
+    epochs raised to ``min_steps`` generator steps (:func:`epochs_for_steps`)."""
     synthesizer = clone(default_synthesizer() if template is None else template)
     known = synthesizer.get_params()
     synthesizer.set_params(**{k: v for k, v in overrides.items() if k in known})
     params = synthesizer.get_params()
-    batch_size, pac = params.get("batch_size"), params.get("pac")
-    if isinstance(batch_size, (int, np.integer)) and isinstance(pac, (int, np.integer)) and pac > 0:
-        check_enough_rows(n_rows, int(batch_size), int(pac), owner=owner)
-    return synthesizer
+    batch_size, pac, epochs = params.get("batch_size"), params.get("pac"), params.get("epochs")
+    if not all(_positive_int(v) for v in (batch_size, pac, epochs)) or batch_size % pac:
+        return synthesizer  # Synthesizer.fit reports bad values in its own words
+    batch_size, pac = fitting_batch(n_rows, batch_size, pac)
+    epochs = epochs_for_steps(epochs, n_rows, batch_size, min_steps)
+    return synthesizer.set_params(batch_size=batch_size, pac=pac, epochs=epochs)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
 
 
 def with_dtypes_of(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
@@ -136,7 +146,8 @@ def augment(
     synthesizer : Synthesizer, optional
         An unfitted Synthesizer is a template: it is cloned and the clone fitted on ``df``. A fitted
         one is used as it is (it must have been fitted on a table with ``df``'s columns). Default:
-        ``Synthesizer(epochs=30, verbose=False)``.
+        ``Synthesizer(epochs=30, verbose=False)``. On a small table a template's batch_size and
+        pac shrink to fit it (a batch at most half the rows, pac at most a quarter).
     random_state : int, optional
         Seeds the fit (of an unfitted template) and the sampling.
 
@@ -149,8 +160,7 @@ def augment(
     Raises
     ------
     InvalidDataError
-        For a negative ``n``, a ``flag_column`` that already exists, or a table too small for the
-        synthesizer's batch_size or pac.
+        For a negative ``n`` or a ``flag_column`` that already exists.
 
     Examples
     --------
@@ -169,9 +179,7 @@ def augment(
         rng = make_rng(random_state)
     else:
         rng = make_rng(seed_source(random_state, synthesizer))
-        model = prepared_synthesizer(
-            synthesizer, {"random_state": draw_seed(rng)}, n_rows=len(df), owner="augment"
-        )
+        model = prepared_synthesizer(synthesizer, {"random_state": draw_seed(rng)}, n_rows=len(df))
         model.fit(df)
     synthetic = model.sample(int(n), conditions, random_state=draw_seed(rng))
     missing = [name for name in df.columns if name not in synthetic.columns]

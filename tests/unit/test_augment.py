@@ -98,16 +98,19 @@ def binary_frame(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
 # -- imbalanced-learn's own checks ----------------------------------------------------------------
 
 EXPECTED_FAILED_CHECKS: dict[str, str] = {
-    # None at imbalanced-learn 0.14.2 with scikit-learn 1.9: every sampler check passes,
+    # At imbalanced-learn 0.14.2 with scikit-learn 1.9 every other sampler check passes,
     # check_samplers_pandas_sparse included (sparse DataFrame columns are densified for the GAN
     # and made sparse again on the way out). Sparse scipy matrices are refused with a clear
     # error, and the 'sparse' tag says so, so check_samplers_sparse is not run.
+    "check_samplers_fit_resample": "by design: the default max_synthetic_share=0.5 stops 'auto' "
+    "short of the majority's count (at most one synthetic row per real one); the check passes "
+    "with the cap lifted (test_uncapped_auto_reaches_the_majority_count)",
 }
 
 
 def _imblearn_checks() -> list:
     sampler = SyntheticOverSampler(
-        synthesizer=tiny(batch_size=20, pac=5, max_modes=1), random_state=0
+        min_steps=None, synthesizer=tiny(batch_size=20, pac=5, max_modes=1), random_state=0
     )
     checks = list(
         estimator_checks_generator(
@@ -129,6 +132,18 @@ def test_imblearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+def test_uncapped_auto_reaches_the_majority_count():
+    from imblearn.utils.estimator_checks import check_samplers_fit_resample
+
+    sampler = SyntheticOverSampler(
+        min_steps=None,
+        max_synthetic_share=None,
+        synthesizer=tiny(batch_size=20, pac=5, max_modes=1),
+        random_state=0,
+    )
+    check_samplers_fit_resample("SyntheticOverSampler", sampler)
+
+
 # -- scikit-learn / imbalanced-learn pipelines ----------------------------------------------------
 
 
@@ -138,7 +153,10 @@ class TestPipeline:
         template = tiny(RecordingSynthesizer)
         pipe = Pipeline(
             [
-                ("augment", SyntheticOverSampler(synthesizer=template, random_state=0)),
+                (
+                    "augment",
+                    SyntheticOverSampler(min_steps=None, synthesizer=template, random_state=0),
+                ),
                 ("model", make_utility_model("classification")),
             ]
         )
@@ -170,15 +188,16 @@ class TestPipeline:
         X, y = binary_frame(120)
         fitted = tiny(RecordingSynthesizer).fit(X.assign(answer=y))
         FIT_LOG.clear()
-        sampler = SyntheticOverSampler(synthesizer=fitted, refit_synthesizer=False)
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=fitted, refit_synthesizer=False)
         X_res, y_res = sampler.fit_resample(X, y)
         assert FIT_LOG == []
         assert sampler.synthesizer_ is fitted
-        assert Counter(y_res) == {"no": 90, "yes": 90}
+        assert sampler.fit_params_ == {}
+        assert Counter(y_res) == {"no": 90, "yes": 60}  # capped: one synthetic row per real one
 
     def test_reuse_needs_a_fitted_synthesizer(self):
         X, y = binary_frame(120)
-        sampler = SyntheticOverSampler(synthesizer=tiny(), refit_synthesizer=False)
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), refit_synthesizer=False)
         with pytest.raises(
             NotFittedError, match="refit_synthesizer=False needs an already fitted synthesizer"
         ):
@@ -187,7 +206,7 @@ class TestPipeline:
     def test_reuse_needs_the_same_columns(self):
         X, y = binary_frame(120)
         fitted = tiny().fit(X.drop(columns="city").assign(answer=y))
-        sampler = SyntheticOverSampler(synthesizer=fitted, refit_synthesizer=False)
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=fitted, refit_synthesizer=False)
         with pytest.raises(InvalidDataError, match=r"lacks the column\(s\) 'city'"):
             sampler.fit_resample(X, y)
 
@@ -209,10 +228,14 @@ class TestClassCounts:
         ],
         ids=["auto", "not-majority", "all", "minority", "not-minority", "dict", "callable"],
     )
-    def test_counts_match_the_strategy_exactly(self, strategy, expected):
+    def test_counts_match_the_strategy_exactly_without_the_cap(self, strategy, expected):
         X, y = three_classes()
         sampler = SyntheticOverSampler(
-            sampling_strategy=strategy, synthesizer=tiny(), random_state=0
+            min_steps=None,
+            max_synthetic_share=None,
+            sampling_strategy=strategy,
+            synthesizer=tiny(),
+            random_state=0,
         )
         X_res, y_res = sampler.fit_resample(X, y)
         assert dict(Counter(y_res)) == expected
@@ -223,7 +246,9 @@ class TestClassCounts:
 
     def test_float_ratio_for_a_binary_target(self):
         X, y = binary_frame(120)  # 90 "no", 30 "yes"
-        sampler = SyntheticOverSampler(sampling_strategy=0.6, synthesizer=tiny(), random_state=0)
+        sampler = SyntheticOverSampler(
+            min_steps=None, sampling_strategy=0.6, synthesizer=tiny(), random_state=0
+        )
         _, y_res = sampler.fit_resample(X, y)
         assert dict(Counter(y_res)) == {"no": 90, "yes": 54}
 
@@ -237,13 +262,49 @@ class TestClassCounts:
     )
     def test_multiplier_grows_every_class(self, multiplier, expected):
         X, y = three_classes((60, 30, 16))
-        sampler = SyntheticOverSampler(multiplier=multiplier, synthesizer=tiny(), random_state=0)
+        sampler = SyntheticOverSampler(
+            min_steps=None, multiplier=multiplier, synthesizer=tiny(), random_state=0
+        )
         _, y_res = sampler.fit_resample(X, y)
         assert dict(Counter(y_res)) == expected
 
+    def test_the_default_cap_adds_at_most_one_synthetic_row_per_real_one(self):
+        X, y = three_classes()  # 60, 30, 15
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), random_state=0)
+        _, y_res = sampler.fit_resample(X, y)
+        assert dict(Counter(y_res)) == {"a": 60, "b": 60, "c": 30}
+        assert sampler.sampling_strategy_ == {"b": 30, "c": 15}
+
+    @pytest.mark.parametrize(
+        ("share", "expected"),
+        [(0.2, {"a": 60, "b": 37, "c": 18}), (0.75, {"a": 60, "b": 60, "c": 60})],
+    )
+    def test_max_synthetic_share_caps_each_class(self, share, expected):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(
+            min_steps=None, max_synthetic_share=share, synthesizer=tiny(), random_state=0
+        )
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert dict(Counter(y_res)) == expected
+        assert len(X_res) == len(y_res)
+
+    def test_the_cap_applies_to_a_multiplier_too(self):
+        X, y = three_classes((60, 30, 16))
+        sampler = SyntheticOverSampler(
+            min_steps=None, multiplier=3, synthesizer=tiny(), random_state=0
+        )
+        _, y_res = sampler.fit_resample(X, y)
+        assert dict(Counter(y_res)) == {"a": 120, "b": 60, "c": 32}
+
+    @pytest.mark.parametrize("share", [0, 1, 1.5])
+    def test_max_synthetic_share_outside_zero_one_is_an_error(self, share):
+        X, y = three_classes()
+        with pytest.raises(ValueError, match="'max_synthetic_share' parameter"):
+            SyntheticOverSampler(max_synthetic_share=share).fit_resample(X, y)
+
     def test_synthetic_rows_are_conditioned_on_their_class(self):
         X, y = three_classes()
-        sampler = SyntheticOverSampler(synthesizer=tiny(), random_state=0)
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), random_state=0)
         sampler.fit_resample(X, y)
         rows = sampler.synthesizer_.sample(40, {sampler.target_column_: "c"}, random_state=1)
         assert sampler.target_column_ == "label"
@@ -252,33 +313,39 @@ class TestClassCounts:
     def test_the_target_stays_discrete_whatever_the_template_schema_says(self):
         X, y = binary_frame(120)
         schema = Schema((ColumnSpec("answer", ColumnKind.INTEGER),))
-        sampler = SyntheticOverSampler(synthesizer=tiny(schema=schema), random_state=0)
+        sampler = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(schema=schema), random_state=0
+        )
         _, y_res = sampler.fit_resample(X, (y == "yes").astype(int).rename("answer"))
         assert sampler.synthesizer_.transformer_.schema_.kind("answer") is ColumnKind.DISCRETE
-        assert dict(Counter(y_res)) == {0: 90, 1: 90}
+        assert dict(Counter(y_res)) == {0: 90, 1: 60}
 
     def test_a_template_schema_ignoring_a_feature_is_an_error(self):
         X, y = binary_frame(120)
         schema = Schema((ColumnSpec("city", ColumnKind.IGNORED),))
-        sampler = SyntheticOverSampler(synthesizer=tiny(schema=schema), random_state=0)
+        sampler = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(schema=schema), random_state=0
+        )
         with pytest.raises(InvalidDataError, match=r"lacks the column\(s\) 'city'"):
             sampler.fit_resample(X, y)
 
     def test_multiplier_and_strategy_together_is_an_error(self):
         X, y = three_classes()
-        sampler = SyntheticOverSampler(sampling_strategy="minority", multiplier=2)
+        sampler = SyntheticOverSampler(min_steps=None, sampling_strategy="minority", multiplier=2)
         with pytest.raises(InvalidDataError, match="Give either sampling_strategy='minority'"):
             sampler.fit_resample(X, y)
 
     def test_multiplier_below_one_is_an_error(self):
         X, y = three_classes()
         with pytest.raises(ValueError, match="The 'multiplier' parameter of SyntheticOverSampler"):
-            SyntheticOverSampler(multiplier=0.5).fit_resample(X, y)
+            SyntheticOverSampler(min_steps=None, multiplier=0.5).fit_resample(X, y)
 
     def test_one_class_is_an_error(self):
         X, y = three_classes()
         with pytest.raises(ValueError, match="needs to have more than 1 class"):
-            SyntheticOverSampler(synthesizer=tiny()).fit_resample(X, np.zeros(len(X)))
+            SyntheticOverSampler(min_steps=None, synthesizer=tiny()).fit_resample(
+                X, np.zeros(len(X))
+            )
 
 
 # -- input forms ----------------------------------------------------------------------------------
@@ -288,7 +355,7 @@ class TestInputs:
     def test_mixed_type_dataframe_keeps_columns_and_dtypes(self):
         X = make_mixed_frame(150, nulls=True)
         y = pd.Series(pd.Categorical(np.where(np.arange(150) % 3 == 0, "rare", "common")))
-        sampler = SyntheticOverSampler(synthesizer=tiny(), random_state=0)
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), random_state=0)
         X_res, y_res = sampler.fit_resample(X, y)
         assert list(X_res.columns) == list(X.columns)
         pd.testing.assert_series_equal(X_res.dtypes, X.dtypes)
@@ -303,7 +370,7 @@ class TestInputs:
         X, y = binary_frame(120)
         X = X.assign(code=np.random.default_rng(0).choice([3, 7, 11], 120))
         sampler = SyntheticOverSampler(
-            categorical_features=["code"], synthesizer=tiny(), random_state=0
+            min_steps=None, categorical_features=["code"], synthesizer=tiny(), random_state=0
         )
         X_res, _ = sampler.fit_resample(X, y)
         assert X_res["code"].dtype == X["code"].dtype
@@ -318,17 +385,20 @@ class TestInputs:
         X[:, 2] = rng.choice([10, 20, 30], n)
         y = np.where(np.arange(n) % 4 == 0, 1, 0)
         by_index = SyntheticOverSampler(
-            categorical_features=[1, 2], synthesizer=tiny(), random_state=0
+            min_steps=None, categorical_features=[1, 2], synthesizer=tiny(), random_state=0
         )
         X_res, y_res = by_index.fit_resample(X, y)
-        assert X_res.dtype == object and X_res.shape == (180, 3)
+        assert X_res.dtype == object and X_res.shape == (150, 3)  # 30 ones + 30 (capped)
         assert isinstance(y_res, np.ndarray) and y_res.dtype == y.dtype
         synthetic = X_res[n:]
         assert set(synthetic[:, 1]) <= {"red", "green"}
         assert set(synthetic[:, 2]) <= {10, 20, 30}
         assert all(isinstance(v, float) for v in synthetic[:, 0])
         by_mask = SyntheticOverSampler(
-            categorical_features=[False, True, True], synthesizer=tiny(), random_state=0
+            min_steps=None,
+            categorical_features=[False, True, True],
+            synthesizer=tiny(),
+            random_state=0,
         )
         X_mask, _ = by_mask.fit_resample(X, y)
         np.testing.assert_array_equal(X_mask, X_res)
@@ -339,23 +409,27 @@ class TestInputs:
         X[:, 0] = rng.normal(size=100)
         X[:, 1] = rng.choice(["u", "v"], 100)
         y = np.arange(100) % 5 == 0
-        X_res, y_res = SyntheticOverSampler(synthesizer=tiny(), random_state=0).fit_resample(X, y)
+        X_res, y_res = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(), random_state=0
+        ).fit_resample(X, y)
         assert set(X_res[100:, 1]) <= {"u", "v"}
-        assert y_res.dtype == bool and Counter(y_res) == {False: 80, True: 80}
+        assert y_res.dtype == bool and Counter(y_res) == {False: 80, True: 40}
 
     @pytest.mark.parametrize("dtype", ["float32", "int64"])
     def test_numeric_arrays_keep_their_dtype(self, dtype):
         rng = np.random.default_rng(0)
         X = (rng.normal(size=(100, 2)) * 10).astype(dtype)
         y = (np.arange(100) % 5 == 0).astype("int32")
-        X_res, y_res = SyntheticOverSampler(synthesizer=tiny(), random_state=0).fit_resample(X, y)
+        X_res, y_res = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(), random_state=0
+        ).fit_resample(X, y)
         assert X_res.dtype == X.dtype and y_res.dtype == y.dtype
-        assert X_res.shape == (160, 2)
+        assert X_res.shape == (120, 2)  # 20 minority rows, 20 synthetic (capped)
 
     def test_non_numeric_column_needs_categorical_features(self):
         X = np.array([[1.0, "a"], [2.0, "b"]] * 30, dtype=object)
         y = np.array([0, 1] * 30)
-        sampler = SyntheticOverSampler(categorical_features=[], synthesizer=tiny())
+        sampler = SyntheticOverSampler(min_steps=None, categorical_features=[], synthesizer=tiny())
         with pytest.raises(
             InvalidDataError,
             match=r"Column 1 of X holds non-numeric values such as 'a'\. Mark it categorical, "
@@ -376,7 +450,9 @@ class TestInputs:
             {"size": np.arange(60) + 0.5, "color": ["r", "g"] * 30, "n": np.arange(60)}
         )
         y = np.arange(60) % 3 == 0
-        sampler = SyntheticOverSampler(categorical_features=spec, synthesizer=tiny())
+        sampler = SyntheticOverSampler(
+            min_steps=None, categorical_features=spec, synthesizer=tiny()
+        )
         with pytest.raises(InvalidDataError, match=message):
             sampler.fit_resample(X, y)
 
@@ -386,52 +462,147 @@ class TestInputs:
         X = sparse.csr_matrix(np.eye(60))
         y = np.arange(60) % 3 == 0
         with pytest.raises(InvalidDataError, match="does not take sparse matrices"):
-            SyntheticOverSampler(synthesizer=tiny()).fit_resample(X, y)
+            SyntheticOverSampler(min_steps=None, synthesizer=tiny()).fit_resample(X, y)
 
 
-class TestTooFewRows:
-    def test_fewer_rows_than_batch_size(self):
-        X, y = binary_frame(48)
-        sampler = SyntheticOverSampler(synthesizer=tiny(batch_size=50, pac=5))
-        with pytest.raises(
-            InvalidDataError,
-            match=r"got 48 training rows, fewer than batch_size=50\. Lower batch_size to at "
-            r"most 45 \(a multiple of pac=5\)",
-        ):
-            sampler.fit_resample(X, y)
+class TestSmallTables:
+    @pytest.mark.parametrize(("n", "batch_size", "pac"), [(20, 10, 5), (48, 20, 10), (30, 14, 7)])
+    def test_batch_size_and_pac_shrink_to_fit_the_table(self, n, batch_size, pac):
+        X, y = binary_frame(n)
+        sampler = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(batch_size=500, pac=10), random_state=0
+        )
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert sampler.fit_params_ == {"epochs": 1, "batch_size": batch_size, "pac": pac}
+        minority = int((y == "yes").sum())
+        assert Counter(y_res)["yes"] == 2 * minority and len(X_res) == len(y_res)
+
+    def test_a_table_of_twice_the_batch_keeps_it(self):
+        X, y = binary_frame(100)
+        sampler = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(batch_size=50, pac=5), random_state=0
+        )
+        sampler.fit_resample(X, y)
+        assert sampler.fit_params_ == {"epochs": 1, "batch_size": 50, "pac": 5}
 
     def test_sampler_batch_size_overrides_the_template(self):
-        X, y = binary_frame(48)
-        sampler = SyntheticOverSampler(synthesizer=tiny(), batch_size=40, pac=10, random_state=0)
+        X, y = binary_frame(100)
+        sampler = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(), batch_size=40, pac=10, random_state=0
+        )
         sampler.fit_resample(X, y)
         assert sampler.synthesizer_.batch_size == 40 and sampler.synthesizer_.pac == 10
 
-    def test_fewer_rows_than_pac(self):
-        X, y = binary_frame(8)
-        sampler = SyntheticOverSampler(synthesizer=tiny(), pac=10)
-        with pytest.raises(InvalidDataError, match=r"got 8 training rows, fewer than pac=10"):
-            sampler.fit_resample(X, y)
+    def test_min_steps_raises_the_epochs_of_a_small_table(self):
+        X, y = binary_frame(100)  # batch 50: two steps an epoch
+        sampler = SyntheticOverSampler(min_steps=50, synthesizer=tiny(), random_state=0)
+        sampler.fit_resample(X, y)
+        assert sampler.fit_params_["epochs"] == 25
+        assert sampler.synthesizer_.epochs_trained_ == 25
 
-    def test_the_error_is_a_value_error(self):
-        X, y = binary_frame(48)
-        with pytest.raises(ValueError, match="fewer than batch_size=500"):
-            SyntheticOverSampler().fit_resample(X, y)
+    def test_min_steps_leaves_enough_epochs_alone(self):
+        X, y = binary_frame(100)
+        sampler = SyntheticOverSampler(min_steps=4, synthesizer=tiny(epochs=3), random_state=0)
+        sampler.fit_resample(X, y)
+        assert sampler.fit_params_["epochs"] == 3
+
+    def test_twenty_rows_with_the_default_template(self):
+        X, y = binary_frame(20)  # 5 "yes"
+        sampler = SyntheticOverSampler(epochs=1, min_steps=None, random_state=0)
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert Counter(y_res) == {"no": 15, "yes": 10}
+        assert sampler.fit_params_ == {"epochs": 1, "batch_size": 10, "pac": 5}
+        assert list(X_res.columns) == list(X.columns)
+
+
+class TestCuration:
+    class ScoreThreshold:
+        """A stand-in classifier: P(yes) is 0.9 when score > 0.5, else 0.05."""
+
+        classes_ = np.array(["no", "yes"])
+
+        def fit(self, X, y):
+            return self
+
+        def predict_proba(self, X):
+            yes = np.where(X["score"].to_numpy() > 0.5, 0.9, 0.05)
+            return np.column_stack([1 - yes, yes])
+
+        def get_params(self, deep=True):
+            return {}
+
+        def set_params(self, **params):
+            return self
+
+    def test_kept_rows_are_those_the_classifier_finds_typical_of_their_class(self):
+        X, y = binary_frame(120)  # base rate of "yes": 0.25, so kept rows need P(yes) >= 0.25
+        sampler = SyntheticOverSampler(
+            min_steps=None,
+            curation="confidence",
+            curation_estimator=self.ScoreThreshold(),
+            synthesizer=tiny(),
+            random_state=0,
+        )
+        X_res, y_res = sampler.fit_resample(X, y)
+        synthetic = X_res.iloc[len(X) :]
+        assert len(synthetic) == 30 and Counter(y_res) == {"no": 90, "yes": 60}
+        assert (synthetic["score"] > 0.5).all()
+        facts = sampler.curation_["yes"]
+        assert facts["added"] == 30 and facts["kept"] >= 30 and facts["drawn"] >= facts["kept"]
+
+    def test_a_class_with_too_few_kept_rows_gets_fewer(self):
+        X, y = binary_frame(120)
+        sampler = SyntheticOverSampler(
+            min_steps=None,
+            curation="confidence",
+            curation_threshold=3.9,  # P(yes) >= 0.975: never
+            curation_estimator=self.ScoreThreshold(),
+            synthesizer=tiny(),
+            random_state=0,
+        )
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert len(X_res) == len(X) and Counter(y_res) == Counter(y)
+        assert sampler.sampling_strategy_ == {"yes": 0}
+        assert sampler.curation_["yes"] == {"drawn": 600, "kept": 0, "added": 0}
+
+    def test_default_classifier_and_reproducible(self):
+        X, y = three_classes()
+        kwargs = dict(min_steps=None, curation="confidence", synthesizer=tiny(), random_state=2)
+        first = SyntheticOverSampler(**kwargs).fit_resample(X, y)
+        again = SyntheticOverSampler(**kwargs).fit_resample(X, y)
+        pd.testing.assert_frame_equal(first[0], again[0])
+        pd.testing.assert_series_equal(first[1], again[1])
+
+    def test_unknown_curation_is_an_error(self):
+        X, y = three_classes()
+        with pytest.raises(ValueError, match="'curation' parameter"):
+            SyntheticOverSampler(curation="critic").fit_resample(X, y)
 
 
 class TestReproducibility:
     def test_same_random_state_same_rows(self):
         X, y = three_classes()
-        first = SyntheticOverSampler(synthesizer=tiny(), random_state=3).fit_resample(X, y)
-        again = SyntheticOverSampler(synthesizer=tiny(), random_state=3).fit_resample(X, y)
-        other = SyntheticOverSampler(synthesizer=tiny(), random_state=4).fit_resample(X, y)
+        first = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(), random_state=3
+        ).fit_resample(X, y)
+        again = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(), random_state=3
+        ).fit_resample(X, y)
+        other = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(), random_state=4
+        ).fit_resample(X, y)
         pd.testing.assert_frame_equal(first[0], again[0])
         pd.testing.assert_series_equal(first[1], again[1])
         assert not first[0].iloc[len(X) :].equals(other[0].iloc[len(X) :])
 
     def test_a_seeded_template_is_reproducible_too(self):
         X, y = three_classes()
-        first, _ = SyntheticOverSampler(synthesizer=tiny(random_state=5)).fit_resample(X, y)
-        again, _ = SyntheticOverSampler(synthesizer=tiny(random_state=5)).fit_resample(X, y)
+        first, _ = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(random_state=5)
+        ).fit_resample(X, y)
+        again, _ = SyntheticOverSampler(
+            min_steps=None, synthesizer=tiny(random_state=5)
+        ).fit_resample(X, y)
         pd.testing.assert_frame_equal(first, again)
 
 
@@ -501,15 +672,37 @@ class TestAugment:
         with pytest.raises(InvalidDataError, match="n must be a non-negative integer, got -1"):
             augment(df, -1, synthesizer=tiny())
 
-    def test_too_few_rows(self):
+    def test_a_small_table_shrinks_batch_size_and_pac(self):
         df = binary_frame(30)[0]
-        with pytest.raises(
-            InvalidDataError, match=r"augment got 30 training rows, fewer than batch_size=50"
-        ):
-            augment(df, 5, synthesizer=tiny())
+        out = augment(df, 5, synthesizer=tiny(), random_state=0)
+        assert len(out) == 35
 
     def test_a_synthesizer_missing_columns_is_an_error(self):
         df = binary_frame(100)[0]
         fitted = tiny().fit(df.drop(columns="city"))
         with pytest.raises(InvalidDataError, match=r"does not produce the column\(s\) 'city'"):
             augment(df, 5, synthesizer=fitted)
+
+
+@pytest.mark.slow
+def test_twenty_adult_rows_with_the_default_template_in_a_pipeline():
+    from synthgan.datasets import load_adult
+
+    train, test = load_adult()
+    rich = train[train["income"] == ">50K"].sample(5, random_state=0)
+    rest = train[train["income"] == "<=50K"].sample(15, random_state=0)
+    small = pd.concat([rich, rest], ignore_index=True)
+    X, y = small.drop(columns="income"), small["income"]
+    pipe = Pipeline(
+        [
+            ("augment", SyntheticOverSampler(curation="confidence", random_state=0)),
+            ("model", make_utility_model("classification")),
+        ]
+    )
+    pipe.fit(X, y)
+    sampler = pipe.named_steps["augment"]
+    # 20 rows: pac 5, batches of 10, two steps an epoch, so 250 epochs for 500 steps
+    assert sampler.fit_params_ == {"epochs": 250, "batch_size": 10, "pac": 5}
+    assert 0 <= sampler.sampling_strategy_[">50K"] <= 5
+    proba = pipe.predict_proba(test.drop(columns="income").head(200))
+    assert proba.shape == (200, 2) and np.isfinite(proba).all()
