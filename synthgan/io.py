@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -136,3 +137,21 @@ def write_bytes(data: bytes, path: str | os.PathLike) -> Path:
 
 def write_text(text: str, path: str | os.PathLike) -> Path:
     return write_bytes(text.encode("utf-8"), path)
+
+
+def read_json(text_or_path, *, what: str, opening: tuple[str, ...]) -> tuple[str, object]:
+    """JSON from a string that starts with one of ``opening`` or from a file at that path:
+    (where it came from, for messages; the parsed value). ``what`` names it in errors."""
+    text = str(text_or_path)
+    source = what
+    if not text.lstrip().startswith(opening):
+        path = Path(text_or_path)
+        if not path.is_file():
+            raise InvalidDataError(f"{path}: no such {what} file.")
+        source, text = str(path), path.read_text(encoding="utf-8")
+    try:
+        return source, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidDataError(
+            f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})."
+        ) from None

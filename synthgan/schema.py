@@ -19,13 +19,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
+from synthgan.io import read_json
 
 ID_MIN_ROWS = 50
 """A column can only be id-like on a table of more than this many rows."""
@@ -161,19 +161,7 @@ class Schema:
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike) -> Schema:
         """Read a schema from a JSON string or a path to a JSON file."""
-        text = str(text_or_path)
-        source = "schema"
-        if not text.lstrip().startswith("{"):
-            path = Path(text_or_path)
-            if not path.is_file():
-                raise InvalidDataError(f"{path}: no such schema file.")
-            source, text = str(path), path.read_text(encoding="utf-8")
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidDataError(
-                f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})."
-            ) from None
+        _, data = read_json(text_or_path, what="schema", opening=("{",))
         return cls.from_dict(data)
 
 

@@ -16,13 +16,13 @@ import difflib
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
+from synthgan.io import read_json
 from synthgan.rules import expression
 from synthgan.schema import ColumnKind, Schema, unknown_column_message
 
@@ -294,14 +294,10 @@ class Range(Rule):
         return ok
 
 
-@dataclass(frozen=True)
-class FixedCombinations(Rule):
-    """The columns only take together the combinations seen in the data (``education`` and
-    ``education-num``). Categorical or integer columns. Enforced by construction: the columns
-    are modelled as one joint categorical column.
-    """
+@dataclass(frozen=True, init=False)
+class _ColumnGroup(Rule):
+    """A rule on a group of two or more different columns, written ``{"columns": [...]}``."""
 
-    kind: ClassVar[str] = "fixed_combinations"
     names: tuple[str, ...] = field(default_factory=tuple)
 
     def __init__(self, columns) -> None:
@@ -320,13 +316,26 @@ class FixedCombinations(Rule):
         return {"rule": self.kind, "columns": list(self.names)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> FixedCombinations:
+    def from_dict(cls, data: dict) -> _ColumnGroup:
         _keys(data, {"columns"})
-        return cls(_names(data, "fixed_combinations"))
+        return cls(_names(data, cls.kind))
 
     def check_schema(self, schema: Schema) -> None:
         if len(self.names) < 2 or len(set(self.names)) != len(self.names):
             raise self.error("it needs two or more different columns.")
+        super().check_schema(schema)
+
+
+@dataclass(frozen=True, init=False)
+class FixedCombinations(_ColumnGroup):
+    """The columns only take together the combinations seen in the data (``education`` and
+    ``education-num``). Categorical or integer columns. Enforced by construction: the columns
+    are modelled as one joint categorical column.
+    """
+
+    kind: ClassVar[str] = "fixed_combinations"
+
+    def check_schema(self, schema: Schema) -> None:
         super().check_schema(schema)
         for name in self.names:
             self._need_kinds(schema, name, _COMBINABLE, "a categorical, boolean or integer column")
@@ -488,40 +497,15 @@ class CategoryRange(Rule):
             return ~applies | ((low <= values) & (values <= high))
 
 
-@dataclass(frozen=True)
-class NullTogether(Rule):
+@dataclass(frozen=True, init=False)
+class NullTogether(_ColumnGroup):
     """The columns are null on the same rows: all null, or none. Enforced by construction: one
     indicator says whether the group is null, the columns themselves are modelled without
     nulls.
     """
 
     kind: ClassVar[str] = "null_together"
-    names: tuple[str, ...] = field(default_factory=tuple)
 
-    def __init__(self, columns) -> None:
-        if isinstance(columns, str):
-            columns = [columns]
-        object.__setattr__(self, "names", tuple(columns))
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.names
-
-    def describe(self) -> str:
-        return ", ".join(self.names)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.kind, "columns": list(self.names)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> NullTogether:
-        _keys(data, {"columns"})
-        return cls(_names(data, "null_together"))
-
-    def check_schema(self, schema: Schema) -> None:
-        if len(self.names) < 2 or len(set(self.names)) != len(self.names):
-            raise self.error("it needs two or more different columns.")
-        super().check_schema(schema)
 
     def holds(self, frame: pd.DataFrame, facts: dict) -> np.ndarray:
         nulls = np.stack([frame[n].isna().to_numpy() for n in self.names])
@@ -570,19 +554,7 @@ def rules_from_list(items: Any) -> list[Rule]:
 def load_rules(text_or_path: str | os.PathLike) -> list[Rule]:
     """Read rules from a JSON file (or a JSON string): ``{"rules": [{"rule": ...}, ...]}`` or a
     bare list. See docs/rules.md for each kind's fields."""
-    text = str(text_or_path)
-    source = "rules"
-    if not text.lstrip().startswith(("{", "[")):
-        path = Path(text_or_path)
-        if not path.is_file():
-            raise InvalidDataError(f"{path}: no such rules file.")
-        source, text = str(path), path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidDataError(
-            f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})."
-        ) from None
+    source, data = read_json(text_or_path, what="rules", opening=("{", "["))
     try:
         return rules_from_list(data)
     except InvalidDataError as exc:
