@@ -161,12 +161,19 @@ class RulePlan:
                 self._carriers[link["high"]] = link["gap"]
         self._model_schema(kinds)
 
-    def _model_schema(self, kinds: dict) -> None:
-        specs: list[ColumnSpec] = []
+    def _rewrites(self) -> tuple[dict, dict, set, set]:
+        """How the plan rewrites columns: the constructive inequality links by their high
+        column, the joint columns by their first column, every column in a joint, and the
+        computed (formula) columns."""
         gaps = {link["high"]: link for link in self.links_ if link["constructive"]}
         joint_of = {j["columns"][0]: j for j in self.joints_}
         combined = {c for j in self.joints_ for c in j["columns"]}
         computed = {f["column"] for f in self.formulas_}
+        return gaps, joint_of, combined, computed
+
+    def _model_schema(self, kinds: dict) -> None:
+        specs: list[ColumnSpec] = []
+        gaps, joint_of, combined, computed = self._rewrites()
         for name in self.columns_:
             if name in computed:
                 continue
@@ -255,10 +262,7 @@ class RulePlan:
             )
         rng = np.random.default_rng(seed)
         columns: dict[str, pd.Series] = {}
-        gaps = {link["high"]: link for link in self.links_ if link["constructive"]}
-        joint_of = {j["columns"][0]: j for j in self.joints_}
-        combined = {c for j in self.joints_ for c in j["columns"]}
-        computed = {f["column"] for f in self.formulas_}
+        gaps, joint_of, combined, computed = self._rewrites()
         for name in self.columns_:
             if name in computed:
                 continue
