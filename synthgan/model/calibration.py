@@ -33,19 +33,16 @@ over all bins of a column maps every row through its own bin's knots."""
 
 
 def binned_columns(transformer: TableTransformer) -> list[tuple[int, int, int]]:
-    """(scalar row, code row, number of bins) of each binned numeric column, in the order
-    :meth:`TableTransformer.decode` reads the drawn scalars and codes."""
-    found = []
-    next_scalar = next_code = 0
-    for column in transformer.transformers_.values():
-        if column.output_width == 0:  # id-like or derived: never drawn
-            continue
-        if isinstance(column, NumericColumnTransformer):
-            if column.n_bins_:
-                found.append((next_scalar, next_code, column.n_bins_))
-            next_scalar += int(column.n_modes > 0)
-        next_code += 1
-    return found
+    """(scalar row, code row, number of bins) of each binned numeric column: its places in the
+    drawn scalars and codes, one row per tanh and per softmax span of the layout."""
+    layout = transformer.layout_
+    scalar_row = {span.column: i for i, span in enumerate(layout.tanh_spans)}
+    code_row = {span.column: i for i, span in enumerate(layout.softmax_spans)}
+    return [
+        (scalar_row[name], code_row[name], column.n_bins_)
+        for name, column in transformer.transformers_.items()
+        if isinstance(column, NumericColumnTransformer) and column.n_bins_
+    ]
 
 
 @dataclass
