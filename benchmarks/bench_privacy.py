@@ -1,150 +1,298 @@
-"""Utility and privacy of synthgan on Adult at epsilon in {1, 3, 10} and without DP.
+"""Private synthgan against the private peers, at epsilon 0.5, 1, 3 and 10, scored by one code path.
 
-For each setting: fit on Adult train (32,561 rows), sample as many rows, and measure on the Adult
-test split (16,281 rows, never trained on): train-on-synthetic ROC AUC of the fixed utility model
-(``synthgan.evaluate.utility.utility_scores``, target ``income``), ``column_shapes``,
-``dcr_share``, ``mia_auc`` and ``exact_copy_rate`` from ``synthgan.evaluate``. The real-data
-utility (train on real) is the ceiling.
+For each table, epsilon and seed: synthgan fits with what ``synthgan share --epsilon E`` uses
+(``synthgan.share.private_params``) on the training split of bench_quality.py, samples as many rows
+and is scored by ``bench_quality.score`` (synthgan's evaluator against the test split: utility,
+detection AUC, DCR share, exact copies; SDMetrics' QualityReport against the training rows).
+``epsilon none`` is synthgan's ordinary (non-private) fit, the ceiling of what privacy costs.
 
-    OMP_NUM_THREADS=1 python3 benchmarks/bench_privacy.py --epochs 5 \\
-        --output benchmarks/results/privacy_adult.json --plot docs/privacy_adult.png
+Peers are cached tables scored by the same code: smartnoise-synth's MST, AIM, DP-CTGAN and
+PATE-CTGAN (made by ``benchmarks/peers/run_smartnoise.py`` in their own environment: smartnoise
+pins opacus 0.14), at the same epsilon and delta (min(1e-5, 1/(10 n))).
 
-Results are written after every setting, so an interrupted run keeps what it measured.
+Tables: adult (the full training split), adult8k (8,000 rows drawn from it with a fixed seed; the
+issue's small-table case), and any table of bench_quality.py.
+
+    /work/peers-venv/bin/python benchmarks/bench_privacy.py --tables adult --epsilons 3 --seeds 0
+    /work/peers-venv/bin/python benchmarks/bench_privacy.py --rescore      # peers' cached tables
+    /work/peers-venv/bin/python benchmarks/bench_privacy.py --table        # markdown, all results
+    /work/peers-venv/bin/python benchmarks/bench_privacy.py --plot docs/privacy_epsilon.png
+
+Results: benchmarks/results/privacy/<system>_eps<E>/<table>_seed<N>.json (and the synthetic
+table as .parquet; peers' .fit.json holds their fit seconds and versions).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import bench_quality  # noqa: E402
 import benchenv  # noqa: E402
+from bench_quality import TABLES, Table  # noqa: E402
 
-PRIVACY_METRICS = ["column_shapes", "dcr_share", "mia_auc", "exact_copy_rate"]
-
-
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epsilons", default="1,3,10,none", help="Comma list; 'none': no DP.")
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--dp-loss", default="minimax", help="Loss of the DP fits.")
-    parser.add_argument(
-        "--gp-check", action="store_true",
-        help="Also fit epsilon=3 with loss='wgan-gp' (the per-pair gradient penalty).",
-    )  # fmt: skip
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", type=Path, default=HERE / "results" / "privacy_adult.json")
-    parser.add_argument("--plot", type=Path, default=HERE.parent / "docs" / "privacy_adult.png")
-    return parser.parse_args()
+RESULTS = HERE / "results" / "privacy"
+SMALL_ROWS = 8000
+SMALL_SEED = 0
+EPSILONS = ("0.5", "1", "3", "10", "none")
+PEERS = ("smartnoise-mst", "smartnoise-aim", "smartnoise-dpctgan", "smartnoise-patectgan")
 
 
-def run_one(train, test, *, epsilon, loss, args) -> dict:
-    from synthgan import Synthesizer, evaluate
-    from synthgan.evaluate.utility import utility_scores
+def load_split(name: str):
+    """bench_quality's split; ``adult8k``: 8,000 rows of Adult's training split, test unchanged."""
+    import numpy as np
 
-    params = dict(epochs=args.epochs, batch_size=args.batch_size, random_state=args.seed,
-                  device="cpu", verbose=False, loss=loss)  # fmt: skip
-    if epsilon is not None:
-        params.update(epsilon=epsilon, pac=1)
-    started = time.perf_counter()
-    model = Synthesizer(**params).fit(train)
-    fit_seconds = time.perf_counter() - started
-    synthetic = model.sample(len(train), random_state=args.seed)
-    utility = utility_scores(synthetic, test, "income")
-    report = evaluate(train, synthetic, holdout=test, metrics=PRIVACY_METRICS)
-    scores = report.scores
-    cis = {name: report.metrics[name]["ci"] for name in PRIVACY_METRICS}
+    if name == "adult8k":
+        train, test = bench_quality.load_split("adult")
+        rows = np.sort(np.random.default_rng(SMALL_SEED).choice(len(train), SMALL_ROWS, False))
+        return train.iloc[rows].reset_index(drop=True), test
+    return bench_quality.load_split(name)
+
+
+def spec_of(name: str) -> Table:
+    return TABLES["adult" if name == "adult8k" else name]
+
+
+def run_dir(system: str, epsilon: str) -> Path:
+    return RESULTS / f"{system}_eps{epsilon}"
+
+
+def fit_synthgan(train, epsilon: str, seed: int, overrides: dict):
+    from synthgan import Synthesizer
+    from synthgan.share import private_params
+
+    params = {} if epsilon == "none" else private_params(float(epsilon))
+    model = Synthesizer(random_state=seed, verbose=False, **{**params, **overrides})
+    tick = time.perf_counter()
+    model.fit(train)
+    fit_seconds = time.perf_counter() - tick
+    synthetic = model.sample(len(train), random_state=seed)
     privacy = model.privacy_ or {}
-    return {
-        "epsilon_target": epsilon,
+    plan = privacy.get("plan") or {}
+    return synthetic, {
+        "fit_seconds": fit_seconds,
+        "epochs_trained": model.epochs_trained_,
         "epsilon_spent": privacy.get("epsilon_spent"),
         "delta": privacy.get("delta"),
-        "noise_multiplier": (privacy.get("plan") or {}).get("noise_multiplier"),
-        "stats_noise_multiplier": (privacy.get("plan") or {}).get("stats_noise_multiplier"),
-        "sample_rate": (privacy.get("plan") or {}).get("sample_rate"),
-        "critic_steps": privacy.get("steps_taken"),
-        "loss": loss,
-        "params": {k: v for k, v in params.items() if k != "verbose"},
-        "fit_seconds": fit_seconds,
-        "roc_auc": utility.get("roc_auc"),
-        "f1": utility.get("f1"),
-        **{name: scores.get(name) for name in PRIVACY_METRICS},
-        "ci": cis,
-        "exact_copy_baseline": report.metrics["exact_copy_rate"]["details"]["baseline"],
-    }
+        "noise_multiplier": plan.get("noise_multiplier"),
+        "marginals": privacy.get("marginals"),
+        "acceptance": (model.selection_ or {}).get("acceptance"),
+        "settings": {k: bench_quality._jsonable(v)
+                     for k, v in model.get_params().items() if k != "schema"},
+    }  # fmt: skip
 
 
-def plot(results: list[dict], real_auc: float, path: Path) -> None:
+def fit_engine_dp(train, epsilon: str, seed: int, spec: Table):
+    """TabularARGN with its differential-privacy option: the analysis's value protection gets
+    10% of epsilon, DP-SGD training stops at the other 90% (``max_epsilon``; the engine keeps the
+    last checkpoint within it); delta as synthgan's default, which the engine splits between the
+    two. Budgets add up by sequential composition (the engine accounts each part separately)."""
+    import shutil
+    import tempfile
+
+    import pandas as pd
+    from mostlyai import engine
+
+    budget = float(epsilon)
+    delta = min(1e-5, 1.0 / (10.0 * len(train)))
+    dp = {"max_epsilon": 0.9 * budget, "delta": delta, "value_protection_epsilon": 0.1 * budget}
+    workspace = Path(tempfile.mkdtemp(prefix="bench-privacy-engine-"))
+    primary_key = spec.id_columns[0] if spec.id_columns else None
+    try:
+        engine.set_random_state(seed)
+        tick = time.perf_counter()
+        engine.split(tgt_data=train, tgt_primary_key=primary_key, workspace_dir=workspace)
+        engine.analyze(differential_privacy=dp, workspace_dir=workspace)
+        engine.encode(workspace_dir=workspace)
+        engine.train(differential_privacy=dp, workspace_dir=workspace)
+        fit_seconds = time.perf_counter() - tick
+        engine.generate(sample_size=len(train), workspace_dir=workspace)
+        parts = sorted((workspace / "SyntheticData").glob("*.parquet"))
+        synthetic = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        progress = bench_quality._engine_progress(workspace)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    return synthetic, {"fit_seconds": fit_seconds, "differential_privacy": dp, **progress}
+
+
+def score_and_save(synthetic, train, test, spec, out: Path, record: dict, threads: int) -> dict:
+    aligned, casts = bench_quality.aligned(synthetic, train, spec.id_columns)
+    record.update(bench_quality.score(aligned, train, test, spec, threads=threads), casts=casts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.with_suffix(".parquet").exists():
+        synthetic.to_parquet(out.with_suffix(".parquet"))
+    benchenv.write_json(out.with_suffix(".json"), record)
+    return record
+
+
+def summary(record: dict) -> str:
+    keys = ("sdmetrics_quality", "sdmetrics_column_shapes", "sdmetrics_column_pair_trends",
+            "utility_synthetic", "detection_auc", "dcr_share", "fit_seconds")  # fmt: skip
+    return " ".join(f"{k}={record[k]:.3f}" for k in keys if record.get(k) is not None)
+
+
+def run(args) -> int:
+    header = benchenv.provenance(
+        benchenv.limit_threads(args.threads), opacus=benchenv.version("opacus"),
+        sdmetrics=benchenv.version("sdmetrics"),
+    )  # fmt: skip
+    overrides = bench_quality.parse_overrides(args.set)
+    if overrides and not args.tag:
+        raise SystemExit("--set changes synthgan's settings: give the variant a --tag.")
+    system = "synthgan" + (f"_{args.tag}" if args.tag else "")
+    for table in args.tables:
+        train, test = load_split(table)
+        spec = spec_of(table)
+        for epsilon in args.epsilons:
+            for seed in args.seeds:
+                if not args.rescore and not args.no_synthgan:
+                    synthetic, record = fit_synthgan(train, epsilon, seed, overrides)
+                    record = {"system": system, "table": table, "epsilon": epsilon, "seed": seed,
+                              **record, "provenance": header}  # fmt: skip
+                    out = run_dir(system, epsilon) / f"{table}_seed{seed}"
+                    out.with_suffix(".parquet").unlink(missing_ok=True)
+                    record = score_and_save(synthetic, train, test, spec, out, record, args.threads)
+                    print(f"{system} eps {epsilon} {table} seed {seed}: {summary(record)}",
+                          flush=True)  # fmt: skip
+                if args.engine and epsilon != "none":
+                    synthetic, record = fit_engine_dp(train, epsilon, seed, spec)
+                    record = {"system": "mostlyai-engine-dp", "table": table, "epsilon": epsilon,
+                              "seed": seed, **record, "provenance": header}  # fmt: skip
+                    out = run_dir("mostlyai-engine-dp", epsilon) / f"{table}_seed{seed}"
+                    out.with_suffix(".parquet").unlink(missing_ok=True)
+                    record = score_and_save(synthetic, train, test, spec, out, record, args.threads)
+                    print(f"mostlyai-engine-dp eps {epsilon} {table} seed {seed}: "
+                          f"{summary(record)}", flush=True)  # fmt: skip
+                for peer in PEERS if args.rescore or args.with_peers else ():
+                    out = run_dir(peer, epsilon) / f"{table}_seed{seed}"
+                    fitted = out.with_name(out.name + ".fit.json")
+                    if not fitted.exists() or (out.with_suffix(".json").exists()
+                                               and not args.rescore):  # fmt: skip
+                        continue
+                    import pandas as pd
+
+                    record = {**json.loads(fitted.read_text()), "epsilon": epsilon,
+                              "scored_with": header}  # fmt: skip
+                    synthetic = pd.read_parquet(out.with_suffix(".parquet"))
+                    record = score_and_save(synthetic, train, test, spec, out, record, args.threads)
+                    print(f"{peer} eps {epsilon} {table} seed {seed}: {summary(record)}",
+                          flush=True)  # fmt: skip
+    return 0
+
+
+# -- reporting --------------------------------------------------------------------------------
+
+COLUMNS = (("sdmetrics_quality", "quality", ".3f"), ("sdmetrics_column_shapes", "shapes", ".3f"),
+           ("sdmetrics_column_pair_trends", "pairs", ".3f"), ("utility_synthetic", "utility", ".3f"),
+           ("detection_auc", "detection", ".3f"), ("dcr_share", "DCR share", ".3f"),
+           ("fit_seconds", "fit s", ".0f"))  # fmt: skip
+
+
+def collect() -> dict:
+    """{(table, epsilon, system): [records of each seed]}."""
+    found: dict = {}
+    for path in sorted(RESULTS.glob("*_eps*/*_seed*.json")):
+        if path.name.endswith((".fit.json", ".failed.json")):
+            continue
+        system, epsilon = path.parent.name.rsplit("_eps", 1)
+        table = path.name.rsplit("_seed", 1)[0]
+        found.setdefault((table, epsilon, system), []).append(json.loads(path.read_text()))
+    return found
+
+
+def cell(values: list[float], fmt: str) -> str:
+    import statistics
+
+    if not values:
+        return ""
+    mean = format(statistics.fmean(values), fmt)
+    return mean if len(values) == 1 else f"{mean} ± {format(statistics.stdev(values), fmt)}"
+
+
+def print_table(tables: list[str]) -> None:
+    found = collect()
+    order = {e: i for i, e in enumerate(EPSILONS)}
+    for table in tables:
+        print(f"\n### {table}\n")
+        print("| epsilon | system | seeds | " + " | ".join(c[1] for c in COLUMNS) + " |")
+        print("|---|---|---:|" + "---:|" * len(COLUMNS))
+        keys = sorted((k for k in found if k[0] == table),
+                      key=lambda k: (order.get(k[1], 99), k[2]))  # fmt: skip
+        for _, epsilon, system in keys:
+            records = found[(table, epsilon, system)]
+            cells = [cell([r[key] for r in records if r.get(key) is not None], fmt)
+                     for key, _, fmt in COLUMNS]  # fmt: skip
+            print(f"| {epsilon} | {system} | {len(records)} | " + " | ".join(cells) + " |")
+
+
+def plot(path: Path, table: str) -> None:
+    import statistics
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runs = [r for r in results if r["loss"] == results[0]["loss"] or r["epsilon_target"] is None]
-    labels = ["none" if r["epsilon_target"] is None else f"ε={r['epsilon_target']:g}" for r in runs]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    panels = [("roc_auc", "train-on-synthetic ROC AUC", real_auc),
-              ("column_shapes", "column shapes (1 = identical)", None),
-              ("dcr_share", "dcr_share / mia_auc (0.5 ideal)", 0.5)]  # fmt: skip
-    for ax, (key, title, reference) in zip(axes, panels):
-        ax.bar(labels, [r[key] for r in runs], color="tab:blue", label=key)
-        if key == "dcr_share":
-            ax.plot(labels, [r["mia_auc"] for r in runs], "o", color="tab:red", label="mia_auc")
-            ax.set_ylim(0.4, 0.7)
-            ax.legend(loc="upper left")
-        if reference is not None:
-            ax.axhline(reference, color="grey", linestyle=":")
-        ax.set_title(title)
-    fig.suptitle("synthgan on Adult: privacy budget vs utility (grey: real-data AUC / ideal)")
+    found = collect()
+    systems = sorted({k[2] for k in found if k[0] == table})
+    epsilons = [e for e in EPSILONS if e != "none"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, (key, title) in zip(axes, (("sdmetrics_quality", "SDMetrics quality"),
+                                       ("utility_synthetic", "utility (ROC AUC)"))):  # fmt: skip
+        for system in systems:
+            xs, ys = [], []
+            for epsilon in epsilons:
+                records = found.get((table, epsilon, system), [])
+                values = [r[key] for r in records if r.get(key) is not None]
+                if values:
+                    xs.append(float(epsilon))
+                    ys.append(statistics.fmean(values))
+            if xs:
+                ax.plot(xs, ys, "o-", label=system)
+            ceiling = found.get((table, "none", system))
+            if ceiling:
+                value = statistics.fmean(r[key] for r in ceiling)
+                ax.axhline(value, linestyle=":", color="grey")
+        ax.set_xscale("log")
+        ax.set_xlabel("epsilon")
+        ax.set_title(f"{title}, {table} (dotted: synthgan without DP)")
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
 
 
-def main() -> None:
-    args = parse_args()
-    benchenv.set_thread_env(args.threads)
-    threads = benchenv.limit_threads(args.threads)
-    warnings.filterwarnings("ignore", category=UserWarning)
-    from synthgan.datasets import load_adult
-    from synthgan.evaluate.utility import utility_scores
-
-    train, test = load_adult()
-    payload = {
-        "benchmark": "privacy_adult",
-        **benchenv.provenance(threads, opacus=benchenv.version("opacus")),
-        "rows": {"train": len(train), "test": len(test)},
-        "real_utility": utility_scores(train, test, "income"),
-        "results": [],
-        "complete": False,
-    }
-    settings = []
-    for item in args.epsilons.split(","):
-        eps = None if item.strip().lower() == "none" else float(item)
-        settings.append((eps, args.dp_loss if eps is not None else "wgan-gp"))
-    if args.gp_check:
-        settings.append((3.0, "wgan-gp"))
-    for eps, loss in settings:
-        print(f"epsilon={eps} loss={loss} ...", flush=True)
-        result = run_one(train, test, epsilon=eps, loss=loss, args=args)
-        print({k: result[k] for k in ("epsilon_spent", "roc_auc", "column_shapes", "dcr_share",
-                                      "mia_auc", "fit_seconds")}, flush=True)  # fmt: skip
-        payload["results"].append(result)
-        benchenv.write_json(args.output, payload)
-        plot(payload["results"], payload["real_utility"]["roc_auc"], args.plot)
-    payload["complete"] = True
-    payload["machine"]["load_average_at_end"] = [round(x, 2) for x in __import__("os").getloadavg()]
-    benchenv.write_json(args.output, payload)
-
-
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="+", default=["adult"],
+                        choices=sorted([*TABLES, "adult8k"]))  # fmt: skip
+    parser.add_argument("--epsilons", nargs="+", default=list(EPSILONS), choices=EPSILONS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--tag", default="")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--with-peers", action="store_true", help="Also score new peer tables.")
+    parser.add_argument("--engine", action="store_true",
+                        help="Also fit mostlyai-engine with its differential-privacy option.")
+    parser.add_argument("--no-synthgan", action="store_true", help="Fit the peers only.")
+    parser.add_argument("--rescore", action="store_true", help="Score the peers' tables only.")
+    parser.add_argument("--table", action="store_true", help="Print the results as markdown.")
+    parser.add_argument("--plot", type=Path, help="Draw quality and utility against epsilon.")
+    args = parser.parse_args(argv)
+    if args.table or args.plot:
+        if args.table:
+            print_table(args.tables)
+        if args.plot:
+            plot(args.plot, args.tables[0])
+        return 0
+    return run(args)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -143,6 +143,14 @@ def privacy_checks(
     ]  # fmt: skip
 
 
+def private_params(epsilon: float) -> dict:
+    """The :class:`~synthgan.Synthesizer` settings of a private share at ``epsilon``: one row per
+    pack (a row is a whole sampling unit, no substitution bound, and a step averages ten times
+    more units than with packs of ten), the minimax loss (ghost clipping), DP_EPOCHS epochs
+    (docs/privacy.md)."""
+    return {"epsilon": epsilon, "pac": 1, "loss": "minimax", "epochs": DP_EPOCHS}
+
+
 def share(
     data: pd.DataFrame,
     release_dir: str | os.PathLike,
@@ -251,9 +259,7 @@ def share(
 
     params = {"random_state": random_state, "verbose": verbose, "schema": kept_schema}
     if epsilon is not None:
-        # one row per pack: a row is a whole sampling unit (no substitution bound), and a step
-        # averages ten times more units than with packs of ten (docs/privacy.md)
-        params.update(epsilon=epsilon, delta=delta, pac=1, loss="minimax", epochs=DP_EPOCHS)
+        params.update(private_params(epsilon), delta=delta)
     params.update(synthesizer_params or {})
     model = Synthesizer(**params).fit(train)
     if model.privacy_ is not None:
@@ -291,6 +297,24 @@ def share(
         write_table(synthetic, release_dir / "synthetic.parquet")
         write_text(result.model_card, release_dir / "MODEL_CARD.md")
     return result
+
+
+def _marginals_lines(marginals: dict | None) -> list[str]:
+    if not marginals:
+        return []
+    pairs = ", ".join(f"`{a}` x `{b}`" for a, b in marginals["pairs"])
+    used = (
+        "Released rows are drawn from the generator and kept so that their pair shares match "
+        "the noisy counts (post-processing, no further budget)."
+        if marginals["used"]
+        else "The generator's rows already matched them as closely, so no rows are dropped for them."
+    )
+    return [
+        f"- Two-way counts of {len(marginals['pairs'])} column pairs ({marginals['cells']:,} "
+        f"cells), Gaussian noise of standard deviation {marginals['noise_sd']:.1f} rows per "
+        f"cell, part of the same budget: {pairs}. The pairs were chosen from rows the trained "
+        f"generator drew, not from the real rows. {used}"
+    ]
 
 
 def _fmt(value: float) -> str:
@@ -343,6 +367,7 @@ def model_card(model, result: ShareResult, *, source_name: str) -> str:
             "- Category lists, category frequencies, numeric bounds and modes come from one noisy "
             f"histogram (noise multiplier {plan['stats_noise_multiplier']:.3f}), part of the same "
             "budget.",
+            *_marginals_lines(privacy.get("marginals")),
             f"- Accountant: {privacy['accountant']}.",
             "- Not covered by epsilon: the number of rows, the column names and kinds"
             + ("" if privacy.get("schema_supplied") else " (inferred from the data)")

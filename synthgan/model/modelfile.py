@@ -32,7 +32,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 def _upgrade_1_to_2(meta: dict) -> dict:
@@ -69,9 +69,18 @@ def _upgrade_4_to_5(meta: dict) -> dict:
     return meta
 
 
+def _upgrade_5_to_6(meta: dict) -> dict:
+    """Format 6 added two-way factors to rejection sampling (``pair_factors``, their spans in
+    ``meta["selection"]["pairs"]``) and selection without a row critic (a private fit's):
+    format-5 files have neither, so nothing changes. A format-5 reader would sample a format-6
+    private model without its factors, hence the bump."""
+    return meta
+
+
 # version -> function(meta) -> meta of version + 1
 _UPGRADES: dict[int, Any] = {
     1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5,
+    5: _upgrade_5_to_6,
 }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from synthgan.model import modelfile
 from synthgan.model.calibration import BinCalibration
 from synthgan.model.runtime import resolve_device
 from synthgan.model.sampler import ConditionSampler
-from synthgan.model.selection import RowCritic
+from synthgan.model.selection import MarginalFactors, RowCritic
 from synthgan.rules.definitions import rules_from_list
 from synthgan.rules.plan import RulePlan
 from synthgan.schema import Schema
@@ -74,9 +74,32 @@ def save_synthesizer(model: Synthesizer, path: str | os.PathLike) -> Path:
         tensors["classifier_optimizer"] = model._classifier_optimizer.state_dict()
     if getattr(model, "row_critic_", None) is not None:
         tensors["row_critic"] = model.row_critic_.state_dict()
-    if getattr(model, "marginal_factors_", None) is not None:
-        tensors["marginal_factors"] = model.marginal_factors_
+    factors = getattr(model, "marginal_factors_", None)
+    if factors is not None and factors.one_way is not None:
+        tensors["marginal_factors"] = factors.one_way
+    if factors is not None and factors.pairs:
+        tensors["pair_factors"] = [table for _, _, table in factors.pairs]
     return modelfile.write_model(path, _meta(model), tensors)
+
+
+def _marginal_factors(model, tensors: dict, device) -> MarginalFactors | None:
+    """The selection's factors: one-way (format 5 on) and pairs (format 6 on; their span
+    indices in the selection facts)."""
+    one_way = tensors.get("marginal_factors")
+    tables = tensors.get("pair_factors", [])
+    pairs = (model.selection_ or {}).get("pairs", [])
+    if len(pairs) != len(tables):
+        raise ValueError(f"{len(tables)} pair factor tables for {len(pairs)} pairs")
+    if one_way is None and not tables:
+        return None
+    spans = model.transformer_.layout_.softmax_spans
+    factors = MarginalFactors(
+        spans, one_way, [(int(a), int(b), table) for (a, b), table in zip(pairs, tables)]
+    )
+    for first, second, table in factors.pairs:
+        if tuple(table.shape) != (spans[first].width, spans[second].width):
+            raise ValueError(f"pair factor table {tuple(table.shape)} does not fit its spans")
+    return factors.to(device)
 
 
 def load_synthesizer(
@@ -125,12 +148,11 @@ def load_synthesizer(
         calibration = meta.get("calibration")
         model.calibration_ = None if calibration is None else BinCalibration.from_state(calibration)
         model.selection_, model.row_critic_ = meta.get("selection"), None
-        if model.selection_ is not None:
+        if "row_critic" in tensors:  # a private fit's selection has factors only
             model.row_critic_ = RowCritic(model.transformer_.layout_.dim).to(target)
             model.row_critic_.load_state_dict(tensors["row_critic"])
             model.row_critic_.eval().requires_grad_(False)
-        factors = tensors.get("marginal_factors")  # format 4 selectors had none
-        model.marginal_factors_ = None if factors is None else factors.to(target)
+        model.marginal_factors_ = _marginal_factors(model, tensors, target)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
         raise ModelFileError(
             f"{path}: the model file is inconsistent ({type(exc).__name__}: "

@@ -15,12 +15,20 @@ alike (decoded first), so nothing about how the generator writes its output can 
 A capped density ratio cannot raise the rows the generator under-fills above the ceiling, so
 the kept rows' one-way marginals stay off. :func:`fit_marginal_factors` then adds one factor per
 category of every one-hot span (each categorical column, each numeric column's bins, spikes and
-null) to the acceptance score, fitted by iterative proportional fitting on generated rows so that the *kept* rows' marginals match the training rows' (which the model file holds
-already, as the condition sampler's category counts). A kept row's score is its logit plus
-the sum of its categories' log-factors.
+null) to the acceptance score, fitted by iterative proportional fitting on generated rows so
+that the *kept* rows' marginals match the training rows' (which the model file holds already, as
+the condition sampler's category counts). A kept row's score is its logit plus the sum of its
+categories' log-factors.
+
+A private fit has no classifier (it would read the real rows outside the privacy budget). Its
+score is a sum of two-way factors, one table per pair of one-hot spans, fitted the same way to
+noisy two-way counts of the real rows (synthgan.privacy.dp_marginals): post-processing of
+differentially private outputs, which costs no further budget.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -120,57 +128,147 @@ def fit_row_critic(
     return critic.eval().requires_grad_(False), ceiling, facts
 
 
-def fit_marginal_factors(
-    real: torch.Tensor, fake: torch.Tensor, fake_logits: torch.Tensor, spans
-) -> tuple[torch.Tensor | None, float, dict]:
-    """Log-factors (dim,) over the encoded columns (0 outside the one-hot ``spans``) and the
-    ceiling that go with them, so that generated rows kept with probability
-    ``min(1, exp(logit + fake @ log_factors - ceiling))`` have the real rows' one-way marginals
-    in every span, up to the training shares' sampling error: iterative proportional fitting,
-    one span at a time (each step matches its span given the others). The factors are None when they do not bring the kept rows'
-    marginals closer than the critic alone does. Returns facts for the model file too."""
-    fake, fake_logits = fake.double(), fake_logits.double()
-    target = real.double().mean(dim=0)  # each one-hot column's share of the training rows
-    mask = torch.zeros(real.shape[1], dtype=torch.bool, device=real.device)
-    for span in spans:
-        mask[span.start : span.stop] = True
-    tiny = 0.5 / len(real)
-    noise = SAMPLING_ERRORS * torch.sqrt(target * (1.0 - target) / len(real))
+@dataclass
+class PairTarget:
+    """Wanted shares of the kept rows over the cells of two one-hot spans (indices into the spans
+    the factors are fitted on), and the standard error each share is known to."""
 
-    def kept_shares(score: torch.Tensor) -> tuple[torch.Tensor, float]:
+    first: int
+    second: int
+    shares: torch.Tensor  # (width of first, width of second); may be noisy, even negative
+    error: float
+
+
+@dataclass
+class MarginalFactors:
+    """Log-factors added to a generated row's acceptance score: ``one_way`` (dim,) over the
+    encoded columns (0 outside the one-hot spans), and one table per pair of spans, indexed by
+    the row's categories in the two spans."""
+
+    spans: tuple
+    one_way: torch.Tensor | None = None
+    pairs: list[tuple[int, int, torch.Tensor]] = field(default_factory=list)
+
+    def score(self, encoded: torch.Tensor) -> torch.Tensor:
+        """(n,) float64 log-factor of each encoded row."""
+        score = torch.zeros(len(encoded), dtype=torch.float64, device=encoded.device)
+        if self.one_way is not None:
+            score += (encoded @ self.one_way).double()
+        if self.pairs:
+            codes = span_codes(encoded, self.spans)
+            for first, second, table in self.pairs:
+                score += table.double()[codes[:, first], codes[:, second]]
+        return score
+
+    def to(self, device) -> MarginalFactors:
+        return MarginalFactors(
+            self.spans,
+            None if self.one_way is None else self.one_way.to(device),
+            [(a, b, table.to(device)) for a, b, table in self.pairs],
+        )
+
+
+def span_codes(encoded: torch.Tensor, spans) -> torch.Tensor:
+    """(n, n_spans) the category each row holds in each one-hot span."""
+    return torch.stack([encoded[:, s.start : s.stop].argmax(1) for s in spans], 1)
+
+
+def one_way_targets(real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each one-hot column's share of the training rows and its sampling error."""
+    shares = real.double().mean(dim=0)
+    return shares, torch.sqrt(shares * (1.0 - shares) / len(real))
+
+
+def fit_marginal_factors(
+    fake: torch.Tensor,
+    fake_logits: torch.Tensor,
+    spans,
+    *,
+    target_rows: float,
+    one_way: tuple[torch.Tensor, torch.Tensor] | None = None,
+    pairs: tuple[PairTarget, ...] = (),
+) -> tuple[MarginalFactors | None, float, dict]:
+    """Factors, and the ceiling that goes with them, so that generated rows ``fake`` (encoded)
+    kept with probability ``min(1, exp(logit + factors - ceiling))`` have the wanted one-way
+    shares of every span in ``spans`` (``one_way``: shares (dim,) and their errors) and the
+    wanted two-way shares of each ``pairs`` target (measured on ``target_rows`` rows), up to
+    the targets' own error: iterative
+    proportional fitting, one marginal at a time (each step matches its marginal given the
+    others). Returns None for the factors when they do not bring the kept rows closer to the
+    targets than the scores alone do, and facts for the model file."""
+    fake, fake_logits = fake.double(), fake_logits.double()
+    codes = span_codes(fake, spans) if pairs else None
+    tiny = 0.5 / target_rows
+
+    def closer(kept, target, error):
+        # only the part of a gap beyond the target's own error is closed: a small table's
+        # shares (or a private fit's noisy ones) are uncertain, and matching them exactly would
+        # pull the rows towards the training rows rather than the population they came from
+        difference = target - kept
+        wanted = kept + torch.sign(difference) * torch.clamp(
+            difference.abs() - SAMPLING_ERRORS * error, min=0.0
+        )
+        return torch.log((wanted.clamp(min=0.0) + tiny) / (kept + tiny))
+
+    def acceptance(score):
         ceiling = torch.quantile(score, CEILING_QUANTILE)
-        accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
-        return accept @ fake / accept.sum(), float(ceiling)
+        return torch.exp(torch.clamp(score - ceiling, max=0.0)), float(ceiling)
+
+    def pair_cells(target: PairTarget) -> torch.Tensor:
+        return codes[:, target.first] * target.shares.shape[1] + codes[:, target.second]
+
+    cells = [pair_cells(target) for target in pairs]
+
+    def pair_shares(accept, index):
+        target = pairs[index]
+        counts = torch.bincount(cells[index], weights=accept, minlength=target.shares.numel())
+        return (counts / accept.sum()).reshape(target.shares.shape)
 
     def gap(score: torch.Tensor) -> float:
-        return float(((kept_shares(score)[0] - target).abs() * mask).sum() / max(len(spans), 1))
+        accept, _ = acceptance(score)
+        gaps = []
+        if one_way is not None:
+            kept = accept @ fake / accept.sum()
+            gaps += [float((kept[s.start : s.stop] - one_way[0][s.start : s.stop]).abs().sum())
+                     for s in spans]  # fmt: skip
+        gaps += [float((pair_shares(accept, i) - t.shares.clamp(min=0.0)).abs().sum())
+                 for i, t in enumerate(pairs)]  # fmt: skip
+        return sum(gaps) / max(len(gaps), 1)
 
-    log_factors = torch.zeros(real.shape[1], dtype=torch.float64, device=real.device)
+    one_way_factors = None
+    if one_way is not None:
+        one_way_factors = torch.zeros(fake.shape[1], dtype=torch.float64, device=fake.device)
+    pair_factors = [torch.zeros(t.shares.shape, dtype=torch.float64, device=fake.device)
+                    for t in pairs]  # fmt: skip
     score = fake_logits.clone()
     for _ in range(MARGINAL_ITERATIONS):
-        for span in spans:
-            columns = slice(span.start, span.stop)
-            ceiling = torch.quantile(score, CEILING_QUANTILE)
-            accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
-            kept = accept @ fake[:, columns] / accept.sum()
-            # only the part of a gap beyond the training share's own sampling error is closed:
-            # a small table's shares are noisy, and matching them exactly would pull the rows
-            # towards the training rows rather than the population they came from
-            difference = target[columns] - kept
-            wanted = kept + torch.sign(difference) * torch.clamp(
-                difference.abs() - noise[columns], min=0.0
-            )
-            step = torch.log((wanted + tiny) / (kept + tiny))
-            updated = (log_factors[columns] + step).clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
-            score += fake[:, columns] @ (updated - log_factors[columns])
-            log_factors[columns] = updated
+        if one_way is not None:
+            for span in spans:
+                columns = slice(span.start, span.stop)
+                accept, _ = acceptance(score)
+                kept = accept @ fake[:, columns] / accept.sum()
+                step = closer(kept, one_way[0][columns], one_way[1][columns])
+                updated = (one_way_factors[columns] + step).clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
+                score += fake[:, columns] @ (updated - one_way_factors[columns])
+                one_way_factors[columns] = updated
+        for index, target in enumerate(pairs):
+            accept, _ = acceptance(score)
+            step = closer(pair_shares(accept, index), target.shares.double(), target.error)
+            updated = (pair_factors[index] + step).clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
+            score += (updated - pair_factors[index]).reshape(-1)[cells[index]]
+            pair_factors[index] = updated
     before, after = gap(fake_logits), gap(score)
     facts = {"marginal_gap_without_factors": before, "marginal_gap": after}
     if after >= before:
-        _, ceiling = kept_shares(fake_logits)
+        _, ceiling = acceptance(fake_logits)
         return None, ceiling, {**facts, "acceptance": _acceptance(fake_logits, ceiling)}
-    _, ceiling = kept_shares(score)
-    return log_factors.float(), ceiling, {**facts, "acceptance": _acceptance(score, ceiling)}
+    _, ceiling = acceptance(score)
+    factors = MarginalFactors(
+        tuple(spans),
+        None if one_way_factors is None else one_way_factors.float(),
+        [(t.first, t.second, f.float()) for t, f in zip(pairs, pair_factors)],
+    )
+    return factors, ceiling, {**facts, "acceptance": _acceptance(score, ceiling)}
 
 
 def _acceptance(score: torch.Tensor, ceiling: float) -> float:
@@ -178,29 +276,31 @@ def _acceptance(score: torch.Tensor, ceiling: float) -> float:
 
 
 class RowSelector:
-    """Keeps decoded rows by the fitted classifier's acceptance probability (and the marginal
-    factors, when fitted)."""
+    """Keeps decoded rows by the fitted classifier's acceptance probability and the marginal
+    factors, when fitted (a private fit has factors only: its classifier would read real rows)."""
 
     def __init__(
         self,
-        critic: RowCritic,
+        critic: RowCritic | None,
         ceiling: float,
         transformer: TableTransformer,
         device,
-        log_factors: torch.Tensor | None = None,
+        factors: MarginalFactors | None = None,
     ) -> None:
         self.critic = critic
         self.ceiling = ceiling
         self.transformer = transformer
         self.device = device
-        self.log_factors = log_factors
+        self.factors = factors
 
     def keep(self, rows: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         """The rows to keep: a boolean mask of shape (n,), drawn from ``rng``."""
         uniforms = rng.random(len(rows))
         encoded = torch.as_tensor(self.transformer.transform(rows, rng=rng), device=self.device)
-        score = logits(self.critic, encoded).double()
-        if self.log_factors is not None:
-            score = score + (encoded @ self.log_factors).double()
+        score = torch.zeros(len(rows), dtype=torch.float64, device=self.device)
+        if self.critic is not None:
+            score += logits(self.critic, encoded).double()
+        if self.factors is not None:
+            score += self.factors.score(encoded)
         accept = torch.exp(torch.clamp(score - self.ceiling, max=0.0)).cpu().numpy()
         return uniforms < accept

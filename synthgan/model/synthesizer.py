@@ -48,6 +48,7 @@ from synthgan.model.selection import (
     fit_marginal_factors,
     fit_row_critic,
     logits,
+    one_way_targets,
 )
 from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
 from synthgan.model.training import Trainer, TrainingConfig, make_ema
@@ -573,8 +574,9 @@ class Synthesizer:
             encoded = torch.cat([encoded, torch.as_tensor(more, device=self.device_)])
         # the marginal factors' own ceiling replaces the critic's alone
         factors, ceiling, marginal_facts = fit_marginal_factors(
-            real, encoded, logits(critic, encoded), self.transformer_.layout_.softmax_spans
-        )
+            encoded, logits(critic, encoded), self.transformer_.layout_.softmax_spans,
+            target_rows=len(real), one_way=one_way_targets(real),
+        )  # fmt: skip
         facts = {**facts, **marginal_facts, "ceiling": ceiling}
         self.row_critic_, self.marginal_factors_, self.selection_ = critic, factors, facts
         if self.verbose:
@@ -648,10 +650,10 @@ class Synthesizer:
             precision=self.sample_precision,
             calibration=getattr(self, "calibration_", None),
             selector=None  # rejection=False after fitting: sample without selection
-            if getattr(self, "row_critic_", None) is None or not self.rejection or not selection
+            if getattr(self, "selection_", None) is None or not self.rejection or not selection
             else RowSelector(
                 self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_,
-                log_factors=getattr(self, "marginal_factors_", None),
+                factors=self.marginal_factors_,
             ),
         )
 

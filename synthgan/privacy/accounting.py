@@ -34,6 +34,10 @@ ORDERS = tuple([1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64)) + [80
 STATS_BUDGET_SHARE = 0.1
 """The statistics release gets the noise that alone would cost this share of epsilon; DP-SGD's
 noise is then calibrated so that the composition of both spends exactly epsilon."""
+MARGINALS_BUDGET_SHARE = 0.5
+"""The two-way marginals release (synthgan.privacy.dp_marginals) gets the noise that alone would
+cost this share of epsilon, decided like the statistics' (docs/privacy.md: the share was chosen on
+the public benchmark tables, never on the private data)."""
 THRESHOLD_DELTA_SHARE = 0.1
 """Share of delta spent on the noisy threshold that keeps rare categories out of discovered
 category lists (only when some category list is read from the data)."""
@@ -133,6 +137,8 @@ class PrivacyPlan:
     steps: int
     pac: int
     max_grad_norm: float = MAX_GRAD_NORM
+    marginals_noise_multiplier: float | None = None
+    """Noise of the two-way marginals release, relative to its L2 sensitivity (None: none)."""
 
     @property
     def delta_rdp(self) -> float:
@@ -148,10 +154,13 @@ class PrivacyPlan:
         )
         if with_stats and self.stats_noise_multiplier is not None:
             total = total + gaussian_rdp(self.stats_noise_multiplier)
+        if with_stats and self.marginals_noise_multiplier is not None:
+            total = total + gaussian_rdp(self.marginals_noise_multiplier)
         return total
 
     def spent(self, steps_taken: int) -> float:
-        """Total epsilon (at ``delta``) of the statistics release and ``steps_taken`` steps."""
+        """Total epsilon (at ``delta``) of the statistics and marginals releases and
+        ``steps_taken`` steps."""
         return epsilon_from_rdp(self.rdp(steps_taken), self.delta_rdp)
 
     def to_dict(self) -> dict:
@@ -172,9 +181,12 @@ def stats_noise_multiplier(epsilon: float, delta_rdp: float) -> float:
 
     Decided before any row is read, and before the sampling rate (which depends on the noisy row
     count that this release contains)."""
-    return _bisect_sigma(
-        lambda s: epsilon_from_rdp(gaussian_rdp(s), delta_rdp), STATS_BUDGET_SHARE * epsilon
-    )
+    return release_noise_multiplier(STATS_BUDGET_SHARE * epsilon, delta_rdp)
+
+
+def release_noise_multiplier(epsilon: float, delta_rdp: float) -> float:
+    """Noise multiplier of one Gaussian release that alone costs ``epsilon`` at ``delta_rdp``."""
+    return _bisect_sigma(lambda s: epsilon_from_rdp(gaussian_rdp(s), delta_rdp), epsilon)
 
 
 def plan_budget(
@@ -186,13 +198,17 @@ def plan_budget(
     pac: int,
     stats_sigma: float | None,
     discovers_categories: bool,
+    marginals_sigma: float | None = None,
 ) -> PrivacyPlan:
     """Calibrate DP-SGD's noise: the smallest for which the RDP composition of the statistics
-    release (noise ``stats_sigma``, see :func:`stats_noise_multiplier`) and ``steps`` DP-SGD steps
-    is within ``epsilon`` at ``delta`` (less the threshold's share)."""
+    release (noise ``stats_sigma``, see :func:`stats_noise_multiplier`), the marginals release
+    (``marginals_sigma``) and ``steps`` DP-SGD steps is within ``epsilon`` at ``delta`` (less the
+    threshold's share)."""
     delta_threshold = threshold_delta(delta, discovers_categories)
     delta_rdp = delta - delta_threshold
     stats_rdp = np.zeros(len(ORDERS)) if stats_sigma is None else gaussian_rdp(stats_sigma)
+    if marginals_sigma is not None:
+        stats_rdp = stats_rdp + gaussian_rdp(marginals_sigma)
     substitution = pac > 1
     sigma = _bisect_sigma(
         lambda s: epsilon_from_rdp(
@@ -209,4 +225,5 @@ def plan_budget(
         sample_rate=float(sample_rate),
         steps=int(steps),
         pac=int(pac),
+        marginals_noise_multiplier=marginals_sigma,
     )

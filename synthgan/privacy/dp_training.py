@@ -34,17 +34,21 @@ from torch.func import functional_call, grad, vmap
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.model.sampler import ConditionSampler
+from synthgan.model.selection import MARGINAL_POOL_ROWS, fit_marginal_factors, span_codes
 from synthgan.model.threads import thread_plan
 from synthgan.model.training import Trainer, TrainingConfig
 from synthgan.privacy.accounting import (
+    MARGINALS_BUDGET_SHARE,
     MAX_GRAD_NORM,
     PrivacyPlan,
     default_delta,
     opacus_version,
     plan_budget,
+    release_noise_multiplier,
     stats_noise_multiplier,
     threshold_delta,
 )
+from synthgan.privacy.dp_marginals import measure_pairs, pair_count, select_pairs
 from synthgan.privacy.dp_transform import (
     check_public_domain,
     discovers_categories,
@@ -345,6 +349,13 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         n_packs = max(int(round(stats.noisy_rows / model.pac)), 1)
         sample_rate = min(1.0, model.batch_size / model.pac / n_packs)
         steps_per_epoch = max(int(round(1.0 / sample_rate)), 1)
+        # the two-way marginals release: its size reads the private layout only (post-processing)
+        n_pairs = pair_count(len(stats.transformer.layout_.softmax_spans))
+        marginals_sigma = None
+        if model.rejection and n_pairs > 0:
+            marginals_sigma = release_noise_multiplier(
+                MARGINALS_BUDGET_SHARE * float(model.epsilon), delta - delta_threshold
+            )
         planned_steps = (
             model.epochs_for(steps_per_epoch) * steps_per_epoch * model.discriminator_steps
             + model.discriminator_warmup
@@ -352,7 +363,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         plan = plan_budget(
             epsilon=float(model.epsilon), delta=delta, sample_rate=sample_rate,
             steps=planned_steps, pac=model.pac, stats_sigma=stats_sigma,
-            discovers_categories=discovers,
+            discovers_categories=discovers, marginals_sigma=marginals_sigma,
         )  # fmt: skip
         model.transformer_ = stats.transformer
         model._category_counts = stats.category_counts
@@ -402,6 +413,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         )  # fmt: skip
         with thread_plan(model.n_threads, model.device_) as threads:
             model._run_training(trainer, start, warm_up=True, threads=threads)
+            marginals = _fit_private_selection(model, trainer.data, plan, stats.noisy_rows, rng)
     model.fit_seconds_ = time.monotonic() - start
     model.rows_trained_ = n_rows
     model.privacy_ = {
@@ -420,5 +432,43 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         # the information loss compares critic features of real rows in the generator step,
         # outside DP-SGD: never used in a private fit (TrainingConfig's default, off)
         "information_loss": False,
+        "marginals": marginals,
     }
     return model
+
+
+def _fit_private_selection(
+    model, real: torch.Tensor, plan, noisy_rows: float, rng: np.random.Generator
+) -> dict | None:
+    """Release the noisy two-way marginals (synthgan.privacy.dp_marginals) and fit the
+    selection's factors to them; what was released, for the privacy record (None: nothing)."""
+    from synthgan.model.runtime import block_seed
+
+    model.row_critic_, model.marginal_factors_, model.selection_ = None, None, None
+    if plan.marginals_noise_multiplier is None:
+        return None
+    spans = model.transformer_.layout_.softmax_spans
+    seed = block_seed(model.seed_, 3_000_000)
+    fake = model._model_rows(max(MARGINAL_POOL_ROWS, len(real)), seed)
+    fake = torch.as_tensor(
+        model.transformer_.transform(fake, rng=np.random.default_rng(seed)), device=real.device
+    )
+    pairs = select_pairs(span_codes(fake, spans), [span.width for span in spans])
+    noisy_rows = max(noisy_rows, 1.0)
+    targets = measure_pairs(
+        real, spans, pairs, noise_multiplier=plan.marginals_noise_multiplier,
+        noisy_rows=noisy_rows, rng=rng,
+    )  # fmt: skip
+    factors, ceiling, facts = fit_marginal_factors(
+        fake, torch.zeros(len(fake), device=real.device), spans,
+        target_rows=noisy_rows, pairs=tuple(targets),
+    )  # fmt: skip
+    model.marginal_factors_ = factors
+    if factors is not None:
+        model.selection_ = {**facts, "ceiling": ceiling, "pairs": [list(p) for p in pairs]}
+    return {
+        "pairs": [[spans[a].column, spans[b].column] for a, b in pairs],
+        "cells": int(sum(t.shares.numel() for t in targets)),
+        "noise_sd": float(plan.marginals_noise_multiplier * np.sqrt(len(pairs))),
+        "used": factors is not None,
+    }

@@ -5,7 +5,12 @@ import pandas as pd
 import torch
 
 from synthgan import Synthesizer, load
-from synthgan.model.selection import fit_marginal_factors, fit_row_critic, logits
+from synthgan.model.selection import (
+    fit_marginal_factors,
+    fit_row_critic,
+    logits,
+    one_way_targets,
+)
 from synthgan.schema import ColumnKind
 from synthgan.transform.layout import Activation, Span, SpanRole
 
@@ -34,8 +39,10 @@ def test_marginal_factors_give_the_kept_rows_the_real_marginals():
     fake = torch.cat([one_hot(rng.choice(3, 20_000, p=[0.3, 0.3, 0.4]), 3),
                       one_hot(rng.choice(2, 20_000, p=[0.5, 0.5]), 2)], dim=1)  # fmt: skip
     fake_logits = torch.as_tensor(rng.normal(0.0, 0.5, 20_000), dtype=torch.float32)
-    factors, ceiling, facts = fit_marginal_factors(real, fake, fake_logits, spans)
-    score = fake_logits.double() + fake.double() @ factors.double()
+    factors, ceiling, facts = fit_marginal_factors(
+        fake, fake_logits, spans, target_rows=len(real), one_way=one_way_targets(real)
+    )
+    score = fake_logits.double() + factors.score(fake)
     accept = torch.exp(torch.clamp(score - ceiling, max=0.0))
     kept = (accept @ fake.double() / accept.sum()).numpy()
     # within two standard errors of the 20,000 real rows' shares (at most 0.007 here)

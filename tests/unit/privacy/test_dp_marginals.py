@@ -1,0 +1,123 @@
+"""The two-way marginals release of a private fit and the selection fitted to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from synthgan import Synthesizer, load
+from synthgan.privacy import accounting
+from synthgan.privacy.accounting import plan_budget, release_noise_multiplier
+from synthgan.privacy.dp_marginals import (
+    measure_pairs,
+    mutual_information,
+    pair_count,
+    select_pairs,
+)
+from synthgan.schema import ColumnKind
+from synthgan.transform.layout import Activation, Span, SpanRole
+from tests.unit.privacy.conftest import SMALL, private_frame
+
+SPANS = tuple(
+    Span(name, ColumnKind.DISCRETE, SpanRole.CATEGORY, start, width, Activation.SOFTMAX)
+    for name, start, width in (("a", 0, 3), ("b", 3, 3), ("c", 6, 2))
+)
+
+
+def encoded(codes: np.ndarray) -> torch.Tensor:
+    """One-hot rows of SPANS from (n, 3) categories."""
+    return torch.cat([torch.as_tensor(np.eye(s.width, dtype=np.float32)[codes[:, i]])
+                      for i, s in enumerate(SPANS)], dim=1)  # fmt: skip
+
+
+def dependent_codes(n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, n)
+    b = np.where(rng.random(n) < 0.9, a, rng.integers(0, 3, n))  # b mostly copies a
+    c = rng.integers(0, 2, n)  # independent
+    return np.stack([a, b, c], 1)
+
+
+def test_the_tree_joins_the_dependent_spans_and_reaches_every_span():
+    codes = torch.as_tensor(dependent_codes(20_000, 0))
+    widths = [3, 3, 2]
+    assert mutual_information(codes, 0, 1, widths) > 0.5 > 0.01 > mutual_information(
+        codes, 0, 2, widths
+    )
+    pairs = select_pairs(codes, widths)
+    assert pairs[0] == (0, 1)  # the tree comes first, strongest pair first
+    assert {s for pair in pairs[:2] for s in pair} == {0, 1, 2}  # the tree reaches every span
+    assert len(pairs) == pair_count(3) == 3  # a narrow table: every pair
+    assert pair_count(15) == 28 and pair_count(2) == 1
+
+
+def test_the_release_adds_noise_of_the_stated_size_to_the_exact_counts():
+    real = encoded(dependent_codes(5000, 1))
+    exact = measure_pairs(real, SPANS, [(0, 1)], noise_multiplier=1e-9, noisy_rows=5000,
+                          rng=np.random.default_rng(0))[0]  # fmt: skip
+    counts = np.zeros((3, 3))
+    codes = dependent_codes(5000, 1)
+    np.add.at(counts, (codes[:, 0], codes[:, 1]), 1)
+    np.testing.assert_allclose(exact.shares.numpy() * 5000, counts, atol=1e-6)
+    noisy = measure_pairs(real, SPANS, [(0, 1), (0, 2)], noise_multiplier=5.0, noisy_rows=5000,
+                          rng=np.random.default_rng(0))  # fmt: skip
+    # sensitivity sqrt(2): every cell's noise has sd 5 * sqrt(2)
+    assert noisy[0].error == pytest.approx(5.0 * np.sqrt(2) / 5000)
+    residual = noisy[0].shares.numpy() * 5000 - counts
+    assert 3.0 < residual.std() < 12.0
+
+
+def test_pair_factors_give_the_kept_rows_the_measured_pair_shares():
+    from synthgan.model.selection import fit_marginal_factors
+
+    real = encoded(dependent_codes(30_000, 2))
+    rng = np.random.default_rng(3)
+    fake = encoded(np.stack([rng.integers(0, 3, 40_000), rng.integers(0, 3, 40_000),
+                             rng.integers(0, 2, 40_000)], 1))  # independent columns
+    targets = measure_pairs(real, SPANS, [(0, 1), (1, 2)], noise_multiplier=2.0,
+                            noisy_rows=30_000, rng=np.random.default_rng(4))  # fmt: skip
+    factors, ceiling, facts = fit_marginal_factors(
+        fake, torch.zeros(len(fake)), SPANS, target_rows=30_000, pairs=tuple(targets)
+    )
+    accept = torch.exp(torch.clamp(factors.score(fake) - ceiling, max=0.0))
+    codes = torch.as_tensor(np.stack([fake[:, s.start : s.stop].argmax(1) for s in SPANS], 1))
+    kept = torch.bincount(codes[:, 0] * 3 + codes[:, 1], weights=accept.float(), minlength=9)
+    kept = (kept / kept.sum()).reshape(3, 3).numpy()
+    np.testing.assert_allclose(kept, targets[0].shares.numpy(), atol=0.01)
+    assert facts["marginal_gap"] < facts["marginal_gap_without_factors"] / 5
+
+
+def test_the_marginals_release_is_part_of_the_accounted_budget():
+    sigma = release_noise_multiplier(1.5, 9e-7)
+    with_marginals = plan_budget(epsilon=3.0, delta=1e-6, sample_rate=0.02, steps=500, pac=1,
+                                 stats_sigma=None, discovers_categories=False,
+                                 marginals_sigma=sigma)  # fmt: skip
+    without = plan_budget(epsilon=3.0, delta=1e-6, sample_rate=0.02, steps=500, pac=1,
+                          stats_sigma=None, discovers_categories=False)  # fmt: skip
+    assert with_marginals.noise_multiplier > without.noise_multiplier
+    assert 0.98 * 3.0 <= with_marginals.spent(500) <= 3.0
+    alone = accounting.epsilon_from_rdp(accounting.gaussian_rdp(sigma), 9e-7)
+    assert alone == pytest.approx(1.5, rel=0.01)
+
+
+def test_a_private_fit_releases_tree_marginals_and_samples_through_them(tmp_path):
+    model = Synthesizer(epsilon=8.0, pac=1, **SMALL).fit(private_frame())
+    marginals = model.privacy_["marginals"]
+    spans = model.transformer_.layout_.softmax_spans
+    assert len(marginals["pairs"]) == pair_count(len(spans))
+    assert model.privacy_["plan"]["marginals_noise_multiplier"] > 0
+    assert model.privacy_["epsilon_spent"] <= 8.0
+    assert model.row_critic_ is None  # a row classifier would read real rows
+    if marginals["used"]:
+        assert model.selection_["pairs"] and model.marginal_factors_.pairs
+    again = load(model.save(tmp_path / "m.synthgan"))
+    first, second = model.sample(200, random_state=1), again.sample(200, random_state=1)
+    assert first.equals(second)
+
+
+def test_rejection_false_releases_no_marginals():
+    model = Synthesizer(epsilon=8.0, pac=1, rejection=False, **SMALL).fit(private_frame())
+    assert model.privacy_["marginals"] is None
+    assert model.privacy_["plan"]["marginals_noise_multiplier"] is None
+    assert model.selection_ is None
