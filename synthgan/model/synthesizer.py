@@ -50,7 +50,7 @@ from synthgan.model.selection import (
     logits,
 )
 from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
-from synthgan.model.training import Trainer, TrainingConfig, make_ema
+from synthgan.model.training import Trainer, TrainingConfig, make_ema, registered_fit
 from synthgan.schema import Schema, validate_frame
 from synthgan.transform import TableTransformer
 
@@ -357,9 +357,8 @@ class Synthesizer:
         """
         self._check_params()
         data = validate_frame(data)
-        if self.epsilon is not None:  # differentially private fit: synthgan/privacy/
-            from synthgan.privacy.dp_training import fit_private
-
+        if self.epsilon is not None:  # differentially private fit: registered by synthgan/privacy/
+            fit_private = registered_fit("private", "epsilon=")
             if self.rules:
                 raise InvalidDataError(
                     "rules cannot be combined with epsilon yet: the combinations and bounds "
@@ -622,7 +621,7 @@ class Synthesizer:
                         d=f"{stats['critic_loss']:.3f}",
                         fooled=f"{stats['fooled_rate']:.2f}",
                     )
-                    if deadline is not None and time.monotonic() > deadline:
+                    if trainer.past(deadline):
                         break
             finally:
                 if records:
