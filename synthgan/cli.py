@@ -237,12 +237,18 @@ def parse_where(items: tuple[str, ...]) -> dict:
 @click.option(
     "-n", "--rows", "n", type=click.IntRange(min=0), required=True, help="Rows to generate."
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Table to write (.parquet, .csv or .feather).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Table to write (.parquet, .csv or .feather), or a directory (ending in /, or "
+              "without a suffix) for partitioned Parquet written by several processes.")  # fmt: skip
 @seed_option
 @click.option("--where", multiple=True, metavar="COL=VALUE",
               help="Condition, repeatable: sex=Female, or a numeric range age=30..40.")  # fmt: skip
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Processes writing a directory [default: one per core, one per chunk at most].")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=None,
+              help="Rows per part file of a directory [default: 250,000]; the rows depend on it, "
+              "not on --processes.")  # fmt: skip
 @quiet_option
 @reports_errors
 def sample(
@@ -252,6 +258,8 @@ def sample(
     seed: int | None,
     where: tuple[str, ...],
     device: str,
+    processes: int | None,
+    chunk_rows: int | None,
     quiet: bool,
 ) -> None:
     """Generate rows from a MODEL file written by `synthgan fit`.
@@ -260,11 +268,23 @@ def sample(
     Example:
       synthgan sample adult.synthgan -n 10000 -o synthetic.parquet --seed 1
       synthgan sample adult.synthgan -n 500 -o women.csv --where sex=Female --where age=30..40
+      synthgan sample adult.synthgan -n 100000000 -o synthetic/ --seed 1   # part-00000.parquet, ...
     """
     from synthgan.io import check_writable, table_format, write_table
     from synthgan.model import load
 
     conditions = parse_where(where)
+    if output.is_dir() or str(output).endswith(("/", os.sep)) or not output.suffix:
+        from synthgan.model.partitions import CHUNK_ROWS, sample_to_directory
+
+        sample_to_directory(
+            model_path, output, n, random_state=seed, chunk_rows=chunk_rows or CHUNK_ROWS,
+            processes=processes, conditions=conditions or None,
+            device="cpu" if device == "auto" else device,
+        )  # fmt: skip
+        if not quiet:
+            click.echo(f"Wrote {n:,} rows to {output}/ (partitioned Parquet)", err=True)
+        return
     fmt = table_format(output)
     check_writable(output)
     model = load(model_path, device=device)
