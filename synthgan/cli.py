@@ -238,8 +238,8 @@ def parse_where(items: tuple[str, ...]) -> dict:
     "-n", "--rows", "n", type=click.IntRange(min=0), required=True, help="Rows to generate."
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Table to write (.parquet, .csv or .feather), or a directory (ending in /, or "
-              "without a suffix) for partitioned Parquet written by several processes.")  # fmt: skip
+              help="Table to write (.parquet, .csv or .feather), or a directory (a path ending in / "
+              "or without a suffix) for partitioned Parquet written by several processes.")  # fmt: skip
 @seed_option
 @click.option("--where", multiple=True, metavar="COL=VALUE",
               help="Condition, repeatable: sex=Female, or a numeric range age=30..40.")  # fmt: skip
@@ -274,7 +274,7 @@ def sample(
     from synthgan.model import load
 
     conditions = parse_where(where)
-    if output.is_dir() or str(output).endswith(("/", os.sep)) or not output.suffix:
+    if str(output).endswith(("/", os.sep)) or not output.suffix:  # a directory of parts
         from synthgan.model.partitions import CHUNK_ROWS, sample_to_directory
 
         sample_to_directory(
