@@ -28,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchenv  # noqa: E402
 
+sys.path.insert(0, str(benchenv.REPO_ROOT))  # this checkout's synthgan, not an installed one
+
 RESULTS = benchenv.REPO_ROOT / "benchmarks" / "results" / "scale_parallel.json"
 
 
