@@ -4,6 +4,7 @@
 ``from synthgan.evaluate.utility import ...``.
 """
 
+from synthgan import privacy  # noqa: F401  registers the private fit (epsilon=)
 from synthgan._version import __version__
 from synthgan.evaluate import Report, evaluate
 from synthgan.exceptions import InvalidDataError, ModelFileError, NotFittedError, SynthganError

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -108,6 +109,9 @@ seed_option = click.option(
               help="Stop training after this many minutes.")  # fmt: skip
 @seed_option
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
+@click.option("--nproc", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes training data-parallel on this machine (torchrun; gloo on CPU, "
+              "NCCL on GPUs), each on 1/N of the rows; --batch-size is split among them.")
 @quiet_option
 @reports_errors
 def fit(
@@ -121,21 +125,31 @@ def fit(
     max_minutes: float | None,
     seed: int | None,
     device: str,
+    nproc: int,
     quiet: bool,
 ) -> None:
     """Train a synthesizer on DATA (Parquet, CSV or Feather) and save it as one model file.
 
     Ctrl-C stops training early: the model trained so far is saved and the exit code is 130.
+    Under torchrun (or --nproc N) every process runs this command; rank 0 writes the model.
 
     \b
     Example:
       synthgan fit datasets/adult/train.parquet -o adult.synthgan --epochs 50 --seed 0
       synthgan fit data.parquet --rules rules.json   # see docs/rules.md
+      synthgan fit data.parquet --nproc 2            # = torchrun --nproc-per-node 2 -m synthgan.cli fit data.parquet
     """
     from synthgan.io import check_writable, read_table
     from synthgan.model import Synthesizer
 
     output = check_writable(output or data.with_suffix(".synthgan"))
+    if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        given = {"--schema": schema_path, "--rules": rules_path, "--epochs": epochs,
+                 "--batch-size": batch_size, "--max-minutes": max_minutes, "--seed": seed}  # fmt: skip
+        args = [str(data), "-o", str(output), "--on-violation", on_violation, "--device", device]
+        args += [part for name, value in given.items() if value is not None
+                 for part in (name, str(value))]  # fmt: skip
+        sys.exit(launch_torchrun(nproc, args + (["--quiet"] if quiet else [])))
     df = read_table(data)
     params = {"schema": load_schema(schema_path), "random_state": seed, "device": device,
               "verbose": not quiet, "max_minutes": max_minutes}  # fmt: skip
@@ -147,6 +161,18 @@ def fit(
         params["epochs"] = epochs
     if batch_size is not None:
         params["batch_size"] = batch_size
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # one process of torchrun / --nproc
+        from synthgan.model.distributed import fit_in_group
+
+        summary = fit_in_group(df, output, params)
+        if summary["rank"] == 0 and not quiet:
+            click.echo(
+                f"Trained on {summary['rows']:,} rows in {summary['world_size']} processes for "
+                f"{summary['epochs_trained']} epochs in {summary['fit_seconds']:.0f} s; "
+                f"saved {output}",
+                err=True,
+            )
+        return
     with warnings.catch_warnings(record=True) as caught:  # rows left out by rules: one line
         warnings.simplefilter("always", UserWarning)
         model = Synthesizer(**params).fit(df)
@@ -166,6 +192,16 @@ def fit(
             f"{model.fit_seconds_:.0f} s; saved {output}",
             err=True,
         )
+
+
+def launch_torchrun(nproc: int, args: list[str]) -> int:
+    """Run ``synthgan fit ARGS`` as ``nproc`` processes under torchrun on this machine
+    (rendezvous on the loopback); returns torchrun's exit code."""
+    import subprocess
+
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc-per-node={nproc}", "-m", "synthgan.cli", "fit", *args]  # fmt: skip
+    return subprocess.call(command)
 
 
 def parse_where(items: tuple[str, ...]) -> dict:
@@ -201,12 +237,18 @@ def parse_where(items: tuple[str, ...]) -> dict:
 @click.option(
     "-n", "--rows", "n", type=click.IntRange(min=0), required=True, help="Rows to generate."
 )
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Table to write (.parquet, .csv or .feather).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Table to write (.parquet, .csv or .feather), or a directory (a path ending in / "
+              "or without a suffix) for partitioned Parquet written by several processes.")  # fmt: skip
 @seed_option
 @click.option("--where", multiple=True, metavar="COL=VALUE",
               help="Condition, repeatable: sex=Female, or a numeric range age=30..40.")  # fmt: skip
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
+@click.option("--processes", type=click.IntRange(min=1), default=None,
+              help="Processes writing a directory [default: one per core, one per chunk at most].")
+@click.option("--chunk-rows", type=click.IntRange(min=1), default=None,
+              help="Rows per part file of a directory [default: 250,000]; the rows depend on it, "
+              "not on --processes.")  # fmt: skip
 @quiet_option
 @reports_errors
 def sample(
@@ -216,6 +258,8 @@ def sample(
     seed: int | None,
     where: tuple[str, ...],
     device: str,
+    processes: int | None,
+    chunk_rows: int | None,
     quiet: bool,
 ) -> None:
     """Generate rows from a MODEL file written by `synthgan fit`.
@@ -224,11 +268,23 @@ def sample(
     Example:
       synthgan sample adult.synthgan -n 10000 -o synthetic.parquet --seed 1
       synthgan sample adult.synthgan -n 500 -o women.csv --where sex=Female --where age=30..40
+      synthgan sample adult.synthgan -n 100000000 -o synthetic/ --seed 1   # part-00000.parquet, ...
     """
     from synthgan.io import check_writable, table_format, write_table
     from synthgan.model import load
 
     conditions = parse_where(where)
+    if str(output).endswith(("/", os.sep)) or not output.suffix:  # a directory of parts
+        from synthgan.model.partitions import CHUNK_ROWS, sample_to_directory
+
+        sample_to_directory(
+            model_path, output, n, random_state=seed, chunk_rows=chunk_rows or CHUNK_ROWS,
+            processes=processes, conditions=conditions or None,
+            device="cpu" if device == "auto" else device,
+        )  # fmt: skip
+        if not quiet:
+            click.echo(f"Wrote {n:,} rows to {output}/ (partitioned Parquet)", err=True)
+        return
     fmt = table_format(output)
     check_writable(output)
     model = load(model_path, device=device)

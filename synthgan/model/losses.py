@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from synthgan.model.networks import Discriminator
 
@@ -25,10 +26,50 @@ def gradient_penalty(
     alpha = torch.rand(
         real_packed.shape[0], 1, device=real_packed.device, generator=generator
     )  # (n_packs, 1): one mixing weight per pack, shared by its rows
+    return penalty_at(critic, real_packed, fake_packed, alpha)
+
+
+def penalty_at(
+    critic: Discriminator,
+    real_packed: torch.Tensor,
+    fake_packed: torch.Tensor,
+    alpha: torch.Tensor,
+) -> torch.Tensor:
+    """The gradient penalty at the points ``alpha * real + (1 - alpha) * fake``: (n_packs, 1)."""
     mixed = (alpha * real_packed + (1 - alpha) * fake_packed).requires_grad_(True)
     scores = critic.score_packed(mixed)
     (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     return ((grad.norm(2, dim=1) - 1.0) ** 2).mean()
+
+
+class CriticObjective(nn.Module):
+    """The critic's scores of real and fake packs and, for WGAN-GP, the gradient penalty, in
+    one forward pass.
+
+    Data-parallel training wraps this module (not the critic) in DistributedDataParallel: DDP
+    then sees one forward and one ordinary backward per step. The penalty's gradient with respect
+    to the mixed inputs is an ``autograd.grad(create_graph=True)`` inside the forward, which runs
+    no parameter hook; DDP does not support a double backward through its hooks.
+    """
+
+    def __init__(self, critic: Discriminator, *, penalty: bool) -> None:
+        super().__init__()
+        self.critic = critic
+        self.penalty = penalty
+
+    def forward(
+        self, real_packed: torch.Tensor, fake_packed: torch.Tensor, alpha: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(n_packs,) real scores, (n_packs,) fake scores, the penalty (or None)."""
+        # one pass over real and fake packs together: the first layer's weight gradient, a
+        # (hidden, pac * width) product that costs as much for 50 packs as for 100, is then
+        # computed once instead of twice and needs no accumulation (1.3x faster steps on Adult)
+        real_scores, fake_scores = self.critic.score_packed(
+            torch.cat([real_packed, fake_packed])
+        ).split(len(real_packed))
+        if not self.penalty:
+            return real_scores, fake_scores, None
+        return real_scores, fake_scores, penalty_at(self.critic, real_packed, fake_packed, alpha)
 
 
 def fooled_rate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
@@ -44,16 +85,21 @@ def critic_loss(
     *,
     gp_lambda: float,
     generator: torch.Generator | None,
+    objective: nn.Module | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The critic's loss on real and fake rows and its statistics.
+
+    ``objective``: the :class:`CriticObjective` of ``critic`` to run (DDP-wrapped in
+    data-parallel training); by default a plain one. Its penalty must match ``kind``.
+    """
+    if objective is None:
+        objective = CriticObjective(critic, penalty=kind == "wgan-gp")
     real_packed, fake_packed = critic.pack(real_rows), critic.pack(fake_rows)
-    # one pass over real and fake packs together: the first layer's weight gradient, a
-    # (hidden, pac * width) product that costs as much for 50 packs as for 100, is then computed
-    # once instead of twice and needs no accumulation (1.3x faster steps on Adult)
-    real_scores, fake_scores = critic.score_packed(torch.cat([real_packed, fake_packed])).split(
-        len(real_packed)
-    )
+    alpha = None
+    if kind == "wgan-gp":  # (n_packs, 1): one mixing weight per pack, shared by its rows
+        alpha = torch.rand(real_packed.shape[0], 1, device=real_packed.device, generator=generator)
+    real_scores, fake_scores, penalty = objective(real_packed, fake_packed, alpha)
     if kind == "wgan-gp":
-        penalty = gradient_penalty(critic, real_packed, fake_packed, generator)
         wasserstein = real_scores.mean() - fake_scores.mean()
         loss = -wasserstein + gp_lambda * penalty
         fooled = fooled_rate(real_scores.detach(), fake_scores.detach())

@@ -10,7 +10,7 @@ operations: no Python loop over rows or spans, no host-device copy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ class ConditionSampler:
         self.span_columns = [s.column for s in spans]
         self.category_counts = [np.asarray(c, dtype=np.float64) for c in category_counts]
         self.n_rows = 0
+        self.missing_here = False  # from_data: a category of the table absent from this shard
         if not spans:
             return
         max_width = max(s.width for s in spans)
@@ -59,14 +60,26 @@ class ConditionSampler:
 
     @classmethod
     def from_data(
-        cls, spans: Sequence[Span], data: np.ndarray, device: torch.device
+        cls,
+        spans: Sequence[Span],
+        data: np.ndarray,
+        device: torch.device,
+        *,
+        sum_counts: Callable[[list[np.ndarray]], list[np.ndarray]] | None = None,
     ) -> ConditionSampler:
-        """A sampler that can also draw real rows by category (for training)."""
+        """A sampler that can also draw real rows by category (for training).
+
+        ``data`` may be one process's shard of the table; ``sum_counts`` then turns its
+        category counts into the whole table's, from which conditions are drawn
+        (data-parallel training, synthgan.model.distributed).
+        """
         spans = tuple(spans)
         codes = [data[:, s.start : s.stop].argmax(axis=1) for s in spans]  # once per column
         counts = [np.bincount(c, minlength=s.width) for c, s in zip(codes, spans)]
-        sampler = cls(spans, counts, device)
+        totals = counts if sum_counts is None else sum_counts(counts)
+        sampler = cls(spans, totals, device)
         sampler.n_rows = len(data)
+        sampler.missing_here = False
         if spans:
             max_width = max(s.width for s in spans)
             starts = np.zeros((len(spans), max_width), dtype=np.int64)
@@ -79,6 +92,10 @@ class ConditionSampler:
             sampler.category_count = sampler._tensor(padded_counts, torch.long)
             sampler.category_start = sampler._tensor(starts, torch.long)
             sampler.rows_by_category = sampler._tensor(order, torch.long)
+            # a category of the table this shard holds no row of
+            sampler.missing_here = any(
+                bool(((t > 0) & (c == 0)).any()) for t, c in zip(totals, counts)
+            )
         return sampler
 
     # -- drawing ---------------------------------------------------------------------------------
@@ -119,7 +136,13 @@ class ConditionSampler:
         count = self.category_count[span, category]
         pick = (torch.rand(len(span), device=self.device, generator=generator) * count).long()
         position = self.category_start[span, category] + torch.minimum(pick, count - 1)
-        return self.rows_by_category[span, position]
+        if not self.missing_here:
+            return self.rows_by_category[span, position]
+        # a condition drawn from the whole table's counts that this shard holds no row of:
+        # a row of the shard drawn uniformly stands in (rare: only categories with fewer rows
+        # than processes can be missing from a shard)
+        rows = self.rows_by_category[span, position.clamp(min=0)]
+        return torch.where(count > 0, rows, self.uniform_rows(len(span), generator))
 
     def uniform_rows(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         return torch.randint(self.n_rows, (batch,), device=self.device, generator=generator)

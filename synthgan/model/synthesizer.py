@@ -18,6 +18,7 @@ from synthgan.exceptions import InvalidDataError, not_fitted
 from synthgan.model import persistence
 from synthgan.model.calibration import CALIBRATION_ROWS, BinCalibration, binned_columns
 from synthgan.model.conditions import Conditions
+from synthgan.model.distributed import active_sync, per_rank_batch
 from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.losses import LOSSES
 from synthgan.model.networks import (
@@ -51,7 +52,7 @@ from synthgan.model.selection import (
     one_way_targets,
 )
 from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
-from synthgan.model.training import Trainer, TrainingConfig, make_ema
+from synthgan.model.training import Trainer, TrainingConfig, make_ema, registered_fit
 from synthgan.schema import Schema, validate_frame
 from synthgan.transform import TableTransformer
 
@@ -358,9 +359,13 @@ class Synthesizer:
         """
         self._check_params()
         data = validate_frame(data)
-        if self.epsilon is not None:  # differentially private fit: synthgan/privacy/
-            from synthgan.privacy.dp_training import fit_private
-
+        if self.epsilon is not None:  # differentially private fit: registered by synthgan/privacy/
+            fit_private = registered_fit("private", "epsilon=")
+            if active_sync(torch.device("cpu")) is not None:
+                raise InvalidDataError(
+                    "A differentially private fit runs in one process: its privacy accounting "
+                    "assumes one Poisson-sampled DP-SGD stream. Run it without torchrun/--nproc."
+                )
             if self.rules:
                 raise InvalidDataError(
                     "rules cannot be combined with epsilon yet: the combinations and bounds "
@@ -373,6 +378,7 @@ class Synthesizer:
             return self._train(self._encode_rules(data), resuming=True)
         self.seed_ = seed_from(self.random_state)
         self.device_ = resolve_device(self.device)
+        sync = active_sync(self.device_)  # None unless data-parallel (model/distributed.py)
         self.rules_ = None
         if self.rules:
             from synthgan.rules import RulePlan
@@ -394,11 +400,16 @@ class Synthesizer:
                 always_model=() if self.target is None else (self.target,),
                 random_state=self.seed_ % (2**32),
             )
-            with tqdm(
-                total=len(data.columns), desc="Fitting transformer", unit="col",
-                disable=not self.verbose, leave=False,
-            ) as bar:  # fmt: skip
-                transformer.fit(data, progress=lambda _: bar.update())
+            if sync is None or sync.rank == 0:
+                with tqdm(
+                    total=len(data.columns), desc="Fitting transformer", unit="col",
+                    disable=not self.verbose, leave=False,
+                ) as bar:  # fmt: skip
+                    transformer.fit(data, progress=lambda _: bar.update())
+            if sync is not None:  # every process encodes as rank 0's transformer does
+                state = sync.share(transformer.get_state() if sync.rank == 0 else None)
+                if sync.rank:
+                    transformer = TableTransformer.from_state(state)
             self._check_memory(transformer, len(data))
             self.transformer_ = transformer
             self._build_networks()
@@ -497,18 +508,30 @@ class Synthesizer:
 
     def _train(self, data: pd.DataFrame, *, resuming: bool) -> Synthesizer:
         start = time.monotonic()
+        sync = active_sync(self.device_)  # data-parallel: this process trains on its shard
+        batch_size = self.batch_size
+        # a resumed fit continues the random stream from where the model stands
+        torch_seed = block_seed(self.seed_, 1_000_000 + self.epochs_trained_)
+        rng_seed = block_seed(self.seed_, 2_000_000 + self.epochs_trained_)
+        if sync is not None:
+            batch_size = per_rank_batch(self.batch_size, self.pac, sync.world_size)
+            torch_seed, rng_seed = sync.seed(torch_seed), sync.seed(rng_seed)
+            data = data.iloc[sync.shard(len(data))]
         with self._local_rng():
-            # a resumed fit continues the random stream from where the model stands
-            torch.manual_seed(block_seed(self.seed_, 1_000_000 + self.epochs_trained_))
+            torch.manual_seed(torch_seed)
             rng = torch.Generator(device=self.device_)
-            rng.manual_seed(block_seed(self.seed_, 2_000_000 + self.epochs_trained_))
+            rng.manual_seed(rng_seed)
             transformed = self.transformer_.transform(data)  # (n_rows, dim) float32
-            sampler = ConditionSampler.from_data(self.condition_spans_, transformed, self.device_)
+            sampler = ConditionSampler.from_data(
+                self.condition_spans_, transformed, self.device_,
+                sum_counts=None if sync is None else sync.sum_counts,
+            )  # fmt: skip
             self._category_counts = [c.tolist() for c in sampler.category_counts]
+            rows_trained = len(data) if sync is None else sync.total(len(data))
             trainer = Trainer(
                 config=TrainingConfig(
                     loss=self.loss,
-                    batch_size=self.batch_size,
+                    batch_size=batch_size,
                     discriminator_steps=self.discriminator_steps,
                     gp_lambda=self.gp_lambda,
                     embedding_dim=self.embedding_dim_,
@@ -531,15 +554,18 @@ class Synthesizer:
                 ema_updates=self.ema_updates_,
                 target_classifier=self.target_classifier_,
                 classifier_optimizer=self._classifier_optimizer,
+                sync=sync,
             )
             with thread_plan(self.n_threads, self.device_) as threads:
                 self._run_training(trainer, start, warm_up=not resuming, threads=threads)
-                self._fit_calibration()
+                self.calibration_ = None
                 self.row_critic_, self.selection_, self.marginal_factors_ = None, None, None
-                if self.rejection and not self.interrupted_:
-                    self._fit_row_critic(trainer.data)
+                if sync is None or sync.rank == 0:  # the process that writes the model file
+                    self._fit_calibration()
+                    if self.rejection and not self.interrupted_:
+                        self._fit_row_critic(trainer.data)
         self.fit_seconds_ = time.monotonic() - start
-        self.rows_trained_ = len(data)
+        self.rows_trained_ = rows_trained
         return self
 
     def _fit_calibration(self) -> None:
@@ -624,7 +650,7 @@ class Synthesizer:
                         d=f"{stats['critic_loss']:.3f}",
                         fooled=f"{stats['fooled_rate']:.2f}",
                     )
-                    if deadline is not None and time.monotonic() > deadline:
+                    if trainer.past(deadline):
                         break
             finally:
                 if records:

@@ -1,16 +1,32 @@
-"""The adversarial training loop in small named steps (critic step, generator step, epoch)."""
+"""The adversarial training loop in small named steps (critic step, generator step, epoch).
+
+One loop serves every way of training; what differs is a piece handed to :class:`Trainer`:
+
+* the **sampler** (:class:`~synthgan.model.sampler.ConditionSampler`): conditions and the real
+  rows that match them, over the whole table or one process's shard of it;
+* the **steps** (``_conditioned_batch``, ``_discriminator_step``): the plain critic step, or
+  DP-SGD over packs in a private fit (``synthgan.privacy.dp_training.DPTrainer`` overrides them);
+* the **synchronisation** (:class:`Synchronisation`): nothing for one process, DDP wrappers and
+  agreement on steps and stopping for data-parallel training
+  (:class:`synthgan.model.distributed.DistributedSync`);
+* the **accounting** (:class:`Accounting`): what is counted per step (a private fit counts the
+  critic steps its privacy accountant is told about).
+"""
 
 from __future__ import annotations
 
 import copy
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
+from synthgan.exceptions import InvalidDataError
 from synthgan.model.losses import (
+    CriticObjective,
     condition_loss,
     critic_loss,
     generator_adversarial_loss,
@@ -18,6 +34,45 @@ from synthgan.model.losses import (
 )
 from synthgan.model.networks import Discriminator, Generator, OutputActivation
 from synthgan.model.sampler import ConditionSampler
+
+
+class Synchronisation:
+    """How the processes of one fit agree. One process alone needs nothing: this class.
+
+    The data-parallel version (:class:`synthgan.model.distributed.DistributedSync`) wraps the
+    modules that take gradients in DistributedDataParallel, adds counts over the processes and
+    makes every process stop at the same step.
+    """
+
+    rank = 0
+    world_size = 1
+
+    def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
+        """The module to run forward when gradients must be averaged over processes."""
+        return module
+
+    def total(self, count: int) -> int:
+        """``count`` summed over the processes."""
+        return count
+
+    def any(self, flag: bool) -> bool:
+        """True when ``flag`` is True in any process (so that all stop together)."""
+        return flag
+
+    def mean(self, totals: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Each statistic averaged over the processes (once an epoch)."""
+        return totals
+
+
+class Accounting:
+    """What a fit counts per step: here the critic steps taken; a private fit's accountant
+    turns them into the epsilon spent (synthgan.privacy.dp_training)."""
+
+    def __init__(self) -> None:
+        self.critic_steps = 0
+
+    def critic_step(self) -> None:
+        self.critic_steps += 1
 
 
 @dataclass
@@ -52,6 +107,8 @@ class Trainer:
         ema_updates: int = 0,
         target_classifier: torch.nn.Module | None = None,
         classifier_optimizer: torch.optim.Optimizer | None = None,
+        sync: Synchronisation | None = None,
+        accounting: Accounting | None = None,
     ) -> None:
         self.config = config
         self.generator = generator
@@ -67,10 +124,25 @@ class Trainer:
         self.classifier_optimizer = classifier_optimizer
         self.rng = rng
         self.device = data.device
+        self.sync = sync if sync is not None else Synchronisation()
+        self.accounting = accounting if accounting is not None else Accounting()
+        # what runs forward when a step takes gradients: the modules themselves, or their DDP
+        # wrappers (the critic through its objective, so the penalty is inside one forward)
+        self.objective = self.sync.wrap(CriticObjective(critic, penalty=config.loss == "wgan-gp"))
+        self.train_generator = self.sync.wrap(generator)
+        self.train_classifier = (
+            None if target_classifier is None else self.sync.wrap(target_classifier)
+        )
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(len(self.data) // self.config.batch_size, 1)
+        # every process takes the same number of steps, from the row count of all of them
+        rows = self.sync.total(len(self.data))
+        return max(rows // (self.config.batch_size * self.sync.world_size), 1)
+
+    def past(self, deadline: float | None) -> bool:
+        """Whether the time budget is spent (in any process: all stop at the same step)."""
+        return deadline is not None and self.sync.any(time.monotonic() > deadline)
 
     # -- one batch ---------------------------------------------------------------------------------
     def _noise(self, batch: int) -> torch.Tensor:
@@ -110,10 +182,12 @@ class Trainer:
                 self._with_condition(fake, cond_vec),
                 gp_lambda=self.config.gp_lambda,
                 generator=self.rng,
+                objective=self.objective,
             )
         self.critic_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.critic_optimizer.step()
+        self.accounting.critic_step()
         if self.target_classifier is not None:
             stats["classifier_loss"] = self._classifier_step(real)
         return stats
@@ -124,7 +198,7 @@ class Trainer:
 
     def _classifier_step(self, real: torch.Tensor) -> torch.Tensor:
         """Teach the auxiliary classifier the target from real rows."""
-        loss = F.cross_entropy(self.target_classifier(real), self._target_labels(real))
+        loss = F.cross_entropy(self.train_classifier(real), self._target_labels(real))
         self.classifier_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.classifier_optimizer.step()
@@ -142,7 +216,7 @@ class Trainer:
 
     def _generator_update(self) -> dict[str, torch.Tensor]:
         gen_input, cond_vec, real, span, category = self._conditioned_batch()
-        raw = self.generator(gen_input).float()  # (batch, data_dim)
+        raw = self.train_generator(gen_input).float()  # (batch, data_dim)
         fake = self.activation.gumbel_softmax(raw, self.rng)
         fake_features = self.critic.features(self.critic.pack(self._with_condition(fake, cond_vec)))
         adversarial = generator_adversarial_loss(
@@ -215,8 +289,9 @@ class Trainer:
             steps += 1
             if on_step is not None:
                 on_step()
-            if deadline is not None and time.monotonic() > deadline:
+            if self.past(deadline):
                 break
+        totals = self.sync.mean(dict(totals))
         return {name: float(total.item()) / steps for name, total in totals.items()}
 
 
@@ -225,3 +300,28 @@ def make_ema(generator: Generator) -> Generator:
     for param in ema.parameters():
         param.requires_grad_(False)
     return ema
+
+
+# -- configurations registered from outside model/ ---------------------------------------------------
+
+_FITS: dict[str, Callable] = {}
+
+
+def register_fit(name: str, fit: Callable) -> None:
+    """Register a way of fitting a Synthesizer that lives outside ``synthgan.model``.
+
+    The private fit registers itself as ``"private"`` (``synthgan/privacy/__init__.py``), so
+    the estimator runs it without importing ``synthgan.privacy``: the model does not depend on
+    the packages built on it. ``fit(model, data, *, resume)`` returns the fitted model.
+    """
+    _FITS[name] = fit
+
+
+def registered_fit(name: str, needed_for: str) -> Callable:
+    try:
+        return _FITS[name]
+    except KeyError:
+        raise InvalidDataError(
+            f"{needed_for} needs the {name} fit, which is not registered. Import "
+            f"synthgan.{'privacy' if name == 'private' else name} (or synthgan) first."
+        ) from None

@@ -2,3 +2,8 @@
 
 See docs/privacy.md for the design. Needs the optional dependency ``opacus``.
 """
+
+from synthgan.model.training import register_fit
+from synthgan.privacy.dp_training import fit_private
+
+register_fit("private", fit_private)  # Synthesizer(epsilon=...).fit runs it

@@ -126,11 +126,15 @@ class DPTrainer(Trainer):
         self.n_packs = partition.n_packs
         self.expected_packs = plan.sample_rate * self.n_packs
         self.row_categories = row_categories  # (n_rows, n_spans): category of each row per span
-        self.critic_steps = 0
         self._params = {k: v.detach() for k, v in self.critic.net.named_parameters()}
         self._per_pack_grad = vmap(
             grad(self._pair_loss), in_dims=(None, 0, 0, 0), randomness="different"
         )
+
+    @property
+    def critic_steps(self) -> int:
+        """DP-SGD steps taken: what the accountant is told about."""
+        return self.accounting.critic_steps
 
     @property
     def steps_per_epoch(self) -> int:
@@ -278,7 +282,7 @@ class DPTrainer(Trainer):
         for name, param in self.critic.net.named_parameters():
             param.grad = noisy[name]
         self.critic_optimizer.step()
-        self.critic_steps += 1
+        self.accounting.critic_step()
         # the critic's losses on real rows are statistics of the data: never reported
         nan = torch.full((), _NAN, device=self.device)
         return {"critic_loss": nan, "fooled_rate": nan}

@@ -207,7 +207,7 @@ FOLDER_CASES = {
     "fit -o DIR": ["fit", "{table}", "-o", "{dir}"],
     "fit --schema DIR": ["fit", "{table}", "--schema", "{dir}"],
     "sample DIR": ["sample", "{dir}", "-n", "3", "-o", "{tmp}/s.parquet"],
-    "sample -o DIR": ["sample", "{model}", "-n", "3", "-o", "{dir}"],
+    # "sample -o DIR" (no suffix) writes partitioned Parquet into DIR: not an error
     "sample -o DIR.parquet": ["sample", "{model}", "-n", "3", "-o", "{dir_parquet}"],
     "evaluate DIR DIR": ["evaluate", "{dir}", "{dir}"],
     "evaluate --json DIR": ["evaluate", "{table}", "{table}", "--json", "{dir}"],

@@ -1,0 +1,28 @@
+"""The engine adapters are extras: without their engine they say how to install it."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from synthgan.exceptions import InvalidDataError
+
+
+@pytest.mark.parametrize("engine, package", [("spark", "pyspark"), ("ray", "ray")])
+def test_missing_engine_says_which_extra_to_install(engine, package, monkeypatch):
+    monkeypatch.setitem(sys.modules, package, None)  # import fails as if not installed
+    import importlib
+
+    adapter = importlib.import_module(f"synthgan.{engine}")
+    with pytest.raises(InvalidDataError, match=rf"pip install 'synthgan\[{engine}\]'"):
+        adapter.fit("data.parquet", "model.synthgan")
+
+
+def test_the_core_imports_no_engine():
+    import subprocess
+
+    code = ("import sys, synthgan, synthgan.cli; "
+            "print(any(m in sys.modules for m in ('pyspark', 'ray')))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
