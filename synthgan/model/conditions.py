@@ -366,6 +366,13 @@ class _Builder:
                 lo = hi = point = _value_in_float_space(column, t, value)
                 descriptions.append(f"{column}={value!r}")
             share[i], place_low[i], place_high[i] = _component_share(t, lo, hi, point)
+            if share[i].sum() == 0 and not t.n_modes:
+                seen = t._from_float(t.point_masses_[:8], pd.RangeIndex(min(8, len(t.point_masses_))))
+                raise InvalidDataError(
+                    f"Cannot meet {descriptions[-1]}: {column!r} takes only the values seen in "
+                    f"training ({', '.join(map(str, seen.tolist()))}"
+                    f"{', ...' if len(t.point_masses_) > 8 else ''}), none of which meets it."
+                )
             if share[i].sum() == 0:
                 raise InvalidDataError(_outside_message(column, t, descriptions[-1]))
             low[i], high[i], points[i] = lo, hi, point

@@ -98,6 +98,8 @@ def _usable(rows: pd.DataFrame, column: str, transformer) -> pd.Series:
             ok = (x >= t.min_) & (x <= t.max_)
             if t.kind is not ColumnKind.CONTINUOUS:
                 ok &= x == np.round(x)
+            if not t.n_modes:  # only its spikes: a value the model makes
+                ok &= np.isin(x, t.point_masses_)
         return series.where(ok, None)
     return pd.Series([None] * len(rows), dtype=object)
 
