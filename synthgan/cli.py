@@ -57,21 +57,36 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the schema as JSON instead of a table."
 )
+@click.option("--rules-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the rules that hold on every row to this JSON file, to edit and pass "
+              "to `synthgan fit --rules`.")  # fmt: skip
 @reports_errors
-def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
-    """Show the kind synthgan gives each column of DATA (Parquet, CSV or Feather).
+def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path | None) -> None:
+    """Show the kind synthgan gives each column of DATA (Parquet, CSV or Feather), the exact
+    relations between columns, and the rules that hold on every row.
 
     \b
     Example:
       synthgan inspect datasets/adult/train.parquet
       synthgan inspect data.csv --json > schema.json   # edit, then pass --schema schema.json
+      synthgan inspect data.parquet --rules-out rules.json   # then: fit --rules rules.json
     """
     from synthgan.io import read_table
+    from synthgan.rules.discover import discover_rules
     from synthgan.schema import describe, resolve_schema
     from synthgan.transform.derived import find_derivations
 
     df = read_table(data)
     schema = resolve_schema(df, load_schema(schema_path))
+    if rules_out is not None:
+        from synthgan.io import atomic_path, check_writable
+        from synthgan.rules import rules_to_json
+
+        check_writable(rules_out)
+        rules = discover_rules(df, schema)
+        with atomic_path(rules_out) as tmp:
+            Path(tmp).write_text(rules_to_json(rules) + "\n")
+        click.echo(f"Wrote {len(rules)} rule(s) to {rules_out}", err=True)
     if as_json:
         click.echo(schema.to_json())
         return
@@ -83,6 +98,12 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
                    "sources; docs/transform.md):")  # fmt: skip
         for relation in relations:
             click.echo(f"  {relation.describe()}")
+    rules = discover_rules(df, schema)
+    if rules:
+        click.echo("\nRules that hold on every row (write them with --rules-out rules.json, "
+                   "then synthgan fit --rules rules.json; docs/rules.md):")  # fmt: skip
+        for rule in rules:
+            click.echo(f"  {rule}")
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")

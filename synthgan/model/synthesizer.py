@@ -185,10 +185,13 @@ class Synthesizer:
     public_domain : dict, optional
         With ``epsilon``: facts about the columns known without the data, which then cost no
         budget: ``{"categories": {col: [values]}, "bounds": {col: (low, high)}}``.
-    rules : list of synthgan.rules.Rule, optional
+    rules : list of synthgan.rules.Rule or "auto", optional
         Rules every sampled row meets (inequalities, ranges, fixed combinations, formulas,
         per-category ranges, null-together groups), enforced around the model by construction
-        or by a counted repair; saved in the model file. See docs/rules.md.
+        or by a counted repair; saved in the model file. See docs/rules.md. "auto": the rules
+        that hold on every training row (functional dependencies, sums, null-together groups,
+        inequalities between overlapping columns; :mod:`synthgan.rules.discover`), the same
+        list ``synthgan inspect --rules-out`` writes.
     on_violation : {"drop", "keep", "error"}, default="drop"
         Training rows that break a rule: left out (a message gives the count), trained on
         anyway, or an error. Sampled rows meet every rule either way.
@@ -373,12 +376,17 @@ class Synthesizer:
         self.seed_ = seed_from(self.random_state)
         self.device_ = resolve_device(self.device)
         self.rules_ = None
-        if self.rules:
+        rules = self.rules
+        if isinstance(rules, str) and rules == "auto":  # those that hold on every row
+            from synthgan.rules.discover import discover_rules
+
+            rules = discover_rules(data, self.schema)
+            if self.verbose and rules:
+                tqdm.write("Rules found: " + "; ".join(map(str, rules)), file=sys.stderr)
+        if rules:
             from synthgan.rules import RulePlan
 
-            self.rules_ = RulePlan(self.rules, on_violation=self.on_violation).fit(
-                data, self.schema
-            )
+            self.rules_ = RulePlan(rules, on_violation=self.on_violation).fit(data, self.schema)
         data = self._encode_rules(data)
         with self._local_rng():
             torch.manual_seed(self.seed_)
