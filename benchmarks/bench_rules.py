@@ -176,9 +176,13 @@ def sdv_constraints(table: str) -> list:
     from sdv.cag import FixedCombinations, Inequality
 
     out = []
+    combined = {c for spec in rules_spec(table) if spec["rule"] == "fixed_combinations"
+                for c in spec["columns"]}  # fmt: skip
     for spec in rules_spec(table):
         if spec["rule"] == "fixed_combinations":
             out.append(FixedCombinations(column_names=spec["columns"]))
+        elif spec["rule"] == "inequality" and combined & set(spec["columns"]):
+            continue  # SDV: a combined column is categorical, and Inequality needs a number
         elif spec["rule"] == "inequality":
             out.append(Inequality(low_column_name=spec["columns"][0],
                                   high_column_name=spec["columns"][1]))  # fmt: skip
@@ -207,7 +211,7 @@ def run_sdv(args) -> dict:
                 if with_rules:
                     model.add_constraints(sdv_constraints(table))
                 try:
-                    _, fit_s = timed(model.fit, real)
+                    _, fit_s = timed(model.fit, {"table": real})
                     model.sample(100)
                     rows, sample_s = timed(model.sample, SAMPLE_ROWS)
                 except Exception as exc:  # noqa: BLE001 - recorded as the result

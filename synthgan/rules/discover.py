@@ -89,10 +89,15 @@ def _inequalities(data: pd.DataFrame, kinds: dict) -> list[tuple[str, str]]:
         names = [n for n, k in kinds.items() if k in family and data[n].nunique() > 1]
         names = names[:MAX_INEQUALITY_COLUMNS]
         if family[0] is ColumnKind.DATETIME:
-            values = {n: pd.to_datetime(data[n]).to_numpy().astype("datetime64[ns]")
-                      .astype(np.int64).astype(np.float64) for n in names}  # fmt: skip
+            values = {}
             for n in names:
-                values[n][pd.isna(data[n]).to_numpy()] = np.nan
+                try:  # seconds since 1970, NaN for null; a column that will not parse is skipped
+                    since = pd.to_datetime(data[n], utc=True) - pd.Timestamp(0, tz="UTC")
+                    values[n] = (since / pd.Timedelta(1, unit="s")).to_numpy(
+                        dtype=np.float64, na_value=np.nan)  # fmt: skip
+                except (ValueError, TypeError, OverflowError):
+                    continue
+            names = list(values)
         else:
             values = {n: data[n].to_numpy(dtype=np.float64, na_value=np.nan) for n in names}
         for a, b in itertools.permutations(names, 2):
