@@ -214,6 +214,7 @@ def run_sdv(args) -> dict:
                     _, fit_s = timed(model.fit, {"table": real})
                     model.sample(100)
                     rows, sample_s = timed(model.sample, SAMPLE_ROWS)
+                    rows = next(iter(rows.values())) if isinstance(rows, dict) else rows
                 except Exception as exc:  # noqa: BLE001 - recorded as the result
                     key = f"{table}/{kind}/{'rules' if with_rules else 'no rules'}"
                     results["rules"][key] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
@@ -233,6 +234,8 @@ def run_sdv(args) -> dict:
                         try:
                             condition = Condition(num_rows=SAMPLE_ROWS, column_values=conditions)
                             drawn, seconds = timed(model.sample_from_conditions, [condition])
+                            if isinstance(drawn, dict):
+                                drawn = next(iter(drawn.values()))
                             entry = {"seconds": round(seconds, 2), "rows": int(len(drawn)),
                                      "adherence": float(meets(drawn, conditions).mean())}  # fmt: skip
                             subset = real[meets(real, conditions)]
