@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -57,21 +58,36 @@ def main() -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the schema as JSON instead of a table."
 )
+@click.option("--rules-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the rules that hold on every row to this JSON file, to edit and pass "
+              "to `synthgan fit --rules`.")  # fmt: skip
 @reports_errors
-def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
-    """Show the kind synthgan gives each column of DATA (Parquet, CSV or Feather).
+def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path | None) -> None:
+    """Show the kind synthgan gives each column of DATA (Parquet, CSV or Feather), the exact
+    relations between columns, and the rules that hold on every row.
 
     \b
     Example:
       synthgan inspect datasets/adult/train.parquet
       synthgan inspect data.csv --json > schema.json   # edit, then pass --schema schema.json
+      synthgan inspect data.parquet --rules-out rules.json   # then: fit --rules rules.json
     """
     from synthgan.io import read_table
+    from synthgan.rules.discover import discover_rules
     from synthgan.schema import describe, resolve_schema
     from synthgan.transform.derived import find_derivations
 
     df = read_table(data)
     schema = resolve_schema(df, load_schema(schema_path))
+    if rules_out is not None:
+        from synthgan.io import atomic_path, check_writable
+        from synthgan.rules import rules_to_json
+
+        check_writable(rules_out)
+        rules = discover_rules(df, schema)
+        with atomic_path(rules_out) as tmp:
+            Path(tmp).write_text(rules_to_json(rules) + "\n")
+        click.echo(f"Wrote {len(rules)} rule(s) to {rules_out}", err=True)
     if as_json:
         click.echo(schema.to_json())
         return
@@ -83,6 +99,12 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool) -> None:
                    "sources; docs/transform.md):")  # fmt: skip
         for relation in relations:
             click.echo(f"  {relation.describe()}")
+    rules = discover_rules(df, schema)
+    if rules:
+        click.echo("\nRules that hold on every row (write them with --rules-out rules.json, "
+                   "then synthgan fit --rules rules.json; docs/rules.md):")  # fmt: skip
+        for rule in rules:
+            click.echo(f"  {rule}")
 
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages.")
@@ -204,11 +226,19 @@ def launch_torchrun(nproc: int, args: list[str]) -> int:
     return subprocess.call(command)
 
 
+_TWO_SIDED = re.compile(r"^([^<>=]+?)\s*(<=|<)\s*([^<>=]+?)\s*(<=|<)\s*([^<>=]+)$")
+_ONE_SIDED = re.compile(r"^([^<>=]+?)\s*(>=|<=|==|>|<|=)\s*(.*)$")
+
+
 def parse_where(items: tuple[str, ...]) -> dict:
-    """``col=value`` or ``col=low..high`` -> conditions dict (numbers parsed where possible)."""
+    """``--where`` items -> a conditions dict: ``col=value``, ``col=a,b`` (any of),
+    ``col=low..high``, ``col>=30``, ``col<65``, ``30<=col<65`` (numbers parsed where possible;
+    dates stay text and are read by the column)."""
     from synthgan.exceptions import InvalidDataError
+    from synthgan.model.conditions import Between
 
     def number(text: str):
+        text = text.strip()
         for cast in (int, float):
             try:
                 return cast(text)
@@ -218,31 +248,80 @@ def parse_where(items: tuple[str, ...]) -> dict:
 
     conditions = {}
     for item in items:
-        column, sep, value = item.partition("=")
-        if not sep or not column:
-            raise InvalidDataError(
-                f"--where {item!r}: write it as column=value or column=low..high."
-            )
-        if ".." in value:
-            low, _, high = value.partition("..")
-            conditions[column] = (number(low), number(high))
+        two = _TWO_SIDED.match(item)
+        one = _ONE_SIDED.match(item)
+        if two:
+            low, low_op, column, high_op, high = two.groups()
+            value = Between(number(low), number(high), low_op == "<", high_op == "<")
+        elif one and one.group(1).strip() and one.group(3).strip():
+            column, op, text = one.groups()
+            if op in ("=", "=="):
+                if ".." in text:
+                    low, _, high = text.partition("..")
+                    value = Between(number(low) if low.strip() else None,
+                                    number(high) if high.strip() else None)  # fmt: skip
+                elif "," in text:
+                    value = [number(part) for part in text.split(",")]
+                else:
+                    value = number(text)
+            elif op[0] == ">":
+                value = Between(low=number(text), low_strict=op == ">")
+            else:
+                value = Between(high=number(text), high_strict=op == "<")
         else:
-            conditions[column] = value
+            raise InvalidDataError(
+                f"--where {item!r}: write it as column=value, column=a,b, column=low..high, "
+                "column>=low, column<high or low<=column<high."
+            )
+        column = column.strip()
+        if column in conditions:
+            raise InvalidDataError(f"--where: column {column!r} is given twice; give one range.")
+        conditions[column] = value
     return conditions
+
+
+def parse_distribution(text: str | None) -> dict | None:
+    """``sex=Female:0.5,Male:0.5`` -> ``{"sex": {"Female": 0.5, "Male": 0.5}}``."""
+    if text is None:
+        return None
+    from synthgan.exceptions import InvalidDataError
+
+    column, sep, pairs = text.partition("=")
+    shares = {}
+    for pair in pairs.split(","):
+        value, colon, share = pair.rpartition(":")
+        try:
+            shares[value] = float(share)
+        except ValueError:
+            colon = ""
+        if not sep or not colon or not value:
+            raise InvalidDataError(
+                f"--distribution {text!r}: write it as column=value:share,value:share, e.g. "
+                "sex=Female:0.5,Male:0.5."
+            )
+    return {column.strip(): shares}
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                 metavar="MODEL")  # fmt: skip
 @click.option(
-    "-n", "--rows", "n", type=click.IntRange(min=0), required=True, help="Rows to generate."
+    "-n", "--rows", "n", type=click.IntRange(min=0), default=None,
+    help="Rows to generate (required without --conditions).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Table to write (.parquet, .csv or .feather), or a directory (a path ending in / "
               "or without a suffix) for partitioned Parquet written by several processes.")  # fmt: skip
 @seed_option
-@click.option("--where", multiple=True, metavar="COL=VALUE",
-              help="Condition, repeatable: sex=Female, or a numeric range age=30..40.")  # fmt: skip
+@click.option("--where", multiple=True, metavar="CONDITION",
+              help="Condition every row meets, repeatable: sex=Female, race=Black,White, "
+              "age=30..40, 'age>=30', '30<=age<65', 'day>=2020-01-01'.")
+@click.option("--conditions", "conditions_path",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Table of conditions: one row generated per row of it, meeting its values "
+              "(an empty cell leaves the column free); -n may be left out.")
+@click.option("--distribution", default=None, metavar="COL=VALUE:SHARE,...",
+              help="Rebalance one categorical column: sex=Female:0.5,Male:0.5.")  # fmt: skip
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--processes", type=click.IntRange(min=1), default=None,
               help="Processes writing a directory [default: one per core, one per chunk at most].")
@@ -257,6 +336,8 @@ def sample(
     output: Path,
     seed: int | None,
     where: tuple[str, ...],
+    conditions_path: Path | None,
+    distribution: str | None,
     device: str,
     processes: int | None,
     chunk_rows: int | None,
@@ -267,14 +348,29 @@ def sample(
     \b
     Example:
       synthgan sample adult.synthgan -n 10000 -o synthetic.parquet --seed 1
-      synthgan sample adult.synthgan -n 500 -o women.csv --where sex=Female --where age=30..40
+      synthgan sample adult.synthgan -n 500 -o women.csv --where sex=Female --where '30<=age<65'
+      synthgan sample adult.synthgan -o seeded.parquet --conditions seeds.csv
+      synthgan sample adult.synthgan -n 1000 -o even.csv --distribution sex=Female:0.5,Male:0.5
       synthgan sample adult.synthgan -n 100000000 -o synthetic/ --seed 1   # part-00000.parquet, ...
     """
-    from synthgan.io import check_writable, table_format, write_table
+    from synthgan.exceptions import InvalidDataError
+    from synthgan.io import check_writable, read_table, table_format, write_table
     from synthgan.model import load
 
     conditions = parse_where(where)
+    shares = parse_distribution(distribution)
+    if conditions_path is not None:
+        if conditions:
+            raise InvalidDataError("Give either --where or --conditions, not both.")
+        conditions = read_table(conditions_path)
+    elif n is None:
+        raise InvalidDataError("-n/--rows is required (or --conditions, one row per row of it).")
     if str(output).endswith(("/", os.sep)) or not output.suffix:  # a directory of parts
+        if conditions_path is not None or shares is not None:
+            raise InvalidDataError(
+                "--conditions and --distribution write one file; give -o a file name such as "
+                "synthetic.parquet."
+            )
         from synthgan.model.partitions import CHUNK_ROWS, sample_to_directory
 
         sample_to_directory(
@@ -289,12 +385,53 @@ def sample(
     check_writable(output)
     model = load(model_path, device=device)
     model.verbose = not quiet
-    if fmt == "parquet":
+    if fmt == "parquet" and conditions_path is None and shares is None:
         model.sample_to_parquet(output, n, conditions=conditions, random_state=seed)
+        written = n
     else:
-        write_table(model.sample(n, conditions, random_state=seed), output)
+        if isinstance(conditions, dict) and not conditions:
+            conditions = None
+        rows = model.sample(n, conditions, distribution=shares, random_state=seed)
+        write_table(rows, output)
+        written = len(rows)
     if not quiet:
-        click.echo(f"Wrote {n:,} rows to {output}", err=True)
+        click.echo(f"Wrote {written:,} rows to {output}", err=True)
+
+
+@main.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                metavar="MODEL")  # fmt: skip
+@input_table
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Table to write (.parquet, .csv or .feather).")  # fmt: skip
+@seed_option
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
+@quiet_option
+@reports_errors
+def impute(
+    model_path: Path, data: Path, output: Path, seed: int | None, device: str, quiet: bool
+) -> None:
+    """Fill the empty cells of DATA with values a MODEL draws given each row's known cells.
+
+    Known cells are written back untouched; columns the model does not know are copied.
+
+    \b
+    Example:
+      synthgan impute adult.synthgan partial.parquet -o completed.parquet --seed 0
+    """
+    from synthgan.io import check_writable, read_table, write_table
+    from synthgan.model import load
+
+    check_writable(output)
+    table = read_table(data)
+    model = load(model_path, device=device)
+    model.verbose = not quiet
+    filled = model.impute(table, random_state=seed)
+    write_table(filled, output)
+    if not quiet:
+        before = int(table.isna().sum().sum())
+        after = int(filled.isna().sum().sum())
+        click.echo(f"Filled {before - after:,} of {before:,} empty cells; wrote {output}", err=True)
 
 
 # evaluate lives with the evaluator, share with sharing; both use cli_common's helpers

@@ -1,45 +1,406 @@
-"""Conditions for sampling: one discrete condition through the condition vector, the rest by
-rejection."""
+"""Conditions for sampling, on any columns, turned into what the generator can be made to meet.
+
+A condition names the values a column may take: one value, a list of values, or a range
+(``(low, high)``, a ``pandas.Interval``, or a string such as ``">=30"``). It holds for every
+row a call returns (:mod:`synthgan.model.conditioned` draws the rows):
+
+* a categorical column, or a numeric column's spikes and null: the allowed categories of its
+  one-hot span; the draw from that span's softmax is restricted to them;
+* a numeric column in quantile bins (:mod:`synthgan.transform.quantile`): the bins the range
+  overlaps, each with the share of it the range covers, and the places inside the two edge
+  bins that stay in range; equality is the bin holding the value, and the value itself;
+* a lookup column (education-num fixed by education): the source categories that give an
+  allowed value;
+* anything else (a numeric column without bins, another derived column): a check on the
+  decoded rows, met by bounded rejection.
+
+One condition, or one row of a frame of conditions, per output row: :class:`ConditionPlan`
+holds each span condition's arrays with one row (the same condition for every output row) or
+one row per output row.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.schema import unknown_column_message
+from synthgan.schema import ColumnKind, unknown_column_message
 from synthgan.transform import TableTransformer
 from synthgan.transform.categorical import CategoricalColumnTransformer
-from synthgan.transform.derived import DerivedColumnTransformer
+from synthgan.transform.derived import DerivedColumnTransformer, Lookup
+from synthgan.transform.identifier import IdColumnTransformer
 from synthgan.transform.numeric import NumericColumnTransformer
+
+MIN_SHARE = 1e-6
+"""The share of a bin a range overlaps in a single point: allowed, but drawn rarely."""
+_INTEGER_SLACK = 0.49
+"""Integer and date columns round decoded values to whole steps: a range [lo, hi] of whole
+steps takes the values that round into it."""
 
 
 @dataclass
 class Conditions:
-    """``span``/``category``: the condition fed to the generator (None when there is none);
-    ``filters``: (column, description, predicate) checked on generated rows."""
+    """The condition vector of an unconditioned block: ``span``/``category`` None, no filters.
+    (Kept for :meth:`RowGenerator.draw`; conditioned sampling goes through ConditionPlan.)"""
 
     span: int | None = None
     category: int | None = None
     filters: list = field(default_factory=list)
 
     def filter(self, rows: pd.DataFrame) -> pd.DataFrame:
-        if not self.filters:
-            return rows
-        keep = pd.Series(True, index=rows.index)
-        for _, _, predicate in self.filters:
-            keep &= predicate(rows)
-        return rows[keep.to_numpy()].reset_index(drop=True)
+        return rows
 
     def failure_message(self, generated: int, produced: int, wanted: int) -> str:
-        names = ", ".join(description for _, description, _ in self.filters)
+        return (
+            f"Could not make {wanted} rows: {produced} after generating {generated}; the row "
+            "critic kept too few. Raise max_tries."
+        )
+
+
+class _NotNull:
+    """A condition that asks only for a value, not null (imputation's cells to fill)."""
+
+    def __repr__(self) -> str:
+        return "NOT_NULL"
+
+
+NOT_NULL = _NotNull()
+
+
+@dataclass(frozen=True)
+class Between:
+    """A range condition: ``low``/``high`` None for an open end."""
+
+    low: object = None
+    high: object = None
+    low_strict: bool = False
+    high_strict: bool = False
+
+    def describe(self, column: str) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append(f"{self.low!r} {'<' if self.low_strict else '<='} ")
+        parts.append(column)
+        if self.high is not None:
+            parts.append(f" {'<' if self.high_strict else '<='} {self.high!r}")
+        return "".join(parts)
+
+
+@dataclass
+class SpanCondition:
+    """What a condition asks of one softmax span, as arrays of 1 or n_rows rows.
+
+    ``share`` (rows, width): the share of each category or component that is allowed (0: not
+    allowed; bins a range covers in part get the part). ``active`` (rows,): the rows this
+    condition applies to (a frame's null cell leaves its row free). ``place_low``/``place_high``
+    (rows, width): the in-bin places that keep a value in range (binned numeric columns).
+    ``points`` (rows,): a value in the column's float space that equality writes, NaN for none.
+    ``clip_low``/``clip_high`` (rows,): the range in float space, checked after rounding.
+    """
+
+    column: str
+    code_row: int
+    start: int
+    stop: int
+    cond_slot: int | None
+    share: np.ndarray
+    active: np.ndarray
+    scalar_row: int | None = None
+    place_low: np.ndarray | None = None
+    place_high: np.ndarray | None = None
+    points: np.ndarray | None = None
+    clip_low: np.ndarray | None = None
+    clip_high: np.ndarray | None = None
+    transformer: NumericColumnTransformer | None = None
+
+
+@dataclass
+class ConditionPlan:
+    """Every condition of one sampling call.
+
+    ``n_rows``: rows of a frame of conditions (each output row meets its own row), or None
+    (every output row meets the same conditions). ``checks``: ``(description, predicate)``,
+    ``predicate(rows, row_ids) -> bool ndarray``, verified on every decoded row; ``filters``:
+    descriptions of those no span condition builds (met by rejection).
+    """
+
+    n_rows: int | None = None
+    spans: list[SpanCondition] = field(default_factory=list)
+    checks: list[tuple[str, Callable]] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.spans and not self.checks
+
+    def describe(self) -> str:
+        return ", ".join(description for description, _ in self.checks)
+
+    def check(self, rows: pd.DataFrame, row_ids: np.ndarray) -> np.ndarray:
+        keep = np.ones(len(rows), dtype=bool)
+        for _, predicate in self.checks:
+            keep &= np.asarray(predicate(rows, row_ids), dtype=bool)
+        return keep
+
+    def failure_message(self, generated: int, produced: int, wanted: int) -> str:
+        names = ", ".join(self.filters) or self.describe()
         return (
             f"Could not meet the conditions {names}: {produced} of {wanted} rows after generating "
             f"{generated}. The model rarely produces such rows; relax the condition or raise "
             "max_tries."
         )
+
+
+def rows_of(array: np.ndarray, row_ids: np.ndarray) -> np.ndarray:
+    """The rows of a condition array for the output rows ``row_ids`` (one row: broadcast)."""
+    return np.broadcast_to(array[0], (len(row_ids), *array.shape[1:])) if len(array) == 1 \
+        else array[row_ids]  # fmt: skip
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+_OPERATOR = re.compile(r"^\s*(>=|<=|>|<|==|=)\s*(.+?)\s*$")
+
+
+def parse_conditions(
+    conditions, transformer: TableTransformer, condition_columns: list[str]
+) -> ConditionPlan:
+    """Check ``conditions`` (a dict, a DataFrame with one row of conditions per output row, or
+    a ``(dict, DataFrame)`` pair) against the fitted transformer and plan how to meet them.
+    ``condition_columns``: the columns of the condition vector's spans, in order."""
+    fixed, frame = _split_request(conditions)
+    plan = ConditionPlan(n_rows=None if frame is None else len(frame))
+    if frame is not None:
+        for column in frame.columns:
+            if column in fixed:
+                raise InvalidDataError(
+                    f"Column {column!r} is conditioned twice: in the dict and in the frame of "
+                    "conditions. Keep one."
+                )
+    builder = _Builder(transformer, condition_columns, plan)
+    for column, value in fixed.items():
+        builder.add(column, [value], broadcast=True)
+    if frame is not None:
+        for column in frame.columns:
+            builder.add(column, list(frame[column].astype(object)), broadcast=False)
+    return plan
+
+
+def _split_request(conditions) -> tuple[dict, pd.DataFrame | None]:
+    if conditions is None:
+        return {}, None
+    if isinstance(conditions, tuple) and len(conditions) == 2:
+        fixed, frame = conditions
+        return dict(fixed or {}), frame
+    if isinstance(conditions, pd.DataFrame):
+        return {}, conditions.reset_index(drop=True)
+    if isinstance(conditions, dict):
+        return conditions, None
+    raise InvalidDataError(
+        "conditions must be a dict such as {'sex': 'Female', 'age': (30, 40)} or a DataFrame "
+        f"with one row of conditions per row to generate, got {type(conditions).__name__}."
+    )
+
+
+def _is_null(value) -> bool:
+    return value is None or (not isinstance(value, (str, list, tuple, set, frozenset, Between,
+                                                    pd.Interval)) and bool(pd.isna(value)))  # fmt: skip
+
+
+def as_between(column: str, value) -> Between | None:
+    """A range from ``(low, high)``, a ``pandas.Interval``, a ``Between`` or an operator string
+    (``">=30"``); None when ``value`` is not a range."""
+    if isinstance(value, Between):
+        return value
+    if isinstance(value, tuple):
+        if len(value) != 2:
+            raise InvalidDataError(
+                f"Condition on {column!r}: a range is a (low, high) pair, got {value!r}. Use a "
+                "list for several values."
+            )
+        return Between(value[0], value[1])
+    if isinstance(value, pd.Interval):
+        return Between(value.left, value.right, value.open_left, value.open_right)
+    if isinstance(value, str):
+        match = _OPERATOR.match(value)
+        if match and match.group(1) not in ("=", "=="):
+            op, bound = match.groups()
+            return Between(low=bound, low_strict=op == ">") if op[0] == ">" \
+                else Between(high=bound, high_strict=op == "<")  # fmt: skip
+        if ".." in value:
+            low, _, high = value.partition("..")
+            return Between(low.strip() or None, high.strip() or None)
+    return None
+
+
+class _Builder:
+    """Adds one column's conditions (one value per condition row) to a plan."""
+
+    def __init__(self, transformer: TableTransformer, condition_columns: list[str],
+                 plan: ConditionPlan) -> None:  # fmt: skip
+        self.transformer = transformer
+        self.layout = transformer.layout_
+        self.plan = plan
+        self.code_row = {s.column: i for i, s in enumerate(self.layout.softmax_spans)}
+        self.scalar_row = {s.column: i for i, s in enumerate(self.layout.tanh_spans)}
+        self.softmax = {s.column: s for s in self.layout.softmax_spans}
+        self.condition_columns = condition_columns
+
+    def add(self, column: str, values: list, *, broadcast: bool) -> None:
+        transformers = self.transformer.transformers_
+        if column not in transformers:
+            raise InvalidDataError(
+                "Cannot condition: " + unknown_column_message(column, self.transformer.output_columns)
+            )
+        t = transformers[column]
+        if isinstance(t, IdColumnTransformer):
+            raise InvalidDataError(
+                f"Column {column!r} is id-like: it is regenerated, so it cannot be a condition."
+            )
+        active = np.array([broadcast or not _is_null(v) for v in values], dtype=bool)
+        if not active.any():
+            return
+        if isinstance(t, DerivedColumnTransformer):
+            self._derived(column, t, values, active, broadcast)
+        elif isinstance(t, CategoricalColumnTransformer):
+            share = _category_share(column, t, values, active)
+            self._span(column, share, active)
+            self._check_categories(column, t, values, active, broadcast)
+        else:
+            self._numeric(column, t, values, active, broadcast)
+
+    def _span(self, column: str, share: np.ndarray, active: np.ndarray, **numeric) -> None:
+        span = self.softmax[column]
+        existing = next((s for s in self.plan.spans if s.column == column), None)
+        if existing is not None:  # a lookup's source conditioned too: both must hold
+            existing.share = existing.share * share
+            existing.active = existing.active | active
+            return
+        slot = self.condition_columns.index(column) if column in self.condition_columns else None
+        self.plan.spans.append(SpanCondition(
+            column=column, code_row=self.code_row[column], start=span.start, stop=span.stop,
+            cond_slot=slot, share=share, active=active, **numeric,
+        ))  # fmt: skip
+
+    # -- categorical ----------------------------------------------------------------------------
+    def _check_categories(self, column, t, values, active, broadcast) -> None:
+        self.plan.checks.append(_category_check(column, t, values, active, broadcast))
+
+    # -- derived ----------------------------------------------------------------------------------
+    def _derived(self, column, t: DerivedColumnTransformer, values, active, broadcast) -> None:
+        inner, relation = t.inner, t.derivation
+        description, predicate = _value_check(column, inner, values, active, broadcast)
+        self.plan.checks.append((description, predicate))
+        source = relation.source if isinstance(relation, Lookup) else None
+        source_t = self.transformer.transformers_.get(source) if source else None
+        if isinstance(source_t, CategoricalColumnTransformer):
+            # the source categories whose looked-up value meets the condition
+            targets = pd.DataFrame({column: pd.Series(relation.values, dtype=object)})
+            share = np.zeros((len(values), source_t.n_categories))
+            for i in np.flatnonzero(active):
+                ok = predicate(targets, np.full(len(targets), i))
+                for key in np.asarray(relation.keys, dtype=object)[ok]:
+                    try:
+                        share[i, source_t.category_index(key)] = 1.0
+                    except KeyError:
+                        pass
+                if share[i].sum() == 0:
+                    raise InvalidDataError(
+                        f"No value of {column!r} in the training data meets {description}; "
+                        f"{column!r} is fixed by {source!r}, whose categories give "
+                        f"{sorted(set(map(str, relation.values)))[:10]}."
+                    )
+            share[~active] = 1.0
+            self._span(source, share, active)
+        else:
+            self.plan.filters.append(description)
+
+    # -- numeric ----------------------------------------------------------------------------------
+    def _numeric(self, column, t: NumericColumnTransformer, values, active, broadcast) -> None:
+        rows = len(values)
+        width = t.n_components
+        share = np.ones((rows, width))
+        low = np.full(rows, -np.inf)
+        high = np.full(rows, np.inf)
+        points = np.full(rows, np.nan)
+        place_low = np.full((rows, width), -1.0)
+        place_high = np.full((rows, width), 1.0)
+        descriptions = []
+        null_slot = width - 1 if t.has_nulls_ else None
+        for i in np.flatnonzero(active):
+            value = values[i]
+            if value is NOT_NULL:
+                if null_slot is not None:
+                    share[i, null_slot] = 0.0
+                descriptions.append(f"{column} is not null")
+                continue
+            between = as_between(column, value)
+            if _is_null(value) and between is None:
+                if null_slot is None:
+                    raise InvalidDataError(
+                        f"Column {column!r} had no nulls in the training data, so it cannot be "
+                        "conditioned on null."
+                    )
+                share[i] = 0.0
+                share[i, null_slot] = 1.0
+                low[i], high[i] = np.nan, np.nan
+                descriptions.append(f"{column} is null")
+                continue
+            if between is not None:
+                lo, hi = _bounds_in_float_space(column, t, between)
+                descriptions.append(between.describe(column))
+                point = np.nan
+            else:
+                if isinstance(value, (list, set, frozenset)):
+                    raise InvalidDataError(
+                        f"Condition on numeric column {column!r}: a list of values is for "
+                        "categorical columns; give one value or a range such as (30, 40)."
+                    )
+                lo = hi = point = _value_in_float_space(column, t, value)
+                descriptions.append(f"{column}={value!r}")
+            share[i], place_low[i], place_high[i] = _component_share(t, lo, hi, point)
+            if share[i].sum() == 0 and not t.n_modes:
+                seen = t._from_float(t.point_masses_[:8], pd.RangeIndex(min(8, len(t.point_masses_))))
+                raise InvalidDataError(
+                    f"Cannot meet {descriptions[-1]}: {column!r} takes only the values seen in "
+                    f"training ({', '.join(map(str, seen.tolist()))}"
+                    f"{', ...' if len(t.point_masses_) > 8 else ''}), none of which meets it."
+                )
+            if share[i].sum() == 0:
+                raise InvalidDataError(_outside_message(column, t, descriptions[-1]))
+            low[i], high[i], points[i] = lo, hi, point
+        has_points = not np.isnan(points[active]).all()
+        self._span(
+            column, share, active,
+            scalar_row=self.scalar_row.get(column) if t.n_bins_ else None,
+            place_low=place_low if t.n_bins_ else None,
+            place_high=place_high if t.n_bins_ else None,
+            points=points if has_points else None,
+            clip_low=low, clip_high=high, transformer=t,
+        )  # fmt: skip
+        description = descriptions[0] if broadcast else f"{column} as in the frame of conditions"
+        if not t.n_bins_ and np.isnan(points[active]).any():  # a range on Gaussian modes
+            self.plan.filters.append(description)
+
+        def predicate(rows, row_ids, c=column, t=t, lo=low, hi=high, a=active):
+            x = t._to_float(rows[c], fitting=False)
+            lo_, hi_, act = rows_of(lo, row_ids), rows_of(hi, row_ids), rows_of(a, row_ids)
+            with np.errstate(invalid="ignore"):
+                inside = np.where(np.isnan(lo_), np.isnan(x), (x >= lo_) & (x <= hi_))
+            return inside | ~act
+
+        self.plan.checks.append((description, predicate))
+
+
+def _value_list(value) -> list:
+    return list(value) if isinstance(value, (list, set, frozenset, tuple)) else [value]
 
 
 def _category_hint(transformer: CategoricalColumnTransformer, value) -> str:
@@ -48,93 +409,341 @@ def _category_hint(transformer: CategoricalColumnTransformer, value) -> str:
     return f" The closest known category is {close[0]!r}." if close else ""
 
 
-def parse_conditions(
-    conditions: dict | None, transformer: TableTransformer, condition_columns: list[str]
-) -> Conditions:
-    """Check ``conditions`` against the fitted transformer and split them; the first categorical
-    one becomes the condition vector's (``condition_columns``: the sampler's span columns)."""
-    parsed = Conditions()
-    if not conditions:
-        return parsed
-    if not isinstance(conditions, dict):
-        raise InvalidDataError(
-            "conditions must be a dict such as {'sex': 'Female'} or {'age': (30, 40)}."
-        )
-    for column, value in conditions.items():
-        if column not in transformer.transformers_:
-            raise InvalidDataError(
-                "Cannot condition: " + unknown_column_message(column, transformer.output_columns)
-            )
-        column_transformer = transformer.transformers_[column]
-        if isinstance(column_transformer, CategoricalColumnTransformer):
-            try:
-                slot = column_transformer.category_index(value)
-            except KeyError:
-                raise InvalidDataError(
-                    f"Column {column!r} has no category {value!r}."
-                    + _category_hint(column_transformer, value)
-                ) from None
-            if parsed.span is None:
-                parsed.span, parsed.category = condition_columns.index(column), slot
-                continue
-            parsed.filters.append(
-                (
-                    column,
-                    f"{column}={value!r}",
-                    lambda rows, c=column, v=value: _equals(rows[c], v),
-                )
-            )
-        elif isinstance(column_transformer, DerivedColumnTransformer):
-            parsed.filters.append(_derived_filter(column, column_transformer, value))
-        elif isinstance(column_transformer, NumericColumnTransformer):
-            low, high = _as_range(column, value)
-            parsed.filters.append(
-                (
-                    column,
-                    f"{low!r} <= {column} <= {high!r}",
-                    lambda rows, c=column, lo=low, hi=high: rows[c].between(lo, hi).fillna(False),
-                )
-            )
+def _category_share(column, t: CategoricalColumnTransformer, values, active) -> np.ndarray:
+    share = np.ones((len(values), t.n_categories))
+    cache: dict = {}
+    for i in np.flatnonzero(active):
+        key = repr(values[i])
+        if key not in cache and values[i] is NOT_NULL:
+            cache[key] = np.r_[np.ones(len(t.categories_)), np.zeros(int(t.has_nulls_))]
+        if key not in cache:
+            row = np.zeros(t.n_categories)
+            for value in _value_list(values[i]):
+                try:
+                    row[t.category_index(value)] = 1.0
+                except KeyError:
+                    raise InvalidDataError(
+                        f"Column {column!r} has no category {value!r}." + _category_hint(t, value)
+                    ) from None
+            cache[key] = row
+        share[i] = cache[key]
+    return share
+
+
+def _category_check(column, t: CategoricalColumnTransformer, values, active, broadcast):
+    """(description, predicate): each decoded row's category is one its condition allows."""
+    share = _category_share(column, t, values, active)
+    if broadcast:
+        wanted = _value_list(values[0])
+        description = f"{column}={wanted[0]!r}" if len(wanted) == 1 else f"{column} in {wanted!r}"
+    else:
+        description = f"{column} as in the frame of conditions"
+
+    def predicate(rows, row_ids, c=column, t=t, share=share, active=active):
+        codes = t.codes(rows[c])
+        allowed = rows_of(share, row_ids)[np.arange(len(rows)), codes] > 0
+        return allowed | ~rows_of(active, row_ids)
+
+    return description, predicate
+
+
+def _in_values(series: pd.Series, wanted: list) -> np.ndarray:
+    """bool ndarray: each value of ``series`` is one of ``wanted`` (null matches None/NaN)."""
+    out = np.zeros(len(series), dtype=bool)
+    as_text = series.astype(object).map(lambda v: None if _is_null(v) else str(v))
+    for value in wanted:
+        if _is_null(value):
+            out |= series.isna().to_numpy()
         else:
-            raise InvalidDataError(
-                f"Column {column!r} is id-like: it is regenerated, so it cannot be a condition."
-            )
-    return parsed
-
-
-def _derived_filter(column: str, transformer: DerivedColumnTransformer, value) -> tuple:
-    """A column computed from others: met by rejection, like any further condition."""
-    inner = transformer.inner
-    if isinstance(inner, CategoricalColumnTransformer):
-        try:
-            inner.category_index(value)
-        except KeyError:
-            raise InvalidDataError(
-                f"Column {column!r} has no category {value!r}." + _category_hint(inner, value)
-            ) from None
-        return column, f"{column}={value!r}", lambda rows, c=column, v=value: _equals(rows[c], v)
-    low, high = _as_range(column, value)
-    return (
-        column,
-        f"{low!r} <= {column} <= {high!r}",
-        lambda rows, c=column, lo=low, hi=high: rows[c].between(lo, hi).fillna(False),
-    )
+            out |= (as_text == str(value)).to_numpy(dtype=bool)
+    return out
 
 
 def _equals(values: pd.Series, value) -> pd.Series:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return values.isna()
-    return (values.astype(str) == str(value)).fillna(False)
+    """Kept for the rule plan: a Series of bool, value by value."""
+    return pd.Series(_in_values(values, [value]), index=values.index)
 
 
-def _as_range(column: str, value):
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return value[0], value[1]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value, value
-    if isinstance(value, pd.Timestamp):
-        return value, value
-    raise InvalidDataError(
-        f"Condition on numeric column {column!r} must be a number or a (low, high) pair, "
-        f"got {value!r}."
+def _value_check(column, inner, values, active, broadcast):
+    """(description, predicate) for a condition on a column checked on decoded rows."""
+    if inner.kind.is_categorical:
+        return _category_check(column, inner, values, active, broadcast)
+    low, high = [], []
+    descriptions = []
+    for value, a in zip(values, active):
+        between = as_between(column, value) if a else Between()
+        if a and between is None:
+            between = Between(value, value)
+        lo, hi = _bounds_in_float_space(column, inner, between, check_seen=False)
+        low.append(lo)
+        high.append(hi)
+        descriptions.append(between.describe(column))
+    low, high = np.array(low), np.array(high)
+    origin = inner.int_origin_ or 0
+
+    def predicate(rows, row_ids, c=column):
+        x = rows[c].to_numpy(dtype=np.float64, na_value=np.nan) - origin
+        with np.errstate(invalid="ignore"):
+            return (x >= rows_of(low, row_ids)) & (x <= rows_of(high, row_ids))
+
+    return descriptions[0] if broadcast else f"{column} as in the frame of conditions", predicate
+
+
+# -- numeric values in the transformer's float space ------------------------------------------------
+
+
+def _float_of(column: str, t: NumericColumnTransformer, value) -> float:
+    """``value`` in the column's float space (dates: steps since the origin; integers: the
+    distance from the integer origin)."""
+    if t.kind is ColumnKind.DATETIME:
+        try:
+            stamp = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise InvalidDataError(
+                f"Condition on date column {column!r}: {value!r} is not a date. Write it as "
+                "'2020-01-31' or a pandas.Timestamp."
+            ) from None
+        tz = getattr(t, "tz_", None)
+        if tz is not None and stamp.tzinfo is None:
+            stamp = stamp.tz_localize(tz)
+        elif tz is None and stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        series = pd.Series([stamp]).astype(t.dtype_) if tz is None else pd.Series([stamp])
+        return float(t._to_float(series, fitting=False)[0])
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise InvalidDataError(
+                f"Condition on numeric column {column!r}: {value!r} is not a number."
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidDataError(
+            f"Condition on numeric column {column!r} must be a number, a (low, high) pair or a "
+            f"range such as '>=30', got {value!r}."
+        )
+    value = float(value)
+    if t.int_origin_ is not None:
+        return value - t.int_origin_
+    return value
+
+
+def _value_in_float_space(column: str, t: NumericColumnTransformer, value) -> float:
+    x = _float_of(column, t, value)
+    whole = t.kind is ColumnKind.DATETIME or t.kind is ColumnKind.INTEGER
+    if whole and x != np.round(x):
+        what = "a whole number" if t.kind is ColumnKind.INTEGER else f"a whole {t.unit_} step"
+        raise InvalidDataError(
+            f"Condition {column}={value!r}: the column holds {what} in every row; give one, or "
+            "a range."
+        )
+    if not t.min_ <= x <= t.max_:
+        raise InvalidDataError(_outside_message(column, t, f"{column}={value!r}"))
+    return x
+
+
+def _bounds_in_float_space(
+    column: str, t: NumericColumnTransformer, between: Between, *, check_seen: bool = True
+) -> tuple[float, float]:
+    """[low, high] in float space, inclusive, strict ends moved in (whole steps for integer and
+    date columns)."""
+    whole = t.kind is ColumnKind.DATETIME or t.kind is ColumnKind.INTEGER
+    low = -np.inf if between.low is None else _float_of(column, t, between.low)
+    high = np.inf if between.high is None else _float_of(column, t, between.high)
+    if whole:
+        low = np.floor(low) + 1 if between.low_strict else np.ceil(low)
+        high = np.ceil(high) - 1 if between.high_strict else np.floor(high)
+    else:
+        if between.low_strict:
+            low = np.nextafter(low, np.inf)
+        if between.high_strict:
+            high = np.nextafter(high, -np.inf)
+    if low > high:
+        raise InvalidDataError(
+            f"Condition {between.describe(column)} holds for no value: the low end is above the "
+            "high end."
+        )
+    if check_seen and (high < t.min_ or low > t.max_):
+        raise InvalidDataError(_outside_message(column, t, between.describe(column)))
+    return float(low), float(high)
+
+
+def _outside_message(column: str, t: NumericColumnTransformer, description: str) -> str:
+    seen = t._from_float(np.array([t.min_, t.max_]), pd.RangeIndex(2)).tolist()
+    return (
+        f"Cannot meet {description}: the model saw {column!r} only from {seen[0]!r} to "
+        f"{seen[1]!r}, and generates no value outside that. Condition within it."
     )
+
+
+def _component_share(t: NumericColumnTransformer, low: float, high: float, point: float):
+    """Per component of a numeric column: the share a value range [low, high] covers, and the
+    in-bin places that stay in it (equality, ``point``: the bins that hold it, whole)."""
+    width = t.n_components
+    share = np.zeros(width)
+    place_low, place_high = np.full(width, -1.0), np.full(width, 1.0)
+    masses = np.asarray(t.point_masses_, dtype=np.float64)
+    share[t.n_modes : t.n_modes + len(masses)] = (masses >= low) & (masses <= high)
+    if t.n_bins_:
+        whole = t.kind is not ColumnKind.CONTINUOUS
+        slack = _INTEGER_SLACK if whole and np.isnan(point) else 0.0
+        if np.isnan(point):
+            u_low, u_high = _u_interval(t.quantile_, low - slack, high + slack)
+        else:  # a value between the spikes and the binned values: the nearest bin
+            near = float(np.clip(point, t.quantile_.values[0], t.quantile_.values[-1]))
+            u_low, u_high = _u_interval(t.quantile_, near, near)
+        if u_low <= u_high:
+            levels = t.quantile_.levels
+            first, last = levels[0], levels[-1]
+            bin_width = (last - first) / t.n_bins_
+            edges = first + bin_width * np.arange(t.n_bins_ + 1)
+            lo_edge, hi_edge = edges[:-1], edges[1:]
+            overlap_low = np.maximum(lo_edge, u_low)
+            overlap_high = np.minimum(hi_edge, u_high)
+            touches = overlap_low <= overlap_high
+            if not np.isnan(point):  # the value is written: its bins, whole
+                share[: t.n_bins_] = touches
+            else:
+                part = np.clip((overlap_high - overlap_low) / bin_width, 0.0, 1.0)
+                share[: t.n_bins_] = np.where(touches, np.maximum(part, MIN_SHARE), 0.0)
+                place_low[: t.n_bins_] = np.where(
+                    touches, 2.0 * (overlap_low - lo_edge) / bin_width - 1.0, -1.0)
+                place_high[: t.n_bins_] = np.where(
+                    touches, 2.0 * (overlap_high - lo_edge) / bin_width - 1.0, 1.0)
+    elif t.n_modes:  # Gaussian modes: any mode may land in range; the rows are checked
+        share[: t.n_modes] = 1.0
+    return share, np.clip(place_low, -1, 1), np.clip(place_high, -1, 1)
+
+
+def _u_interval(quantile, low: float, high: float) -> tuple[float, float]:
+    """The levels u whose value F^-1(u) lies in [low, high] (empty when low > high)."""
+    values, levels = quantile.values, quantile.levels
+    if low > values[-1] or high < values[0]:
+        return 1.0, 0.0
+    if low <= values[0]:
+        u_low = levels[0]
+    else:
+        i = int(np.searchsorted(values, low, side="left"))
+        u_low = levels[i - 1] + (low - values[i - 1]) / (values[i] - values[i - 1]) * (
+            levels[i] - levels[i - 1])  # fmt: skip
+    if high >= values[-1]:
+        u_high = levels[-1]
+    else:
+        j = int(np.searchsorted(values, high, side="right")) - 1
+        u_high = levels[j] + (high - values[j]) / (values[j + 1] - values[j]) * (
+            levels[j + 1] - levels[j])  # fmt: skip
+    return float(u_low), float(u_high)
+
+
+# -- rebalancing ---------------------------------------------------------------------------------
+
+
+def distribution_frame(
+    distribution: dict, n: int, transformer: TableTransformer, seed: int
+) -> pd.DataFrame:
+    """A frame of ``n`` conditions whose column takes each value in its given share (largest
+    remainder), in a seeded random order."""
+    if not isinstance(distribution, dict) or len(distribution) != 1:
+        raise InvalidDataError(
+            "distribution must name one column and its shares, e.g. "
+            "{'sex': {'Female': 0.5, 'Male': 0.5}}."
+        )
+    (column, shares), = distribution.items()
+    if column not in transformer.transformers_:
+        raise InvalidDataError(
+            "Cannot rebalance: " + unknown_column_message(column, transformer.output_columns)
+        )
+    t = transformer.transformers_[column]
+    inner = t.inner if isinstance(t, DerivedColumnTransformer) else t
+    if not isinstance(inner, CategoricalColumnTransformer):
+        raise InvalidDataError(
+            f"distribution: column {column!r} is not categorical. Rebalance a categorical column, "
+            "or condition a numeric one on ranges (conditions=...)."
+        )
+    if not isinstance(shares, dict) or not shares:
+        raise InvalidDataError(
+            f"distribution[{column!r}] must map categories to shares, e.g. {{'a': 0.5, 'b': 0.5}}."
+        )
+    values = list(shares)
+    weights = np.array([float(shares[v]) for v in values])
+    if (weights < 0).any() or not np.isfinite(weights).all():
+        raise InvalidDataError(f"distribution[{column!r}]: shares must be non-negative numbers.")
+    total = weights.sum()
+    if not 0.99 <= total <= 1.01:
+        raise InvalidDataError(
+            f"distribution[{column!r}]: the shares add up to {total:g}, not 1. Give shares that "
+            "sum to 1 (categories left out get none)."
+        )
+    exact = weights / total * n
+    counts = np.floor(exact).astype(np.int64)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    column_values = np.repeat(np.array(values, dtype=object), counts)
+    np.random.default_rng(seed).shuffle(column_values)
+    return pd.DataFrame({column: column_values})
+
+
+def sampling_request(n, conditions, distribution, transformer: TableTransformer, seed: int):
+    """``(n, conditions)`` for RowGenerator.iter_rows from ``sample``'s arguments: ``n`` taken
+    from a frame of conditions when not given, ``distribution`` turned into a frame of
+    conditions (beside a dict of conditions every row meets)."""
+    frame = conditions if isinstance(conditions, pd.DataFrame) else None
+    if n is None:
+        if frame is None:
+            raise InvalidDataError(
+                "n is required: the number of rows to generate (or pass conditions as a frame, "
+                "one row generated per row of it)."
+            )
+        n = len(frame)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise InvalidDataError(f"n must be a non-negative integer, got {n!r}.")
+    if distribution is None:
+        return int(n), conditions
+    if frame is not None:
+        raise InvalidDataError(
+            "distribution cannot be combined with a frame of conditions; give the frame the "
+            "shares you want, or use a dict of conditions with distribution."
+        )
+    rows = distribution_frame(distribution, int(n), transformer, seed)
+    return int(n), ((conditions or {}), rows) if conditions else rows
+
+
+def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable]:
+    """(description, predicate) of one condition checked on decoded rows in the column's own
+    units; ``predicate(rows)`` gives a bool Series. For columns the model does not hold as they
+    are (the rule plan's rewritten columns)."""
+    if not numeric:
+        wanted = _value_list(value)
+        description = f"{column}={value!r}"
+        return description, lambda rows: pd.Series(_in_values(rows[column], wanted),
+                                                   index=rows.index)  # fmt: skip
+    between = as_between(column, value)
+    if between is None:
+        if isinstance(value, (list, set, frozenset)):
+            raise InvalidDataError(
+                f"Condition on numeric column {column!r}: give one value or a range such as "
+                "(30, 40); a list of values is for categorical columns."
+            )
+        between = Between(value, value)
+
+    def bound(series: pd.Series, x):
+        if pd.api.types.is_datetime64_any_dtype(series.dtype):
+            stamp = pd.Timestamp(x)
+            tz = getattr(series.dtype, "tz", None)
+            if tz is not None and stamp.tzinfo is None:
+                stamp = stamp.tz_localize(tz)
+            return stamp
+        return float(x)
+
+    def predicate(rows: pd.DataFrame) -> pd.Series:
+        series = rows[column]
+        ok = series.notna()
+        if between.low is not None:
+            low = bound(series, between.low)
+            ok &= (series > low) if between.low_strict else (series >= low)
+        if between.high is not None:
+            high = bound(series, between.high)
+            ok &= (series < high) if between.high_strict else (series <= high)
+        return ok.fillna(False).astype(bool)
+
+    return between.describe(column), predicate

@@ -240,8 +240,14 @@ class RowGenerator:
         """Yield blocks of synthetic rows, in a fixed order, until ``n`` rows were yielded."""
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise InvalidDataError(f"n must be a non-negative integer, got {n!r}.")
-        parsed = parse_conditions(conditions, self.transformer, self.sampler.span_columns)
         seed = seed_from(random_state)
+        plan = parse_conditions(conditions, self.transformer, self.sampler.span_columns)
+        if not plan.empty:  # any conditions: met by construction (synthgan.model.conditioned)
+            from synthgan.model.conditioned import iter_conditioned_rows
+
+            yield from iter_conditioned_rows(self, plan, n, seed, max_tries, progress=progress)
+            return
+        parsed = Conditions()
         produced = generated = block = 0
         budget = max_tries * max(n, SAMPLE_BLOCK_ROWS)
         show = progress and n >= 10 * SAMPLE_BLOCK_ROWS  # small samples finish at once

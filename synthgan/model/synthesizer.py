@@ -187,10 +187,13 @@ class Synthesizer:
     public_domain : dict, optional
         With ``epsilon``: facts about the columns known without the data, which then cost no
         budget: ``{"categories": {col: [values]}, "bounds": {col: (low, high)}}``.
-    rules : list of synthgan.rules.Rule, optional
+    rules : list of synthgan.rules.Rule or "auto", optional
         Rules every sampled row meets (inequalities, ranges, fixed combinations, formulas,
         per-category ranges, null-together groups), enforced around the model by construction
-        or by a counted repair; saved in the model file. See docs/rules.md.
+        or by a counted repair; saved in the model file. See docs/rules.md. "auto": the rules
+        that hold on every training row (functional dependencies, sums, null-together groups,
+        inequalities between overlapping columns; :mod:`synthgan.rules.discover`), the same
+        list ``synthgan inspect --rules-out`` writes.
     on_violation : {"drop", "keep", "error"}, default="drop"
         Training rows that break a rule: left out (a message gives the count), trained on
         anyway, or an error. Sampled rows meet every rule either way.
@@ -380,12 +383,17 @@ class Synthesizer:
         self.device_ = resolve_device(self.device)
         sync = active_sync(self.device_)  # None unless data-parallel (model/distributed.py)
         self.rules_ = None
-        if self.rules:
+        rules = self.rules
+        if isinstance(rules, str) and rules == "auto":  # those that hold on every row
+            from synthgan.rules.discover import discover_rules
+
+            rules = discover_rules(data, self.schema)
+            if self.verbose and rules:
+                tqdm.write("Rules found: " + "; ".join(map(str, rules)), file=sys.stderr)
+        if rules:
             from synthgan.rules import RulePlan
 
-            self.rules_ = RulePlan(self.rules, on_violation=self.on_violation).fit(
-                data, self.schema
-            )
+            self.rules_ = RulePlan(rules, on_violation=self.on_violation).fit(data, self.schema)
         data = self._encode_rules(data)
         with self._local_rng():
             torch.manual_seed(self.seed_)
@@ -685,9 +693,10 @@ class Synthesizer:
 
     def sample(
         self,
-        n: int,
-        conditions: dict | None = None,
+        n: int | None = None,
+        conditions: dict | pd.DataFrame | None = None,
         *,
+        distribution: dict | None = None,
         random_state: int | None = None,
         max_tries: int = 100,
     ) -> pd.DataFrame:
@@ -695,32 +704,68 @@ class Synthesizer:
 
         Parameters
         ----------
-        n : int
-        conditions : dict, optional
-            Column -> value for discrete/boolean columns (``{"sex": "Female"}``), or column ->
-            ``(low, high)`` for numeric columns. The first discrete condition is fed to the
-            generator and holds in every row; the rest are met by rejection, with at most
-            ``max_tries`` times ``n`` rows generated. Under rules, a condition on a column the
-            rules rewrite is checked on the rows after the rules are applied.
+        n : int, optional
+            Rows to generate; with a frame of conditions, its row count (may be left out).
+        conditions : dict or DataFrame, optional
+            A dict: column -> condition, met by every row. A condition is a value
+            (``"Female"``, ``37``, ``"2020-01-31"``), a list of values (``["Black", "Asian"]``),
+            or a range on a numeric or date column: ``(30, 65)`` (inclusive, None for an open
+            end), ``pandas.Interval(30, 65, closed="left")``, or ``">=30"``, ``"<65"``.
+            Several columns at once. A DataFrame: one row is generated per row of it, meeting
+            that row's values (a null cell leaves the column free), in order.
+            Every returned row meets its conditions: they are built into the generation (the
+            condition vector, restricted draws from the one-hot spans, the quantile bins of
+            numeric columns), and the other columns follow the model's distribution given all
+            of them (docs/rules.md, "Conditions"). A value outside what the model saw is an
+            error at once. Under rules, a condition on a column the rules rewrite is checked on
+            the rows after the rules are applied, within ``max_tries``.
+        distribution : dict, optional
+            Rebalancing: ``{"sex": {"Female": 0.5, "Male": 0.5}}`` gives one categorical column
+            these shares (exactly, to the row), the other columns following the model given
+            each row's value.
         random_state : int, optional
             The same seed gives the same rows.
+        max_tries : int, default=100
+            Bounds the rounds of redrawing rows that a check on decoded rows sends back.
 
         Returns
         -------
         DataFrame with the training table's columns and dtypes.
         """
         self._check_fitted()
+        from synthgan.model.conditions import sampling_request
+
+        seed = seed_from(random_state)
+        n, conditions = sampling_request(
+            n, conditions, distribution, self.transformer_, block_seed(seed, 0xD15)
+        )
         rows = self._row_generator()
-        blocks = list(self._iter_rows(rows, n, conditions, random_state, max_tries))
+        blocks = list(self._iter_rows(rows, n, conditions, seed, max_tries))
         if len(blocks) == 1:
             return blocks[0]  # already indexed 0..n-1: no copy
         return pd.concat(blocks, ignore_index=True) if blocks else rows.empty_frame()
+
+    def impute(
+        self, data: pd.DataFrame, *, random_state: int | None = None, max_tries: int = 100
+    ) -> pd.DataFrame:
+        """``data`` with the nulls of the model's columns filled by values drawn from the model
+        given each row's known cells; known cells are returned untouched
+        (:mod:`synthgan.model.impute`)."""
+        self._check_fitted()
+        from synthgan.model.impute import impute
+
+        return impute(self, data, random_state=random_state, max_tries=max_tries)
 
     def _iter_rows(self, rows: RowGenerator, n, conditions, random_state, max_tries):
         """Blocks of sampled rows: the model's own, or under rules those the rule plan decodes
         and checks (``rule_report_`` then counts repairs and rows left out)."""
         if getattr(self, "rules_", None) is None:
             return rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose)
+        if conditions is not None and not isinstance(conditions, dict):
+            raise InvalidDataError(
+                "A model fitted with rules takes conditions as a dict only for now (a frame of "
+                "conditions or a distribution needs a model without rules)."
+            )
         from synthgan.rules.sampling import iter_ruled_rows
 
         self.rule_report_ = {}

@@ -349,7 +349,7 @@ class RulePlan:
         condition on a column the model holds as is, or a value of a fixed combination's column
         that only one combination has, goes to the model; the rest are checked on the decoded
         rows (``(description, predicate)`` pairs)."""
-        from synthgan.model.conditions import _as_range, _equals
+        from synthgan.model.conditions import _equals, value_predicate
 
         if not conditions:
             return {}, []
@@ -383,15 +383,7 @@ class RulePlan:
                                 lambda rows, c=column, v=value: _equals(rows[c], v)))  # fmt: skip
                 continue
             kind = self.schema_.kind(column)
-            if kind.is_categorical:
-                filters.append((f"{column}={value!r}",
-                                lambda rows, c=column, v=value: _equals(rows[c], v)))  # fmt: skip
-            else:
-                low, high = _as_range(column, value)
-                filters.append(
-                    (f"{low!r} <= {column} <= {high!r}",
-                     lambda rows, c=column, lo=low, hi=high: rows[c].between(lo, hi).fillna(False))
-                )  # fmt: skip
+            filters.append(value_predicate(column, value, numeric=not kind.is_categorical))
         return model, filters
 
     # -- plain-data state (model files) ----------------------------------------------------------

@@ -179,3 +179,63 @@ def test_ctrl_c_saves_the_model_and_exits_130(runner, table, tmp_path, interrupt
     assert result.exit_code == 130
     assert "Interrupted after 1 epoch(s); saved the model trained so far" in result.output
     assert out.is_file()
+
+
+class TestConditionsAndImpute:
+    def test_where_forms(self, runner, model_file, tmp_path):
+        out = tmp_path / "s.csv"
+        result = runner.invoke(main, [
+            "sample", str(model_file), "-n", "80", "-o", str(out), "-q", "--seed", "0",
+            "--where", "city=Paris,Rome", "--where", "1<=count<5", "--where", "day>=2020-06-01",
+            "--where", "price=..50",
+        ])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        rows = pd.read_csv(out, parse_dates=["day"])
+        assert len(rows) == 80 and rows["city"].isin(["Paris", "Rome"]).all()
+        assert rows["count"].between(1, 4).all() and (rows["day"] >= "2020-06-01").all()
+        assert (rows["price"] <= 50).all()
+
+    def test_conditions_table_and_distribution(self, runner, model_file, tmp_path):
+        seeds = tmp_path / "seeds.csv"
+        pd.DataFrame({"city": ["Rome", "Paris", None], "count": [2, None, 5]}).to_csv(
+            seeds, index=False
+        )
+        out = tmp_path / "s.csv"
+        result = runner.invoke(main, ["sample", str(model_file), "-o", str(out), "-q",
+                                      "--conditions", str(seeds)])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        rows = pd.read_csv(out)
+        assert rows["city"].tolist()[:2] == ["Rome", "Paris"] and rows["count"][[0, 2]].tolist() == [2, 5]
+        result = runner.invoke(main, ["sample", str(model_file), "-n", "10", "-o", str(out), "-q",
+                                      "--distribution", "city=Rome:0.3,Berlin:0.7"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert pd.read_csv(out)["city"].value_counts().to_dict() == {"Berlin": 7, "Rome": 3}
+
+    def test_impute(self, runner, model_file, tmp_path):
+        partial = tmp_path / "partial.parquet"
+        frame = make_mixed_frame(n=40, nulls=True, seed=3)
+        frame.to_parquet(partial)
+        out = tmp_path / "done.parquet"
+        result = runner.invoke(main, ["impute", str(model_file), str(partial), "-o", str(out),
+                                      "--seed", "0"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "empty cells" in result.output
+        done = pd.read_parquet(out)
+        assert done["city"].notna().all() and done["price"].notna().all()
+        known = frame["city"].notna()
+        assert (done["city"][known] == frame["city"][known]).all()
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--where", "=3"], "write it as column=value"),
+            (["--where", "count>=3", "--where", "count<9"], "'count' is given twice"),
+            (["--distribution", "city=Rome"], "write it as column=value:share"),
+            (["--where", "count=999"], "Cannot meet count=999: the model saw 'count' only"),
+        ],
+    )
+    def test_errors(self, runner, model_file, tmp_path, args, message):
+        out = tmp_path / "s.csv"
+        result = runner.invoke(main, ["sample", str(model_file), "-n", "5", "-o", str(out), *args])
+        one_line_error(result, message)
+        assert not out.exists()

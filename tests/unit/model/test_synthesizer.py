@@ -202,9 +202,10 @@ class TestConditions:
         ):
             adult_model.sample(5, conditions={"sexx": "Female"})
 
-    def test_impossible_condition_names_it(self, adult_model):
+    def test_condition_outside_what_was_seen_names_it_at_once(self, adult_model):
         with pytest.raises(
-            InvalidDataError, match="Could not meet the conditions 1000 <= age <= 2000"
+            InvalidDataError, match=r"Cannot meet 1000 <= age <= 2000: the model saw 'age' only "
+            r"from 17 to 90"
         ):
             adult_model.sample(5, conditions={"age": (1000, 2000)}, max_tries=2)
 

@@ -1,0 +1,234 @@
+"""Conditions on any columns (synthgan.model.conditions, .conditioned), rebalancing and
+imputation: every returned row meets its conditions, on briefly trained models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthgan import Synthesizer, load
+from synthgan.exceptions import InvalidDataError
+from tests.unit.model.conftest import FAST
+
+
+@pytest.fixture(scope="module")
+def adult_train(adult):
+    return adult[0].sample(3000, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def adult_model(adult_train):
+    return Synthesizer(random_state=0, **{**FAST, "batch_size": 500}).fit(adult_train)
+
+
+@pytest.fixture(scope="module")
+def family_model(adult):
+    """Long enough trained on three related columns to have learnt that a woman is rarely a
+    husband and a never-married man rarely one either."""
+    train = adult[0][["sex", "relationship", "marital-status"]].sample(3000, random_state=0)
+    return Synthesizer(
+        epochs=40, batch_size=200, generator_lr=1e-3, discriminator_lr=1e-3,
+        generator_dims=(64, 64), discriminator_dims=(64, 64), random_state=0, verbose=False,
+        device="cpu",
+    ).fit(train)  # fmt: skip
+
+
+class TestDictConditions:
+    def test_several_columns_lists_ranges_and_equality_hold_on_every_row(self, adult_model):
+        conditions = {
+            "sex": "Female",
+            "race": ["Black", "Asian-Pac-Islander"],
+            "age": pd.Interval(30, 65, closed="left"),
+            "hours-per-week": ">=40",
+            "fnlwgt": (100_000, 250_000),
+            "education-num": 13,  # a lookup column: through education
+        }
+        rows = adult_model.sample(600, conditions=conditions, random_state=0)
+        assert len(rows) == 600
+        assert (rows["sex"] == "Female").all()
+        assert rows["race"].isin(["Black", "Asian-Pac-Islander"]).all()
+        assert ((rows["age"] >= 30) & (rows["age"] < 65)).all()
+        assert (rows["hours-per-week"] >= 40).all()
+        assert rows["fnlwgt"].between(100_000, 250_000).all()
+        assert (rows["education-num"] == 13).all()
+        assert (rows["education"] == "Bachelors").all()
+        assert rows.dtypes.equals(adult_model.sample(5, random_state=0).dtypes)
+
+    def test_numeric_equality_off_the_spikes_is_exact(self, adult_model):
+        rows = adult_model.sample(200, conditions={"age": 37, "capital-gain": 0}, random_state=1)
+        assert (rows["age"] == 37).all() and (rows["capital-gain"] == 0).all()
+
+    def test_a_range_keeps_its_spread(self, adult_model):
+        rows = adult_model.sample(1000, conditions={"age": (30, 40)}, random_state=2)
+        assert rows["age"].between(30, 40).all()
+        assert rows["age"].nunique() == 11  # every age in range, not piled at the ends
+
+    def test_same_seed_same_rows(self, adult_model):
+        conditions = {"sex": "Male", "age": (20, 30)}
+        first = adult_model.sample(300, conditions=conditions, random_state=5)
+        pd.testing.assert_frame_equal(
+            first, adult_model.sample(300, conditions=conditions, random_state=5)
+        )
+
+    def test_several_conditions_move_the_other_columns(self, family_model):
+        # the condition vector feeds one of them; the other moves 'relationship' too
+        rows = family_model.sample(1000, conditions={"sex": "Male", "marital-status": "Never-married"},
+                                  random_state=3)  # fmt: skip
+        assert (rows["relationship"] == "Husband").mean() < 0.2
+
+    def test_noise_draws_weighted_by_the_other_conditions(self, family_model, monkeypatch):
+        # the condition vector feeds sex; the candidates' weights bring marital status's link
+        # to relationship (real married women: 94% wives)
+        import synthgan.model.conditioned as conditioned
+
+        conditions = {"sex": "Female", "marital-status": "Married-civ-spouse"}
+        rows = family_model.sample(2000, conditions=conditions, random_state=0)
+        monkeypatch.setattr(conditioned, "CANDIDATES", 1)
+        unweighted = family_model.sample(2000, conditions=conditions, random_state=0)
+        wives, unweighted_wives = ((r["relationship"] == "Wife").mean() for r in (rows, unweighted))
+        assert wives > 0.75 and wives > unweighted_wives + 0.2
+
+    def test_conditions_on_every_kind_with_nulls(self, mixed_model):
+        conditions = {
+            "day": ("2020-06-01", "2021-06-01"),
+            "count_nullable": (-2, 2),
+            "grade": ["low", "high"],
+            "flag": True,
+            "price": None,  # null: a component of its own
+            "stamp_tz": ">=2021-06-05",
+        }
+        rows = mixed_model.sample(300, conditions=conditions, random_state=0)
+        assert rows["day"].between(pd.Timestamp("2020-06-01"), pd.Timestamp("2021-06-01")).all()
+        assert rows["count_nullable"].between(-2, 2).all()
+        assert rows["grade"].isin(["low", "high"]).all() and rows["flag"].all()
+        assert rows["price"].isna().all()
+        assert (rows["stamp_tz"] >= pd.Timestamp("2021-06-05", tz="Europe/Berlin")).all()
+        assert rows["user_id"].is_unique
+
+    def test_through_save_and_load(self, mixed_model, tmp_path):
+        loaded = load(mixed_model.save(tmp_path / "m.synthgan"))
+        conditions = {"city": "Rome", "count": (1, 4)}
+        pd.testing.assert_frame_equal(
+            loaded.sample(200, conditions=conditions, random_state=4),
+            mixed_model.sample(200, conditions=conditions, random_state=4),
+        )
+
+
+class TestConditionErrors:
+    @pytest.mark.parametrize(
+        ("conditions", "message"),
+        [
+            ({"age": 150}, r"Cannot meet age=150: the model saw 'age' only from 17 to 90"),
+            ({"age": (40, 30)}, "holds for no value: the low end is above the high end"),
+            ({"age": 37.5}, r"holds a whole number in every row; give one, or a range"),
+            ({"age": "old"}, r"'old' is not a number"),
+            ({"age": [30, 40]}, "a list of values is for categorical columns"),
+            ({"sex": ["Female", "Femal"]}, "no category 'Femal'.*closest known category"),
+            ({"education-num": 99}, "No value of 'education-num' in the training data meets"),
+        ],
+    )
+    def test_one_line_errors(self, adult_model, conditions, message):
+        with pytest.raises(InvalidDataError, match=message):
+            adult_model.sample(5, conditions=conditions)
+
+    def test_null_condition_on_a_column_without_nulls(self, adult_model):
+        with pytest.raises(InvalidDataError, match="had no nulls in the training data"):
+            adult_model.sample(5, conditions={"age": None})
+
+    def test_frame_and_n_disagree(self, adult_model):
+        with pytest.raises(InvalidDataError, match="n=4 but the frame of conditions has 2 rows"):
+            adult_model.sample(4, conditions=pd.DataFrame({"sex": ["Male", "Female"]}))
+
+    def test_n_required(self, adult_model):
+        with pytest.raises(InvalidDataError, match="n is required"):
+            adult_model.sample()
+
+
+class TestFrameOfConditions:
+    def test_one_row_per_row_in_order(self, adult, adult_model):
+        seeds = adult[1].head(200)[["sex", "age", "education", "race"]].copy()
+        seeds.loc[3, "age"] = None  # free in that row
+        rows = adult_model.sample(conditions=seeds, random_state=0)
+        assert len(rows) == 200
+        for column in ["sex", "education", "race"]:
+            assert (rows[column].to_numpy() == seeds[column].to_numpy()).all(), column
+        known = seeds["age"].notna().to_numpy()
+        assert (rows["age"].to_numpy()[known] == seeds["age"].to_numpy()[known]).all()
+
+    def test_seeded(self, adult, adult_model):
+        seeds = adult[1].head(50)[["sex", "income"]]
+        pd.testing.assert_frame_equal(
+            adult_model.sample(conditions=seeds, random_state=1),
+            adult_model.sample(conditions=seeds, random_state=1),
+        )
+
+
+class TestDistribution:
+    def test_shares_exact_and_the_rest_conditional(self, family_model):
+        rows = family_model.sample(
+            1001, distribution={"sex": {"Female": 0.5, "Male": 0.5}}, random_state=0
+        )
+        counts = rows["sex"].value_counts()
+        assert sorted(counts.tolist()) == [500, 501]
+        women = rows[rows["sex"] == "Female"]
+        assert (women["relationship"] == "Husband").mean() < 0.1
+
+    def test_with_conditions(self, adult_model):
+        rows = adult_model.sample(
+            200, {"age": (20, 30)}, distribution={"income": {">50K": 0.7, "<=50K": 0.3}},
+            random_state=0,
+        )  # fmt: skip
+        assert rows["age"].between(20, 30).all()
+        assert (rows["income"] == ">50K").sum() == 140
+
+    @pytest.mark.parametrize(
+        ("distribution", "message"),
+        [
+            ({"sex": {"Female": 0.5}}, "add up to 0.5, not 1"),
+            ({"age": {30: 1.0}}, "column 'age' is not categorical"),
+            ({"sexx": {"Female": 1.0}}, "Did you mean 'sex'"),
+            ({"sex": {"Femal": 1.0}}, "no category 'Femal'"),
+        ],
+    )
+    def test_errors(self, adult_model, distribution, message):
+        with pytest.raises(InvalidDataError, match=message):
+            adult_model.sample(10, distribution=distribution)
+
+
+class TestImpute:
+    def test_fills_nulls_and_leaves_known_cells(self, adult, adult_model):
+        table = adult[1].head(300).reset_index(drop=True)
+        rng = np.random.default_rng(0)
+        holes = rng.random(table.shape) < 0.2
+        holed = table.mask(holes)
+        filled = adult_model.impute(holed, random_state=0)
+        assert filled.shape == holed.shape and list(filled.columns) == list(holed.columns)
+        modelled = [c for c in table.columns if c != "workclass" and c != "occupation"]
+        assert filled[modelled].notna().all().all()  # drawn as values, never as nulls
+        known = holed.notna()
+        for column in table.columns:
+            pd.testing.assert_series_equal(
+                filled[column][known[column]], holed[column][known[column]], check_dtype=False
+            )
+        assert (filled.dtypes == holed.dtypes).all()
+
+    def test_filled_cells_follow_the_known_ones(self, family_model):
+        frame = pd.DataFrame({"sex": ["Female"] * 300, "relationship": [None] * 300})
+        filled = family_model.impute(frame, random_state=0)
+        assert (filled["relationship"] == "Husband").mean() < 0.1
+        assert filled["relationship"].notna().all()
+
+    def test_unknown_values_stay_and_do_not_steer(self, adult_model):
+        frame = pd.DataFrame({"sex": ["Alien", None], "age": [300, None]})
+        filled = adult_model.impute(frame, random_state=0)
+        assert filled.loc[0, "sex"] == "Alien" and filled.loc[0, "age"] == 300
+        assert filled["sex"].notna().all() and filled["age"].notna().all()
+
+    def test_nothing_to_fill(self, adult, adult_model):
+        table = adult[1].dropna().head(5)
+        pd.testing.assert_frame_equal(adult_model.impute(table), table)
+
+    def test_no_shared_column(self, adult_model):
+        with pytest.raises(InvalidDataError, match="shares no column with the model's table"):
+            adult_model.impute(pd.DataFrame({"x": [1, None]}))
