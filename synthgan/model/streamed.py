@@ -47,7 +47,7 @@ from synthgan.transform.table import TRANSFORM_CHUNK_ROWS
 
 STREAM_MIN_BYTES = 1 << 30
 """Files and folders at least this large on disk are streamed when ``stream`` is None."""
-CRITIC_ROWS = 100_000
+CRITIC_ROWS = 50_000
 """Real rows (at most) the rejection-sampling critic of a streamed fit learns from."""
 
 
@@ -57,7 +57,7 @@ class Streaming:
 
     Parameters
     ----------
-    chunk_rows : int, default=65536
+    chunk_rows : int, default=32768
         Rows read, counted and encoded at a time; a multiple of 32,768 (the transformer's own
         chunk, so a streamed encoding draws what an in-memory one draws).
     sample_rows : int, default=100000
@@ -74,11 +74,11 @@ class Streaming:
         modes + 2 x components + 4 x conditionable spans)`` bytes.
     resident_bytes : int, default=256 MiB
         Mapped shard pages allowed to stay resident before they are handed back.
-    critic_rows : int, default=100000
+    critic_rows : int, default=50000
         Real rows the rejection-sampling critic learns from (all rows when fewer).
     """
 
-    chunk_rows: int = 2 * TRANSFORM_CHUNK_ROWS
+    chunk_rows: int = TRANSFORM_CHUNK_ROWS
     sample_rows: int = SAMPLE_ROWS
     max_distinct: int = MAX_DISTINCT
     shard_rows: int = SHARD_ROWS
@@ -189,6 +189,7 @@ def fit_streamed(model, dataset, options: Streaming):
     parent = options.shard_dir or tempfile.gettempdir()
     _check_disk(parent, n_rows, layout, len(model.condition_spans_))
     with tempfile.TemporaryDirectory(prefix="synthgan-shards-", dir=parent) as directory:
+        train_start = time.monotonic()  # max_minutes counts from here, as in-memory from encoding
         writer = ShardWriter(directory, layout, n_rows, options.shard_rows)
         with _rows_bar(model, n_rows, "Encoding") as bar:
             for frame in iter_frames(dataset, options.chunk_rows):
@@ -208,7 +209,7 @@ def fit_streamed(model, dataset, options: Streaming):
                 rows = ShardedRows(shards, model.device_)
                 critic_seed = block_seed(model.seed_, 6_000_000)
                 model._train_on(
-                    rows, sampler, rng, start, resuming=False,
+                    rows, sampler, rng, train_start, resuming=False,
                     critic_rows=lambda: rows.dense_rows(options.critic_rows, critic_seed),
                 )  # fmt: skip
         finally:
