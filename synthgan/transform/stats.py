@@ -54,6 +54,7 @@ class ColumnStats:
     """Distinct non-null value -> rows; None before any value and once more than
     ``max_distinct`` distinct values were seen (``overflowed``)."""
     overflowed: bool = False
+    categorical_dtype: pd.CategoricalDtype | None = None
     max_distinct: int = MAX_DISTINCT
     _pending: list = field(default_factory=list, repr=False)
     _pending_len: int = 0
@@ -69,6 +70,8 @@ class ColumnStats:
 
     def update(self, series: pd.Series) -> ColumnStats:
         """Add one batch of the column."""
+        if isinstance(series.dtype, pd.CategoricalDtype) and self.categorical_dtype is None:
+            self.categorical_dtype = series.dtype  # the first batch's categories and order
         null = series.isna().to_numpy()
         self.rows += len(series)
         self.nulls += int(null.sum())
@@ -122,6 +125,7 @@ class ColumnStats:
         bounds = [v for v in (self.maximum, other.maximum) if v is not None]
         out.maximum = max(bounds) if bounds else None
         out.whole = self.whole and other.whole
+        out.categorical_dtype = self.categorical_dtype or other.categorical_dtype
         self.finish(), other.finish()
         out.overflowed = self.overflowed or other.overflowed
         if not out.overflowed:
@@ -136,7 +140,9 @@ class ColumnStats:
         if self.overflowed or counts is None:
             raise InvalidDataError(f"Column {self.name!r}: no exact value counts.")
         values = pd.Series(counts.index.array, name=self.name)
-        if str(values.dtype) != self.dtype:
+        if self.categorical_dtype is not None:
+            values = values.astype(self.categorical_dtype)
+        elif str(values.dtype) != self.dtype:
             try:
                 values = values.astype(self.dtype)
             except (TypeError, ValueError):
