@@ -189,7 +189,6 @@ def fit_streamed(model, dataset, options: Streaming):
     parent = options.shard_dir or tempfile.gettempdir()
     _check_disk(parent, n_rows, layout, len(model.condition_spans_))
     with tempfile.TemporaryDirectory(prefix="synthgan-shards-", dir=parent) as directory:
-        train_start = time.monotonic()  # max_minutes counts from here, as in-memory from encoding
         writer = ShardWriter(directory, layout, n_rows, options.shard_rows)
         with _rows_bar(model, n_rows, "Encoding") as bar:
             for frame in iter_frames(dataset, options.chunk_rows):
@@ -207,6 +206,8 @@ def fit_streamed(model, dataset, options: Streaming):
                     model.condition_spans_, shards, model.device_
                 )
                 rows = ShardedRows(shards, model.device_)
+                # max_minutes bounds training, not the passes over the data (which grow with rows)
+                train_start = time.monotonic()
                 critic_seed = block_seed(model.seed_, 6_000_000)
                 model._train_on(
                     rows, sampler, rng, train_start, resuming=False,
