@@ -31,7 +31,9 @@ from synthgan.transform.layout import Layout, Span
 SHARD_ROWS = 1 << 20
 RESIDENT_BYTES = 256 << 20
 """Bytes of mapped shard pages a fit lets stay resident before handing them back."""
-PAGE = mmap.PAGESIZE
+TOUCHED_BYTES = 64 << 10
+"""Bytes one random row read may make resident: Linux maps up to 64 KiB of cached pages around
+a faulting page (fault-around), so a page per row undercounts 16-fold."""
 
 
 def _header_offset(path: Path) -> tuple[int, tuple[int, ...], np.dtype]:
@@ -52,6 +54,8 @@ class _Mapped:
         offset, shape, dtype = _header_offset(path)
         with open(path, "rb") as file:
             self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        if hasattr(mmap, "MADV_RANDOM"):  # batches read scattered rows: no read-ahead
+            self._map.madvise(mmap.MADV_RANDOM)
         self.array = np.ndarray(shape, dtype=dtype, buffer=self._map, offset=offset)
 
     def release(self) -> None:
@@ -222,7 +226,7 @@ class ShardSet:
             mine = shard == index
             scalars[mine] = maps[index][0].array[local[mine]]
             codes[mine] = maps[index][1].array[local[mine]]
-        self.touched(2 * len(rows) * PAGE)
+        self.touched(2 * len(rows) * TOUCHED_BYTES)
         return scalars, codes
 
     def touched(self, n_bytes: int) -> None:
@@ -341,7 +345,7 @@ class ShardedConditionSampler(ConditionSampler):
         position = self.category_start[span, category] + torch.minimum(pick, count - 1)
         flat = (span * self.n_rows + position).cpu().numpy()
         rows = self._index.array.reshape(-1)[flat].astype(np.int64)
-        self.shards.touched(len(rows) * PAGE)
+        self.shards.touched(len(rows) * TOUCHED_BYTES)
         return torch.from_numpy(rows).to(self.device)
 
     def close(self) -> None:
