@@ -3,7 +3,7 @@
 A streamed fit writes each row in the layout's own terms rather than as the dense float32 row
 the networks see: the scalar of every tanh span (float32) and the index drawn in every softmax
 span (int16, or int32 for a span wider than 32,767 slots), the two arrays
-``TableTransformer.decode`` reads. A row of Adult takes 34 bytes instead of 1,168. Shards hold
+``TableTransformer.decode`` reads. A row of Adult takes 48 bytes instead of 1,168. Shards hold
 ``shard_rows`` rows each, as ``.npy`` files.
 
 Training gathers a batch of rows from the maps and expands them to dense rows on the training
