@@ -114,11 +114,17 @@ seed_option = click.option(
 
 
 @main.command(context_settings=CONTEXT_SETTINGS)
-@input_table
+@click.argument("data", type=click.Path(exists=True, path_type=Path), metavar="DATA")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Model file to write [default: DATA with the suffix .synthgan].",
 )  # fmt: skip
+@click.option("--stream/--in-memory", "stream", default=None,
+              help="Read Parquet DATA in record batches into shards on disk (memory bounded "
+              "whatever the rows; docs/scale.md), or whole. [default: streamed from 1 GiB]")
+@click.option("--shard-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder for a streamed fit's shards [default: the system's "
+              "temporary folder].")  # fmt: skip
 @schema_option
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="JSON file of rules every sampled row meets (docs/rules.md), "
@@ -139,6 +145,8 @@ seed_option = click.option(
 def fit(
     data: Path,
     output: Path | None,
+    stream: bool | None,
+    shard_dir: Path | None,
     schema_path: Path | None,
     rules_path: Path | None,
     on_violation: str,
@@ -150,7 +158,8 @@ def fit(
     nproc: int,
     quiet: bool,
 ) -> None:
-    """Train a synthesizer on DATA (Parquet, CSV or Feather) and save it as one model file.
+    """Train a synthesizer on DATA (Parquet, CSV or Feather, or a folder of Parquet files)
+    and save it as one model file.
 
     Ctrl-C stops training early: the model trained so far is saved and the exit code is 130.
     Under torchrun (or --nproc N) every process runs this command; rank 0 writes the model.
@@ -160,11 +169,17 @@ def fit(
       synthgan fit datasets/adult/train.parquet -o adult.synthgan --epochs 50 --seed 0
       synthgan fit data.parquet --rules rules.json   # see docs/rules.md
       synthgan fit data.parquet --nproc 2            # = torchrun --nproc-per-node 2 -m synthgan.cli fit data.parquet
+      synthgan fit parquet_folder/ -o big.synthgan --stream --max-minutes 30
     """
-    from synthgan.io import check_writable, read_table
+    from synthgan.io import check_writable, read_table, source_bytes
     from synthgan.model import Synthesizer
+    from synthgan.model.streamed import STREAM_MIN_BYTES, Streaming
 
     output = check_writable(output or data.with_suffix(".synthgan"))
+    distributed = nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed and (stream or data.is_dir() or shard_dir is not None):
+        fail(f"{data}: a data-parallel fit (--nproc, torchrun) reads one table into memory; a "
+             "streamed fit runs in one process. Drop --nproc or --stream.")
     if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) < 2:
         given = {"--schema": schema_path, "--rules": rules_path, "--epochs": epochs,
                  "--batch-size": batch_size, "--max-minutes": max_minutes, "--seed": seed}  # fmt: skip
@@ -172,7 +187,19 @@ def fit(
         args += [part for name, value in given.items() if value is not None
                  for part in (name, str(value))]  # fmt: skip
         sys.exit(launch_torchrun(nproc, args + (["--quiet"] if quiet else [])))
-    df = read_table(data)
+    parquet = data.suffix.lower() in (".parquet", ".pq")
+    if stream and not (parquet or data.is_dir()):
+        fail(f"{data}: a streamed fit reads Parquet only. Convert it to Parquet, or drop --stream.")
+    streamed = not distributed and stream is not False and (
+        data.is_dir() or bool(stream) or shard_dir is not None
+        or (parquet and source_bytes(data) >= STREAM_MIN_BYTES)
+    )  # fmt: skip
+    if streamed:
+        source, how = data, Streaming(shard_dir=None if shard_dir is None else str(shard_dir))
+    elif data.is_dir():
+        source, how = data, False  # --in-memory on a folder: read whole
+    else:
+        source, how = read_table(data), None
     params = {"schema": load_schema(schema_path), "random_state": seed, "device": device,
               "verbose": not quiet, "max_minutes": max_minutes}  # fmt: skip
     if rules_path is not None:
@@ -186,7 +213,7 @@ def fit(
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # one process of torchrun / --nproc
         from synthgan.model.distributed import fit_in_group
 
-        summary = fit_in_group(df, output, params)
+        summary = fit_in_group(source, output, params)
         if summary["rank"] == 0 and not quiet:
             click.echo(
                 f"Trained on {summary['rows']:,} rows in {summary['world_size']} processes for "
@@ -197,7 +224,7 @@ def fit(
         return
     with warnings.catch_warnings(record=True) as caught:  # rows left out by rules: one line
         warnings.simplefilter("always", UserWarning)
-        model = Synthesizer(**params).fit(df)
+        model = Synthesizer(**params).fit(source, stream=how)
     for warning in caught:
         click.echo(f"Warning: {warning.message}", err=True)
     model.save(output)
@@ -210,7 +237,7 @@ def fit(
         sys.exit(130)
     if not quiet:
         click.echo(
-            f"Trained on {len(df):,} rows for {model.epochs_trained_} epochs in "
+            f"Trained on {model.rows_trained_:,} rows for {model.epochs_trained_} epochs in "
             f"{model.fit_seconds_:.0f} s; saved {output}",
             err=True,
         )

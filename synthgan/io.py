@@ -155,3 +155,135 @@ def read_json(text_or_path, *, what: str, opening: tuple[str, ...]) -> tuple[str
         raise InvalidDataError(
             f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})."
         ) from None
+
+
+# -- datasets read in record batches (tables larger than memory) -----------------------------------
+def is_dataset_source(data) -> bool:
+    """True for what :func:`open_dataset` reads: a path (str or PathLike) to a Parquet file or a
+    folder, or a ``pyarrow.dataset.Dataset``."""
+    if isinstance(data, (str, os.PathLike)):
+        return True
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return False
+    return isinstance(data, ds.Dataset)
+
+
+def source_bytes(data) -> int | None:
+    """Bytes a Parquet file or folder takes on disk (None for a Dataset object)."""
+    if not isinstance(data, (str, os.PathLike)):
+        return None
+    path = Path(data)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _parquet_files(path: Path) -> list[Path]:
+    files = sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".parquet", ".pq")
+        and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    )  # fmt: skip
+    if not files:
+        raise InvalidDataError(
+            f"{path}: no Parquet files in this folder. Give a folder holding .parquet files, "
+            "or one Parquet file."
+        )
+    return files
+
+
+def open_dataset(data):
+    """A Parquet file, a folder of Parquet files (every file, sorted by path, one schema) or a
+    ``pyarrow.dataset.Dataset``, as a Dataset read in record batches.
+
+    Every file's footer is read now, so an unreadable file or one whose columns differ from the
+    first file's fails here, naming the file, before any long work.
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    if isinstance(data, ds.Dataset):
+        return data
+    path = Path(data)
+    if not path.exists():
+        raise InvalidDataError(f"{path}: no such file or folder.")
+    if path.is_file() and table_format(path) != "parquet":
+        raise InvalidDataError(
+            f"{path}: a streamed fit reads Parquet only. Convert it, e.g. "
+            "pandas.read_csv(path).to_parquet('data.parquet'), or fit on the DataFrame."
+        )
+    files = [path] if path.is_file() else _parquet_files(path)
+    first_schema = full_schema = None
+    for file in files:
+        try:
+            schema = pq.read_schema(file)
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise InvalidDataError(
+                f"{file}: cannot read it as Parquet: {_first_line(exc)}"
+            ) from None
+        if first_schema is None:
+            full_schema = schema  # with pandas' metadata, so frames come back as pandas wrote them
+        schema = schema.remove_metadata()
+        if first_schema is None:
+            first_schema = schema
+        elif not schema.equals(first_schema):
+            raise InvalidDataError(
+                f"{file}: its columns differ from {files[0]}'s "
+                f"({_schema_difference(first_schema, schema)}). Write every file of the folder "
+                "with the same columns and types."
+            )
+    return ds.dataset([str(f) for f in files], format="parquet", schema=full_schema)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _schema_difference(first, other) -> str:
+    first_types = {f.name: str(f.type) for f in first}
+    other_types = {f.name: str(f.type) for f in other}
+    missing = [n for n in first_types if n not in other_types]
+    if missing:
+        return f"column {missing[0]!r} is missing"
+    extra = [n for n in other_types if n not in first_types]
+    if extra:
+        return f"column {extra[0]!r} is extra"
+    for name, kind in first_types.items():
+        if other_types[name] != kind:
+            return f"column {name!r} is {other_types[name]} here, {kind} there"
+    return "the columns are in another order"
+
+
+def dataset_rows(dataset) -> int:
+    """Rows of a Dataset, from the files' footers."""
+    return int(dataset.count_rows())
+
+
+def iter_frames(dataset, rows: int, *, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """The Dataset as DataFrames of exactly ``rows`` rows each (the last one shorter), in file
+    order, holding at most one frame and one record batch at a time. A file that fails while its
+    pages are read is named in the error."""
+    import pyarrow as pa
+
+    pending, held = [], 0
+    for fragment in dataset.get_fragments():
+        where = getattr(fragment, "path", "the dataset")
+        try:
+            for batch in fragment.to_batches(columns=columns, batch_size=min(rows, 65_536)):
+                pending.append(batch)
+                held += batch.num_rows
+                while held >= rows:
+                    table = pa.Table.from_batches(pending)
+                    yield table.slice(0, rows).to_pandas()
+                    rest = table.slice(rows)
+                    pending, held = rest.to_batches(), rest.num_rows
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            raise InvalidDataError(
+                f"{where}: cannot read it as Parquet: {_first_line(exc)}"
+            ) from None
+    if held:
+        yield pa.Table.from_batches(pending).to_pandas()

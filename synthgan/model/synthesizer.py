@@ -352,15 +352,25 @@ class Synthesizer:
         check_n_threads(self.n_threads)
 
     # -- fit -------------------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, *, resume: bool = False) -> Synthesizer:
-        """Learn the table ``data``.
+    def fit(self, data, *, resume: bool = False, stream=None) -> Synthesizer:
+        """Learn the table ``data``: a DataFrame, or a Parquet file, a folder of Parquet files
+        or a ``pyarrow.dataset.Dataset``.
 
         With ``resume=True`` on a fitted (or loaded) model, training continues for ``epochs``
         more epochs on ``data`` with the same transformer, networks and optimiser state.
         Ctrl-C ends training cleanly: the model keeps what it learnt so far and
         ``interrupted_`` is True.
+
+        ``stream``: read ``data`` in record batches with bounded memory
+        (:mod:`synthgan.model.streamed`, docs/scale.md): True, False, a
+        :class:`~synthgan.model.streamed.Streaming` of its bounds, or None: streamed for a file,
+        folder or Dataset larger than ``STREAM_MIN_BYTES`` on disk, read whole otherwise.
         """
         self._check_params()
+        if not isinstance(data, pd.DataFrame):
+            from synthgan.model.streamed import fit_source
+
+            return fit_source(self, data, resume=resume, stream=stream)
         data = validate_frame(data)
         if self.epsilon is not None:  # differentially private fit: registered by synthgan/privacy/
             fit_private = registered_fit("private", "epsilon=")
@@ -534,47 +544,60 @@ class Synthesizer:
                 self.condition_spans_, transformed, self.device_,
                 sum_counts=None if sync is None else sync.sum_counts,
             )  # fmt: skip
-            self._category_counts = [c.tolist() for c in sampler.category_counts]
             rows_trained = len(data) if sync is None else sync.total(len(data))
-            trainer = Trainer(
-                config=TrainingConfig(
-                    loss=self.loss,
-                    batch_size=batch_size,
-                    discriminator_steps=self.discriminator_steps,
-                    gp_lambda=self.gp_lambda,
-                    embedding_dim=self.embedding_dim_,
-                    ema_decay=self.ema_decay,
-                    information_loss=self.information_loss,
-                    autocast_dtype=precision_dtype(self.train_precision, self.device_),
-                    target_slice=None
-                    if self.target_classifier_ is None
-                    else (self._target_span().start, self._target_span().stop),
-                ),
-                generator=self.generator_,
-                critic=self.critic_,
-                activation=self._activation,
-                sampler=sampler,
-                data=torch.as_tensor(transformed, device=self.device_),
-                gen_optimizer=self._gen_optimizer,
-                critic_optimizer=self._critic_optimizer,
-                ema_generator=self.ema_generator_,
-                rng=rng,
-                ema_updates=self.ema_updates_,
-                target_classifier=self.target_classifier_,
-                classifier_optimizer=self._classifier_optimizer,
-                sync=sync,
-            )
-            with thread_plan(self.n_threads, self.device_) as threads:
-                self._run_training(trainer, start, warm_up=not resuming, threads=threads)
-                self.calibration_ = None
-                self.row_critic_, self.selection_, self.marginal_factors_ = None, None, None
-                if sync is None or sync.rank == 0:  # the process that writes the model file
-                    self._fit_calibration()
-                    if self.rejection and not self.interrupted_:
-                        self._fit_row_critic(trainer.data)
+            rows = torch.as_tensor(transformed, device=self.device_)
+            self._train_on(rows, sampler, rng, start, resuming=resuming, sync=sync,
+                           batch_size=batch_size)  # fmt: skip
         self.fit_seconds_ = time.monotonic() - start
         self.rows_trained_ = rows_trained
         return self
+
+    def _train_on(
+        self, data, sampler: ConditionSampler, rng: torch.Generator, start: float, *,
+        resuming: bool, critic_rows=None, sync=None, batch_size: int | None = None,
+    ) -> None:  # fmt: skip
+        """Train on encoded rows ``data`` (a tensor (n_rows, dim), or a streamed fit's
+        ShardedRows) drawn by ``sampler``, then fit the calibration and the row critic (on
+        ``critic_rows()`` when given, else on ``data``). In a data-parallel fit (``sync``) each
+        process trains on its shard with ``batch_size`` rows a step, and only rank 0 (which
+        writes the model file) fits the calibration and the row critic."""
+        self._category_counts = [c.tolist() for c in sampler.category_counts]
+        trainer = Trainer(
+            config=TrainingConfig(
+                loss=self.loss,
+                batch_size=self.batch_size if batch_size is None else batch_size,
+                discriminator_steps=self.discriminator_steps,
+                gp_lambda=self.gp_lambda,
+                embedding_dim=self.embedding_dim_,
+                ema_decay=self.ema_decay,
+                information_loss=self.information_loss,
+                autocast_dtype=precision_dtype(self.train_precision, self.device_),
+                target_slice=None
+                if self.target_classifier_ is None
+                else (self._target_span().start, self._target_span().stop),
+            ),
+            generator=self.generator_,
+            critic=self.critic_,
+            activation=self._activation,
+            sampler=sampler,
+            data=data,
+            gen_optimizer=self._gen_optimizer,
+            critic_optimizer=self._critic_optimizer,
+            ema_generator=self.ema_generator_,
+            rng=rng,
+            ema_updates=self.ema_updates_,
+            target_classifier=self.target_classifier_,
+            classifier_optimizer=self._classifier_optimizer,
+            sync=sync,
+        )
+        with thread_plan(self.n_threads, self.device_) as threads:
+            self._run_training(trainer, start, warm_up=not resuming, threads=threads)
+            self.calibration_ = None
+            self.row_critic_, self.selection_, self.marginal_factors_ = None, None, None
+            if sync is None or sync.rank == 0:  # the process that writes the model file
+                self._fit_calibration()
+                if self.rejection and not self.interrupted_:
+                    self._fit_row_critic(trainer.data if critic_rows is None else critic_rows())
 
     def _fit_calibration(self) -> None:
         """The in-bin scalars' maps to uniform (synthgan.model.calibration), from rows drawn

@@ -231,7 +231,17 @@ class NumericColumnTransformer:
             return out
 
     # -- fit / transform / inverse ---------------------------------------------------------------
-    def fit(self, series: pd.Series, rng: np.random.Generator) -> NumericColumnTransformer:
+    def fit(
+        self,
+        series: pd.Series,
+        rng: np.random.Generator,
+        *,
+        counts: np.ndarray | None = None,
+        has_nulls: bool | None = None,
+    ) -> NumericColumnTransformer:
+        """Fit on the column ``series``, or, with ``counts``, on a table of values: row i of
+        ``series`` stands for ``counts[i]`` rows (a streamed fit's exact value counts), and
+        ``has_nulls`` says whether the column holds nulls (the table lists none)."""
         self.column_ = str(series.name)
         self.dtype_ = str(series.dtype)
         values = self._to_float(series, fitting=True)
@@ -239,15 +249,22 @@ class NumericColumnTransformer:
         present = values[~null]
         if present.size == 0:
             raise InvalidDataError(f"Column {self.column_!r} has only null values.")
-        self.has_nulls_ = bool(null.any())
-        self.min_, self.max_ = float(present.min()), float(present.max())
+        if counts is None:
+            self.has_nulls_ = bool(null.any())
+            distinct, counts = np.unique(present, return_counts=True)
+        else:
+            self.has_nulls_ = bool(null.any() if has_nulls is None else has_nulls)
+            distinct, inverse = np.unique(present, return_inverse=True)
+            weights = np.asarray(counts, dtype=np.float64)[~null]
+            counts = np.rint(np.bincount(inverse, weights=weights)).astype(np.int64)
+        n_present = int(counts.sum())
+        self.min_, self.max_ = float(distinct[0]), float(distinct[-1])
 
-        distinct, counts = np.unique(present, return_counts=True)
         if len(distinct) <= self.max_point_masses:
             spike = np.ones(len(distinct), dtype=bool)
         else:
             threshold = max(
-                POINT_MASS_MIN_SHARE * present.size, POINT_MASS_RATIO * np.median(counts)
+                POINT_MASS_MIN_SHARE * n_present, POINT_MASS_RATIO * np.median(counts)
             )
             spike = counts >= threshold
             if spike.sum() > self.max_point_masses:

@@ -154,6 +154,60 @@ class TableTransformer:
         self.columns_ = list(df.columns)
         return self
 
+    def fit_stats(self, stats, *, derivations: list | None = None, progress=None) -> TableTransformer:
+        """Learn every column's encoding from a streamed table's statistics
+        (:class:`synthgan.transform.stats.TableStats`) instead of the table itself.
+
+        Categories and numeric columns with exact value counts are fitted on those counts, which
+        gives the encoding :meth:`fit` gives on the whole table; a numeric column whose distinct
+        values overflowed the counts is fitted on the row sample (with its exact minimum and
+        maximum), id-like columns on the sample. ``derivations``: the exact relations to use
+        (found and checked by the caller); none when None.
+        """
+        self._check_params()
+        sample = validate_frame(stats.sample)
+        self.schema_ = stats.schema(self.schema)
+        self._rng = np.random.default_rng(self.random_state)
+        self.transformers_ = {}
+        derived = {relation.target: relation for relation in derivations or []}
+        for spec in self.schema_.output:
+            column = stats.columns[spec.name]
+            transformer = self._make_column_transformer(spec.kind)
+            if spec.kind.is_numeric and column.exact:
+                values, counts = column.value_table()
+                transformer.fit(values, self._rng, counts=counts, has_nulls=column.nulls > 0)
+            elif spec.kind.is_numeric:
+                present = sample[spec.name].dropna()
+                bounds = pd.Series([column.minimum, column.maximum], dtype=present.dtype)
+                values = pd.concat([present, bounds], ignore_index=True).rename(spec.name)
+                transformer.fit(
+                    values, self._rng, counts=np.ones(len(values)), has_nulls=column.nulls > 0
+                )
+            elif spec.kind.is_categorical:
+                if not column.exact:
+                    raise InvalidDataError(
+                        f"Column {spec.name!r} has more than {column.max_distinct:,} distinct "
+                        "values, too many to model as categories. Declare it 'id' or 'ignored' "
+                        "in the schema, or pool its rare values."
+                    )
+                values, _ = column.value_table()
+                if column.nulls:
+                    values = pd.concat(
+                        [values, pd.Series([None], dtype=values.dtype, name=spec.name)],
+                        ignore_index=True,
+                    )
+                transformer.fit(values, self._rng)
+            else:
+                transformer.fit(sample[spec.name], self._rng)
+            if spec.name in derived:
+                transformer = DerivedColumnTransformer(derived[spec.name], transformer)
+            self.transformers_[spec.name] = transformer
+            if progress is not None:
+                progress(spec.name)
+        self.layout_ = self._build_layout()
+        self.columns_ = list(sample.columns)
+        return self
+
     def _build_layout(self) -> Layout:
         spans, start = [], 0
         for name, transformer in self.transformers_.items():

@@ -1,0 +1,62 @@
+"""Reading Parquet files and folders in record batches (synthgan.io.open_dataset, iter_frames)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from synthgan.exceptions import InvalidDataError
+from synthgan.io import iter_frames, open_dataset
+from tests.conftest import make_mixed_frame
+
+
+@pytest.fixture
+def folder(tmp_path):
+    df = make_mixed_frame(n=500, nulls=True)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    df.iloc[:200].to_parquet(parts / "a.parquet")
+    df.iloc[200:].reset_index(drop=True).to_parquet(parts / "b.parquet")
+    return parts, df
+
+
+class TestOpenDataset:
+    def test_folder_reads_every_file_in_order(self, folder):
+        parts, df = folder
+        frames = list(iter_frames(open_dataset(parts), 128))
+        assert [len(f) for f in frames] == [128, 128, 128, 116]
+        back = pd.concat(frames, ignore_index=True)
+        pd.testing.assert_frame_equal(back, df)
+
+    def test_empty_folder(self, tmp_path):
+        (tmp_path / "empty").mkdir()
+        with pytest.raises(InvalidDataError, match=r"empty: no Parquet files in this folder"):
+            open_dataset(tmp_path / "empty")
+
+    def test_mixed_schemas_name_the_file_and_column(self, folder):
+        parts, _ = folder
+        pd.DataFrame({"price": ["x"], "other": [1]}).to_parquet(parts / "c.parquet")
+        with pytest.raises(InvalidDataError, match=r"c\.parquet: its columns differ from .*a\."):
+            open_dataset(parts)
+
+    def test_mixed_types_name_the_column(self, folder):
+        parts, df = folder
+        odd = df.iloc[:5].copy()
+        odd["count"] = odd["count"].astype(str)
+        odd.to_parquet(parts / "c.parquet")
+        with pytest.raises(InvalidDataError, match=r"column 'count' is \w*string here, int64 there"):
+            open_dataset(parts)
+
+    def test_unreadable_file(self, folder):
+        parts, _ = folder
+        (parts / "c.parquet").write_bytes(b"not a parquet file at all")
+        with pytest.raises(InvalidDataError, match=r"c\.parquet: cannot read it as Parquet"):
+            open_dataset(parts)
+
+    def test_missing_path_and_csv(self, tmp_path):
+        with pytest.raises(InvalidDataError, match="no such file or folder"):
+            open_dataset(tmp_path / "nope")
+        csv = tmp_path / "t.csv"
+        csv.write_text("a\n1\n")
+        with pytest.raises(InvalidDataError, match="reads Parquet only"):
+            open_dataset(csv)
