@@ -256,12 +256,13 @@ def plot(path: Path, table: str) -> None:
             if xs:
                 ax.plot(xs, ys, "o-", label=system)
             ceiling = found.get((table, "none", system))
-            if ceiling:
+            if ceiling and system == "synthgan":
                 value = statistics.fmean(r[key] for r in ceiling)
                 ax.axhline(value, linestyle=":", color="grey")
         ax.set_xscale("log")
         ax.set_xlabel("epsilon")
-        ax.set_title(f"{title}, {table} (dotted: synthgan without DP)")
+        dotted = " (dotted: synthgan without DP)" if found.get((table, "none", "synthgan")) else ""
+        ax.set_title(f"{title}, {table}{dotted}")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
