@@ -93,32 +93,14 @@ def fit_engine_dp(train, epsilon: str, seed: int, spec: Table):
     10% of epsilon, DP-SGD training stops at the other 90% (``max_epsilon``; the engine keeps the
     last checkpoint within it); delta as synthgan's default, which the engine splits between the
     two. Budgets add up by sequential composition (the engine accounts each part separately)."""
-    import shutil
-    import tempfile
-
-    import pandas as pd
-    from mostlyai import engine
-
     budget = float(epsilon)
     delta = min(1e-5, 1.0 / (10.0 * len(train)))
     dp = {"max_epsilon": 0.9 * budget, "delta": delta, "value_protection_epsilon": 0.1 * budget}
-    workspace = Path(tempfile.mkdtemp(prefix="bench-privacy-engine-"))
-    primary_key = spec.id_columns[0] if spec.id_columns else None
-    try:
-        engine.set_random_state(seed)
-        tick = time.perf_counter()
-        engine.split(tgt_data=train, tgt_primary_key=primary_key, workspace_dir=workspace)
-        engine.analyze(differential_privacy=dp, workspace_dir=workspace)
-        engine.encode(workspace_dir=workspace)
-        engine.train(differential_privacy=dp, workspace_dir=workspace)
-        fit_seconds = time.perf_counter() - tick
-        engine.generate(sample_size=len(train), workspace_dir=workspace)
-        parts = sorted((workspace / "SyntheticData").glob("*.parquet"))
-        synthetic = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-        progress = bench_quality._engine_progress(workspace)
-    finally:
-        shutil.rmtree(workspace, ignore_errors=True)
-    return synthetic, {"fit_seconds": fit_seconds, "differential_privacy": dp, **progress}
+    synthetic, record = bench_quality.fit_engine(
+        train, seed, spec, {"differential_privacy": dp}, verbose=False,
+        analyze={"differential_privacy": dp},
+    )  # fmt: skip
+    return synthetic, {**record, "differential_privacy": dp}
 
 
 def score_and_save(synthetic, train, test, spec, out: Path, record: dict, threads: int) -> dict:

@@ -209,9 +209,12 @@ def fit_synthgan(train, seed: int, overrides: dict) -> tuple[object, dict]:
     }
 
 
-def fit_engine(train, seed: int, spec: Table, overrides: dict, *, verbose: bool):
+def fit_engine(
+    train, seed: int, spec: Table, overrides: dict, *, verbose: bool, analyze: dict | None = None
+):
     """TabularARGN through mostlyai.engine's split/analyze/encode/train/generate, its defaults
-    except ``overrides`` (keyword arguments of ``train``), seeded by its set_random_state."""
+    except ``overrides`` (keyword arguments of ``train``) and ``analyze`` (of ``analyze``),
+    seeded by its set_random_state."""
     import pandas as pd
     from mostlyai import engine
 
@@ -223,7 +226,7 @@ def fit_engine(train, seed: int, spec: Table, overrides: dict, *, verbose: bool)
         engine.set_random_state(seed)
         tick = time.perf_counter()
         engine.split(tgt_data=train, tgt_primary_key=primary_key, workspace_dir=workspace)
-        engine.analyze(workspace_dir=workspace)
+        engine.analyze(workspace_dir=workspace, **(analyze or {}))
         engine.encode(workspace_dir=workspace)
         engine.train(workspace_dir=workspace, **overrides)
         fit_seconds = time.perf_counter() - tick

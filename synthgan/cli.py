@@ -72,7 +72,7 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path
       synthgan inspect data.csv --json > schema.json   # edit, then pass --schema schema.json
       synthgan inspect data.parquet --rules-out rules.json   # then: fit --rules rules.json
     """
-    from synthgan.io import read_table
+    from synthgan.io import check_writable, read_table
     from synthgan.rules.discover import discover_rules
     from synthgan.schema import describe, resolve_schema
     from synthgan.transform.derived import find_derivations
@@ -80,11 +80,12 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path
     df = read_table(data)
     schema = resolve_schema(df, load_schema(schema_path))
     if rules_out is not None:
-        from synthgan.io import atomic_path, check_writable
+        check_writable(rules_out)
+    rules = discover_rules(df, schema) if rules_out is not None or not as_json else []
+    if rules_out is not None:
+        from synthgan.io import atomic_path
         from synthgan.rules import rules_to_json
 
-        check_writable(rules_out)
-        rules = discover_rules(df, schema)
         with atomic_path(rules_out) as tmp:
             Path(tmp).write_text(rules_to_json(rules) + "\n")
         click.echo(f"Wrote {len(rules)} rule(s) to {rules_out}", err=True)
@@ -99,7 +100,6 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path
                    "sources; docs/transform.md):")  # fmt: skip
         for relation in relations:
             click.echo(f"  {relation.describe()}")
-    rules = discover_rules(df, schema)
     if rules:
         click.echo("\nRules that hold on every row (write them with --rules-out rules.json, "
                    "then synthgan fit --rules rules.json; docs/rules.md):")  # fmt: skip

@@ -40,7 +40,6 @@ from synthgan.model.shards import (
     ShardWriter,
 )
 from synthgan.schema import validate_frame
-from synthgan.transform import TableTransformer
 from synthgan.transform.derived import Monotone, find_derivations
 from synthgan.transform.stats import MAX_DISTINCT, SAMPLE_ROWS, scan
 from synthgan.transform.table import TRANSFORM_CHUNK_ROWS
@@ -158,17 +157,7 @@ def fit_streamed(model, dataset, options: Streaming):
         )  # fmt: skip
     with model._local_rng():
         torch.manual_seed(model.seed_)
-        transformer = TableTransformer(
-            schema=model.schema,
-            max_modes=model.max_modes,
-            max_point_masses=model.max_point_masses,
-            max_fit_rows=model.max_fit_rows,
-            quantile_knots=model.quantile_knots,
-            quantile_bins=model.quantile_bins,
-            derive_columns=model.derive_columns,
-            always_model=() if model.target is None else (model.target,),
-            random_state=model.seed_ % (2**32),
-        )
+        transformer = model._new_transformer(model.schema)
         derivations = None
         if model.derive_columns:
             keep = () if model.target is None else (model.target,)

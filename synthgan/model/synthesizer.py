@@ -407,16 +407,8 @@ class Synthesizer:
         data = self._encode_rules(data)
         with self._local_rng():
             torch.manual_seed(self.seed_)
-            transformer = TableTransformer(
-                schema=self.schema if self.rules_ is None else self.rules_.model_schema_,
-                max_modes=self.max_modes,
-                max_point_masses=self.max_point_masses,
-                max_fit_rows=self.max_fit_rows,
-                quantile_knots=self.quantile_knots,
-                quantile_bins=self.quantile_bins,
-                derive_columns=self.derive_columns,
-                always_model=() if self.target is None else (self.target,),
-                random_state=self.seed_ % (2**32),
+            transformer = self._new_transformer(
+                self.schema if self.rules_ is None else self.rules_.model_schema_
             )
             if sync is None or sync.rank == 0:
                 with tqdm(
@@ -436,6 +428,20 @@ class Synthesizer:
             self.ema_updates_ = 0
             self.rows_trained_ = len(data)
         return self._train(data, resuming=False)
+
+    def _new_transformer(self, schema: Schema | None) -> TableTransformer:
+        """An unfitted table transformer with this model's transform parameters."""
+        return TableTransformer(
+            schema=schema,
+            max_modes=self.max_modes,
+            max_point_masses=self.max_point_masses,
+            max_fit_rows=self.max_fit_rows,
+            quantile_knots=self.quantile_knots,
+            quantile_bins=self.quantile_bins,
+            derive_columns=self.derive_columns,
+            always_model=() if self.target is None else (self.target,),
+            random_state=self.seed_ % (2**32),
+        )
 
     def _encode_rules(self, data: pd.DataFrame) -> pd.DataFrame:
         """The table the model learns: under rules, the training rows after ``on_violation``
