@@ -143,7 +143,7 @@ class CategoricalColumnTransformer:
         return self._decoded
 
     def _restore(self, values: np.ndarray):
-        dtype = self.dtype_
+        dtype = restorable_dtype(self.dtype_)
         if dtype == "category":
             return pd.Categorical(
                 values, categories=self.dtype_categories_, ordered=self.dtype_ordered_
@@ -190,3 +190,11 @@ def _has_nul(values: pd.Series) -> bool:
 
 
 PANDAS_MAJOR = int(pd.__version__.split(".")[0])
+
+
+def restorable_dtype(dtype: str) -> str:
+    """The dtype to give decoded values of a column that had ``dtype`` at fit time. pandas 3's
+    string dtype is written "str"; pandas 2 reads "str" as numpy's unicode type, which turns a
+    null into the string "None", so a model fitted under pandas 3 decodes strings as objects
+    there."""
+    return "object" if dtype == "str" and PANDAS_MAJOR < 3 else dtype

@@ -18,6 +18,7 @@ import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.schema import ColumnKind
+from synthgan.transform.categorical import restorable_dtype
 
 _CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
 
@@ -111,7 +112,7 @@ class IdColumnTransformer:
             values = values.astype(object if not self.is_integer_ else "Int64")
             values[rng.random(n) < self.null_share_] = None
         try:
-            values = values.astype(self.dtype_)
+            values = values.astype(restorable_dtype(self.dtype_))
         except (TypeError, ValueError):
             pass
         values.name = self.column_
