@@ -17,6 +17,16 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(autouse=True)
+def short_private_tuning(monkeypatch):
+    """A private fit tunes its generator for TUNE_STEPS steps of 4,096 rows after DP-SGD (4 s
+    with a test's tiny network); tests of the fit's mechanics need a few steps, and the tuning's
+    own test sets its steps."""
+    from synthgan.privacy import dp_marginals
+
+    monkeypatch.setattr(dp_marginals, "TUNE_STEPS", 10)
+
+
 @pytest.fixture(scope="session")
 def adult():
     from synthgan.datasets import load_adult

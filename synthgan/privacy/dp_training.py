@@ -48,7 +48,12 @@ from synthgan.privacy.accounting import (
     stats_noise_multiplier,
     threshold_delta,
 )
-from synthgan.privacy.dp_marginals import measure_pairs, pair_count, select_pairs
+from synthgan.privacy.dp_marginals import (
+    measure_pairs,
+    pair_count,
+    select_pairs,
+    tune_generator,
+)
 from synthgan.privacy.dp_transform import (
     check_public_domain,
     discovers_categories,
@@ -453,16 +458,26 @@ def _fit_private_selection(
         return None
     spans = model.transformer_.layout_.softmax_spans
     seed = block_seed(model.seed_, 3_000_000)
-    fake = model._model_rows(max(MARGINAL_POOL_ROWS, len(real)), seed)
-    fake = torch.as_tensor(
-        model.transformer_.transform(fake, rng=np.random.default_rng(seed)), device=real.device
-    )
-    pairs = select_pairs(span_codes(fake, spans), [span.width for span in spans])
+    pool_rows = max(MARGINAL_POOL_ROWS, len(real))
+
+    def generated(pool_seed: int) -> torch.Tensor:
+        rows = model._model_rows(pool_rows, pool_seed)
+        encoded = model.transformer_.transform(rows, rng=np.random.default_rng(pool_seed))
+        return torch.as_tensor(encoded, device=real.device)
+
+    pairs = select_pairs(span_codes(generated(seed), spans), [span.width for span in spans])
     noisy_rows = max(noisy_rows, 1.0)
     targets = measure_pairs(
         real, spans, pairs, noise_multiplier=plan.marginals_noise_multiplier,
         noisy_rows=noisy_rows, rng=rng,
     )  # fmt: skip
+    sampling = model._row_generator(selection=False)
+    tuning = tune_generator(
+        model.ema_generator_ if model.ema_generator_ is not None else model.generator_,
+        sampling.sampler, spans, targets,
+        embedding_dim=model.embedding_dim_, seed=block_seed(model.seed_, 3_000_001),
+    )  # fmt: skip
+    fake = generated(block_seed(model.seed_, 3_000_002))
     factors, ceiling, facts = fit_marginal_factors(
         fake, torch.zeros(len(fake), device=real.device), spans,
         target_rows=noisy_rows, pairs=tuple(targets),
@@ -475,4 +490,5 @@ def _fit_private_selection(
         "cells": int(sum(t.shares.numel() for t in targets)),
         "noise_sd": float(plan.marginals_noise_multiplier * np.sqrt(len(pairs))),
         "used": factors is not None,
+        "tuning": tuning,
     }

@@ -109,6 +109,8 @@ def test_a_private_fit_releases_tree_marginals_and_samples_through_them(tmp_path
     assert model.privacy_["plan"]["marginals_noise_multiplier"] > 0
     assert model.privacy_["epsilon_spent"] <= 8.0
     assert model.row_critic_ is None  # a row classifier would read real rows
+    tuning = marginals["tuning"]
+    assert tuning["divergence_last_step"] < tuning["divergence_first_step"]
     if marginals["used"]:
         assert model.selection_["pairs"] and model.marginal_factors_.pairs
     again = load(model.save(tmp_path / "m.synthgan"))
@@ -121,3 +123,27 @@ def test_rejection_false_releases_no_marginals():
     assert model.privacy_["marginals"] is None
     assert model.privacy_["plan"]["marginals_noise_multiplier"] is None
     assert model.selection_ is None
+
+
+def test_tuning_moves_the_generator_to_the_measured_pair_tables():
+    from synthgan.model.networks import Generator
+    from synthgan.model.sampler import ConditionSampler
+    from synthgan.privacy.dp_marginals import tune_generator
+
+    real = encoded(dependent_codes(4000, 0))
+    pairs = [(0, 1), (1, 2)]
+    targets = measure_pairs(real, SPANS, pairs, noise_multiplier=1e-9, noisy_rows=len(real),
+                            rng=np.random.default_rng(0))  # fmt: skip
+    torch.manual_seed(0)
+    generator = Generator(8, (32,), real.shape[1])
+    sampler = ConditionSampler((), [], torch.device("cpu"))
+
+    facts = tune_generator(generator, sampler, SPANS, targets, embedding_dim=8, seed=0, steps=400)
+
+    assert facts["divergence_last_step"] < 0.2 * facts["divergence_first_step"]
+    with torch.no_grad():
+        raw = generator(torch.randn(20_000, 8))
+    probs = [torch.softmax(raw[:, s.start : s.stop], 1) for s in SPANS]
+    expected = probs[0].T @ probs[1] / len(raw)
+    assert (expected - targets[0].shares.float()).abs().sum() < 0.15
+    assert not any(p.requires_grad for p in generator.parameters())
