@@ -14,11 +14,13 @@ from a single Gaussian mechanism (accounted in :mod:`synthgan.privacy.accounting
   ``delta_threshold`` (over all columns). The kept categories' noisy counts (floored at 1) are the
   condition frequencies. Null is a fixed-domain key, kept when its noisy count is clearly positive;
 * numeric columns: the domain is a fixed, data-independent grid (0 and +-10^(k/8) for
-  k = -24..96, plus a null bin). The bounds are the outer edges of the lowest and highest bins
+  k = -24..96, plus a null bin; integer columns have a bin per integer from -32 to 32 instead of
+  the grid's edges there). The bounds are the outer edges of the lowest and highest bins
   whose noisy count clears ``NUMERIC_KEEP_SD`` (about 4.4) noise deviations (or the user's
   ``public_domain["bounds"]``); values are clipped to them. The modes are placed at quantiles of
   the noisy histogram (post-processing), and 0 becomes a point mass when the noisy histogram puts
-  at least ``ZERO_MASS_SHARE`` of the column there;
+  at least ``ZERO_MASS_SHARE`` of the column there. An integer column whose bounds hold at most
+  ``SMALL_INTEGER_RANGE`` integers gets a point mass at each instead of modes;
 * datetimes are days since 1970-01-01; id-like columns keep nothing of the data (integer ids are
   numbered from 1, string ids are 12 random lower-case letters).
 
@@ -43,15 +45,57 @@ from synthgan.transform.mixture import Mixture
 from synthgan.transform.numeric import NumericColumnTransformer
 
 BINS_PER_DECADE = 8
-_MAGNITUDES = 10.0 ** (np.arange(-3 * BINS_PER_DECADE, 12 * BINS_PER_DECADE + 1) / BINS_PER_DECADE)
-GRID_EDGES = np.concatenate([-_MAGNITUDES[::-1], [0.0], _MAGNITUDES])
-"""Bin edges of the numeric histogram, from -1e12 to 1e12; values beyond fall in the end bins."""
+UNIT_BINS_REACH = 32
+"""Integer columns get one bin per integer from -32 to 32 (small counts, grades, scores come out
+with exact bounds), the logarithmic grid beyond."""
 NUMERIC_FALSE_BIN_RATE = 0.01
 """A numeric bin holding no row clears the bound threshold with probability at most this, over the
 whole grid (a union bound: the threshold is norm.isf(rate / n_bins) noise deviations)."""
-NUMERIC_KEEP_SD = float(norm.isf(NUMERIC_FALSE_BIN_RATE / (len(GRID_EDGES) + 1)))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The fixed, data-independent bins of a numeric column's private histogram."""
+
+    edges: np.ndarray
+
+    @property
+    def n_bins(self) -> int:
+        return len(self.edges) + 1
+
+    @property
+    def keep_sd(self) -> float:
+        """Noise deviations a bin's noisy count must clear to bound the column."""
+        return float(norm.isf(NUMERIC_FALSE_BIN_RATE / self.n_bins))
+
+    def bins(self, values: np.ndarray) -> np.ndarray:
+        """Bin of each finite value: 0 is below the first edge, len(edges) above the last."""
+        return np.searchsorted(self.edges, values, side="right")
+
+    def interval(self, index: int) -> tuple[float, float]:
+        """Edges of bin ``index``; the end bins are closed at the grid's reach."""
+        low = self.edges[max(index - 1, 0)]
+        high = self.edges[min(index, len(self.edges) - 1)]
+        return float(low), float(high)
+
+
+_MAGNITUDES = 10.0 ** (np.arange(-3 * BINS_PER_DECADE, 12 * BINS_PER_DECADE + 1) / BINS_PER_DECADE)
+CONTINUOUS_GRID = Grid(np.concatenate([-_MAGNITUDES[::-1], [0.0], _MAGNITUDES]))
+"""Bin edges from -1e12 to 1e12 (and 0), BINS_PER_DECADE to a decade; values beyond fall in the end
+bins."""
+_BEYOND_UNITS = _MAGNITUDES[_MAGNITUDES > UNIT_BINS_REACH + 0.5]
+INTEGER_GRID = Grid(np.concatenate([
+    -_BEYOND_UNITS[::-1], np.arange(-UNIT_BINS_REACH, UNIT_BINS_REACH + 2) - 0.5, _BEYOND_UNITS,
+]))  # fmt: skip
+"""CONTINUOUS_GRID's edges beyond +-32.5, and a bin [k - 0.5, k + 0.5) for each integer between."""
+NUMERIC_KEEP_SD = CONTINUOUS_GRID.keep_sd
 NULL_KEEP_SD = 3.0
 ZERO_MASS_SHARE = 0.05
+SMALL_INTEGER_RANGE = 20
+"""An integer column whose private bounds hold at most this many integers (the ordinary
+transformer's default number of point masses) gets a point mass at each of them instead of
+Gaussian modes: a code per value, which the two-way marginals release then measures exactly
+against the other columns (Adult's education-num against education)."""
 STRING_ID_SHAPE = "a" * 12
 PUBLIC_DOMAIN_KEYS = ("categories", "bounds")
 
@@ -136,18 +180,6 @@ def _discovered_columns(schema: Schema, data: pd.DataFrame, public: dict) -> lis
             continue
         out.append(spec.name)
     return out
-
-
-def _grid_bins(values: np.ndarray) -> np.ndarray:
-    """Bin of each finite value on GRID_EDGES: 0 is (-inf, -1e12), len(GRID_EDGES) is [1e12, inf)."""
-    return np.searchsorted(GRID_EDGES, values, side="right")
-
-
-def _bin_interval(index: int) -> tuple[float, float]:
-    """Edges of bin ``index``; the end bins are closed at +-1e12 (the grid's reach)."""
-    low = GRID_EDGES[max(index - 1, 0)]
-    high = GRID_EDGES[min(index, len(GRID_EDGES) - 1)]
-    return float(low), float(high)
 
 
 class _ClippingNumeric(NumericColumnTransformer):
@@ -303,43 +335,52 @@ def _numeric(
         transformer.unit_ = "D"
     values = transformer._to_float(series, fitting=False)  # converts only; no bound is read
     null = np.isnan(values)
-    bins = _grid_bins(np.where(null, 0.0, values))
-    counts = np.bincount(bins[~null], minlength=len(GRID_EDGES) + 1)
+    grid = INTEGER_GRID if kind is ColumnKind.INTEGER else CONTINUOUS_GRID
+    bins = grid.bins(np.where(null, 0.0, values))
+    counts = np.bincount(bins[~null], minlength=grid.n_bins)
     noisy = _noisy(counts, sd, rng)
     noisy_null = _noisy(np.array([null.sum()]), sd, rng)[0]
     transformer.has_nulls_ = bool(noisy_null > NULL_KEEP_SD * sd) if sd > 0 else bool(null.any())
     if name in public_domain["bounds"]:
         low, high = public_domain["bounds"][name]
     else:
-        kept = np.flatnonzero(noisy > NUMERIC_KEEP_SD * max(sd, 1e-12))
+        kept = np.flatnonzero(noisy > grid.keep_sd * max(sd, 1e-12))
         if kept.size == 0:
             raise InvalidDataError(
                 f"Column {name!r}: too few rows to find private bounds at this epsilon. Give them "
                 f"in public_domain={{'bounds': {{{name!r}: (low, high)}}}}, raise epsilon, or "
                 "mark the column 'ignored' in the schema."
             )
-        low, high = _bin_interval(kept[0])[0], _bin_interval(kept[-1])[1]
+        low, high = grid.interval(kept[0])[0], grid.interval(kept[-1])[1]
+        if kind is ColumnKind.INTEGER:  # the integers a bin [low, high) holds
+            low, high = float(np.ceil(low)), float(np.ceil(high) - 1)
     if kind is not ColumnKind.CONTINUOUS:
         low, high = float(np.floor(low)), float(np.ceil(high))
     transformer.min_, transformer.max_ = float(low), float(high)
+    known = ~null | transformer.has_nulls_
+    if kind is ColumnKind.INTEGER and high - low + 1 <= SMALL_INTEGER_RANGE:
+        transformer.point_masses_ = np.arange(low, high + 1, dtype=np.float64)
+        transformer.mixture_ = None
+        return transformer, known
     weights = np.clip(noisy, 0.0, None)
-    zero_bin = int(_grid_bins(np.array([0.0]))[0])
+    zero_bin = int(grid.bins(np.array([0.0]))[0])
     total = weights.sum()
     zero_mass = low <= 0.0 <= high and total > 0 and weights[zero_bin] >= ZERO_MASS_SHARE * total
     transformer.point_masses_ = np.array([0.0]) if zero_mass else np.array([], dtype=np.float64)
     if zero_mass:
         weights[zero_bin] = 0.0
-    transformer.mixture_ = _modes_from_histogram(weights, low, high, max_modes)
-    known = ~null | transformer.has_nulls_
+    transformer.mixture_ = _modes_from_histogram(weights, grid, low, high, max_modes)
     return transformer, known
 
 
-def _modes_from_histogram(weights: np.ndarray, low: float, high: float, n_modes: int) -> Mixture:
+def _modes_from_histogram(
+    weights: np.ndarray, grid: Grid, low: float, high: float, n_modes: int
+) -> Mixture:
     """Equal-weight Gaussian modes at quantiles of the noisy histogram restricted to [low, high]
     (uniform within each grid bin); uniform over [low, high] when the histogram holds nothing."""
     pieces = []  # (start, stop, mass) of each grid bin cut to [low, high]
     for index in np.flatnonzero(weights > 0):
-        start, stop = _bin_interval(index)
+        start, stop = grid.interval(index)
         start, stop = max(start, low), min(stop, high)
         if stop > start:
             pieces.append((start, stop, weights[index]))

@@ -259,3 +259,16 @@ class TestErrors:
         assert (transformers["price"].min_, transformers["price"].max_) == (0.0, 200.0)
         assert transformers["city"].categories_ == ["Berlin", "Paris", "Rome"]
         assert isinstance(model.sample(20, random_state=0), pd.DataFrame)
+
+
+def test_a_small_integer_range_gets_a_code_per_value(tmp_path):
+    df = private_frame().assign(grade=lambda d: np.random.default_rng(1).integers(1, 9, len(d)))
+    model = Synthesizer(epsilon=8.0, pac=1, **SMALL).fit(df)
+    grade = model.transformer_.transformers_["grade"]
+    # integers have a bin each, so the private bounds are the range's own (the logarithmic grid
+    # gave 1..10 for 1..8)
+    assert (grade.min_, grade.max_) == (1.0, 8.0)
+    assert grade.mixture_ is None and grade.point_masses_.tolist() == list(range(1, 9))
+    assert model.transformer_.transformers_["age"].mixture_ is not None  # 72 integers: modes
+    sampled = load(model.save(tmp_path / "m.synthgan")).sample(300, random_state=0)["grade"]
+    assert set(sampled) <= set(range(1, 9)) and sampled.nunique() > 4
