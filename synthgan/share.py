@@ -309,11 +309,19 @@ def _marginals_lines(marginals: dict | None) -> list[str]:
         if marginals["used"]
         else "The generator's rows already matched them as closely, so no rows are dropped for them."
     )
+    tuning = marginals.get("tuning")  # model files before format 6's tuning lack it
+    tuned = (
+        f" After DP-SGD the generator took {tuning['steps']} steps towards the noisy counts "
+        f"(divergence {tuning['divergence_first_step']:.3f} -> "
+        f"{tuning['divergence_last_step']:.3f}; post-processing, no further budget)."
+        if tuning and tuning.get("steps")
+        else ""
+    )
     return [
         f"- Two-way counts of {len(marginals['pairs'])} column pairs ({marginals['cells']:,} "
         f"cells), Gaussian noise of standard deviation {marginals['noise_sd']:.1f} rows per "
         f"cell, part of the same budget: {pairs}. The pairs were chosen from rows the trained "
-        f"generator drew, not from the real rows. {used}"
+        f"generator drew, not from the real rows.{tuned} {used}"
     ]
 
 

@@ -181,5 +181,7 @@ def test_private_share_records_the_epsilon_spent(runner, table, tmp_path):
     card = (tmp_path / "rel-internal" / "MODEL_CARD.md").read_text()
     assert "Differential privacy: (epsilon = " in card and "privacy unit is one row" in card
     assert "kinds (inferred from the data)" in card  # no --schema given
+    assert "Two-way counts of" in card
+    assert "the generator took 10 steps towards the noisy counts" in card  # tests' TUNE_STEPS
     spent = float(card.split("(epsilon = ")[1].split(",")[0])
     assert 0 < spent <= 8.0
