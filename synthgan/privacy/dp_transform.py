@@ -30,6 +30,7 @@ Rows holding a category or a null that did not survive the threshold are left ou
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -294,6 +295,17 @@ def _categorical(
                 f"({threshold:.0f} rows) at this epsilon. Give its categories in "
                 f"public_domain={{'categories': {{{name!r}: [...]}}}}, raise epsilon, or mark the "
                 "column 'ignored' in the schema."
+            )
+        if keep.sum() == 1:
+            # read from the released list only: says nothing the release does not
+            warnings.warn(
+                f"Column {name!r} keeps one category ({domain[int(np.flatnonzero(keep)[0])]!r}) "
+                f"at this epsilon: the others fell under the noisy threshold ({threshold:.0f} "
+                "rows), so the synthetic column is constant and rows holding them are left out "
+                f"of training. Give its categories in public_domain={{'categories': {{{name!r}: "
+                "[...]}}, or raise epsilon.",
+                UserWarning,
+                stacklevel=2,
             )
     else:
         keep = np.ones(len(labels), dtype=bool)

@@ -272,3 +272,9 @@ def test_a_small_integer_range_gets_a_code_per_value(tmp_path):
     assert model.transformer_.transformers_["age"].mixture_ is not None  # 72 integers: modes
     sampled = load(model.save(tmp_path / "m.synthgan")).sample(300, random_state=0)["grade"]
     assert set(sampled) <= set(range(1, 9)) and sampled.nunique() > 4
+
+
+def test_a_column_left_with_one_private_category_is_named_in_a_warning():
+    df = private_frame().assign(rare=lambda d: np.where(np.arange(len(d)) < 30, "Yes", "No"))
+    with pytest.warns(UserWarning, match=r"Column 'rare' keeps one category \('No'\)"):
+        Synthesizer(epsilon=1.0, pac=1, **SMALL).fit(df)
