@@ -27,51 +27,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from synthgan.model.selection import PairTarget, span_codes
-
-
-def mutual_information(codes: torch.Tensor, first: int, second: int, widths: list[int]) -> float:
-    """Mutual information (nats) of two spans' categories in the rows ``codes`` (n, n_spans)."""
-    cells = codes[:, first] * widths[second] + codes[:, second]
-    joint = torch.bincount(cells, minlength=widths[first] * widths[second]).double()
-    joint = (joint / joint.sum()).reshape(widths[first], widths[second])
-    outer = joint.sum(1, keepdim=True) * joint.sum(0, keepdim=True)
-    present = joint > 0
-    return float((joint[present] * torch.log(joint[present] / outer[present])).sum())
-
-
-def pair_count(n_spans: int) -> int:
-    """How many pairs are measured: a spanning tree's ``n_spans - 1`` and as many more (all
-    pairs when there are fewer). Read from the layout only, before any row."""
-    return min(2 * (n_spans - 1), n_spans * (n_spans - 1) // 2)
-
-
-def select_pairs(codes: torch.Tensor, widths: list[int]) -> list[tuple[int, int]]:
-    """:func:`pair_count` pairs: the maximum spanning tree over the spans, weighted by mutual
-    information in ``codes`` (generated rows; Kruskal's algorithm), then the pairs of highest
-    mutual information outside it."""
-    n_spans = len(widths)
-    edges = sorted(
-        ((mutual_information(codes, a, b, widths), a, b)
-         for a in range(n_spans) for b in range(a + 1, n_spans)),
-        reverse=True,
-    )  # fmt: skip
-    parent = list(range(n_spans))
-
-    def root(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    tree, rest = [], []
-    for _, a, b in edges:
-        if root(a) != root(b):
-            parent[root(a)] = root(b)
-            tree.append((a, b))
-        else:
-            rest.append((a, b))
-    return (tree + rest)[: pair_count(n_spans)]
+from synthgan.model.selection import (  # noqa: F401  (re-exported: the release's pair choice)
+    PairTarget,
+    mutual_information,
+    pair_count,
+    select_pairs,
+    span_codes,
+)
 
 
 def measure_pairs(
