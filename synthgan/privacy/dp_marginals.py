@@ -8,10 +8,11 @@ numeric column's components: modes, point masses, null), and rejection sampling 
 rows so that their pair shares match the noisy ones
 (:func:`synthgan.model.selection.fit_marginal_factors`).
 
-* **Which pairs** (no real row read): a maximum spanning tree over the spans, each pair weighted
-  by its mutual information in rows the trained generator draws, and as many pairs again of the
-  highest mutual information outside the tree (all pairs of a narrow table). Every span is in at
-  least one pair, so its one-way marginal is matched too.
+* **Which pairs** (no real row read; ``synthgan.model.selection.select_pairs``): a maximum
+  spanning tree over the spans, each pair weighted by its mutual information in rows the trained
+  generator draws, and as many pairs again of the highest mutual information outside the tree
+  (all pairs of a narrow table). Every span is in at least one pair, so its one-way marginal is
+  matched too.
 * **The release**: a row adds 1 to one cell of each of the ``n_pairs`` tables, so the L2
   sensitivity is ``sqrt(n_pairs)`` and every cell gets Gaussian noise of standard deviation
   ``noise_multiplier * sqrt(n_pairs)``. The noise multiplier is decided before any row is read
@@ -27,13 +28,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from synthgan.model.selection import (  # noqa: F401  (re-exported: the release's pair choice)
-    PairTarget,
-    mutual_information,
-    pair_count,
-    select_pairs,
-    span_codes,
-)
+from synthgan.model.selection import PairTarget, span_codes
 
 
 def measure_pairs(
