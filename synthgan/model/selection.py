@@ -17,8 +17,14 @@ the kept rows' one-way marginals stay off. :func:`fit_marginal_factors` then add
 category of every one-hot span (each categorical column, each numeric column's bins, spikes and
 null) to the acceptance score, fitted by iterative proportional fitting on generated rows so
 that the *kept* rows' marginals match the training rows' (which the model file holds already, as
-the condition sampler's category counts). A kept row's score is its logit plus the sum of its
-categories' log-factors.
+the condition sampler's category counts). One-way factors cannot tie two columns together, so
+the same fit also matches the training rows' two-way shares of ``2 (n_spans - 1)`` pairs of spans
+(:func:`select_pairs`: each span's strongest partner by mutual information, then the strongest
+pairs left), with one factor table per pair. A pair cell no training row holds, where
+independent spans would put ``STRUCTURAL_ZERO_EXPECTED`` rows or more, is a structural zero: its
+rows are never kept (caravan holds a policy exactly when it pays a contribution; its generator
+wrote one without the other). A kept row's score is its logit plus the sum of its categories'
+log-factors and its pairs' cells' log-factors.
 
 A private fit has no classifier (it would read the real rows outside the privacy budget). Its
 score is a sum of two-way factors, one table per pair of one-hot spans, fitted the same way to
@@ -50,6 +56,16 @@ MAX_LOG_FACTOR = 3.0
 chased with a huge weight on the few rows it has."""
 CEILING_QUANTILE = 0.9
 """The acceptance ceiling: this quantile of held-out generated rows' logits."""
+STRUCTURAL_ZERO_EXPECTED = 10.0
+"""A pair cell no training row holds is a structural zero (never kept) when independent spans
+would put at least this many rows in it: its emptiness then has chance exp(-10) or less."""
+STRUCTURAL_ZERO_LOG_FACTOR = float("-inf")
+"""The log-factor of a structural zero: its rows are never kept. The ceiling is a quantile of
+the other rows' scores (a finite penalty would move the ceiling down with it wherever most
+generated rows break some structural zero, and keep them)."""
+MIN_ALLOWED_SHARE = 0.25
+"""Structural zeros are used, strongest pair first, while at least this share of generated rows
+breaks none of them."""
 MAX_EPOCHS = 40
 PATIENCE = 3
 BATCH_ROWS = 512
@@ -136,7 +152,8 @@ class PairTarget:
     first: int
     second: int
     shares: torch.Tensor  # (width of first, width of second); may be noisy, even negative
-    error: float
+    error: float | torch.Tensor  # one for every cell, or (like shares) one per cell
+    forbidden: torch.Tensor | None = None  # (like shares) bool: structural zeros, never kept
 
 
 @dataclass
@@ -179,6 +196,72 @@ def one_way_targets(real: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return shares, torch.sqrt(shares * (1.0 - shares) / len(real))
 
 
+def mutual_information(codes: torch.Tensor, first: int, second: int, widths: list[int]) -> float:
+    """Mutual information (nats) of two spans' categories in the rows ``codes`` (n, n_spans)."""
+    cells = codes[:, first] * widths[second] + codes[:, second]
+    joint = torch.bincount(cells, minlength=widths[first] * widths[second]).double()
+    joint = (joint / joint.sum()).reshape(widths[first], widths[second])
+    outer = joint.sum(1, keepdim=True) * joint.sum(0, keepdim=True)
+    present = joint > 0
+    return float((joint[present] * torch.log(joint[present] / outer[present])).sum())
+
+
+def pair_count(n_spans: int) -> int:
+    """How many pairs are measured: a spanning tree's ``n_spans - 1`` and as many more (all
+    pairs when there are fewer). Read from the layout only, before any row."""
+    return min(2 * (n_spans - 1), n_spans * (n_spans - 1) // 2)
+
+
+def select_pairs(codes: torch.Tensor, widths: list[int]) -> list[tuple[int, int]]:
+    """:func:`pair_count` pairs: the maximum spanning tree over the spans, weighted by mutual
+    information in ``codes`` (Kruskal's algorithm), then the pairs of highest mutual information
+    outside it. A private fit reads generated rows' codes, the plain fit the training rows'.
+    Each span's strongest partner is in the tree, however rare the span's categories are."""
+    n_spans = len(widths)
+    edges = sorted(
+        ((mutual_information(codes, a, b, widths), a, b)
+         for a in range(n_spans) for b in range(a + 1, n_spans)),
+        reverse=True,
+    )  # fmt: skip
+    parent = list(range(n_spans))
+
+    def root(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    tree, rest = [], []
+    for _, a, b in edges:
+        if root(a) != root(b):
+            parent[root(a)] = root(b)
+            tree.append((a, b))
+        else:
+            rest.append((a, b))
+    return (tree + rest)[: pair_count(n_spans)]
+
+
+def two_way_targets(real: torch.Tensor, spans, pairs: list[tuple[int, int]]) -> list[PairTarget]:
+    """Each pair's cell shares in the encoded training rows ``real``, per cell its sampling
+    error sqrt(p (1 - p) / n) (as the one-way targets have), and its structural zeros: empty
+    cells where independent spans would put ``STRUCTURAL_ZERO_EXPECTED`` rows or more (caravan
+    holds an insurance policy exactly when it pays a contribution for it: a policy without a
+    contribution is such a cell)."""
+    codes = span_codes(real, spans)
+    widths = [span.width for span in spans]
+    targets = []
+    for first, second in pairs:
+        cells = codes[:, first] * widths[second] + codes[:, second]
+        counts = torch.bincount(cells, minlength=widths[first] * widths[second]).double()
+        counts = counts.reshape(widths[first], widths[second])
+        shares = counts / len(real)
+        error = torch.sqrt(shares * (1.0 - shares) / len(real))
+        expected = counts.sum(1, keepdim=True) * counts.sum(0, keepdim=True) / len(real)
+        forbidden = (counts == 0) & (expected >= STRUCTURAL_ZERO_EXPECTED)
+        targets.append(PairTarget(first, second, shares, error, forbidden))
+    return targets
+
+
 def fit_marginal_factors(
     fake: torch.Tensor,
     fake_logits: torch.Tensor,
@@ -194,11 +277,16 @@ def fit_marginal_factors(
     wanted two-way shares of each ``pairs`` target (measured on ``target_rows`` rows), up to
     the targets' own error: iterative
     proportional fitting, one marginal at a time (each step matches its marginal given the
-    others). Returns None for the factors when they do not bring the kept rows closer to the
-    targets than the scores alone do, and facts for the model file."""
+    others). A pair target's structural zeros (``forbidden``) keep none of their rows: their
+    factor is ``STRUCTURAL_ZERO_LOG_FACTOR`` and the ceiling is taken over the other rows.
+    Returns only those (None when there are none) when the fitted factors do not bring the
+    kept rows closer to the targets than the scores alone do, and facts for the model file."""
     fake, fake_logits = fake.double(), fake_logits.double()
     codes = span_codes(fake, spans) if pairs else None
     tiny = 0.5 / target_rows
+    structural = [t.forbidden if t.forbidden is not None
+                  else torch.zeros(t.shares.shape, dtype=torch.bool, device=fake.device)
+                  for t in pairs]  # fmt: skip
 
     def closer(kept, target, error):
         # only the part of a gap beyond the target's own error is closed: a small table's
@@ -210,14 +298,24 @@ def fit_marginal_factors(
         )
         return torch.log((wanted.clamp(min=0.0) + tiny) / (kept + tiny))
 
-    def acceptance(score):
-        ceiling = torch.quantile(score, CEILING_QUANTILE)
-        return torch.exp(torch.clamp(score - ceiling, max=0.0)), float(ceiling)
-
     def pair_cells(target: PairTarget) -> torch.Tensor:
         return codes[:, target.first] * target.shares.shape[1] + codes[:, target.second]
 
     cells = [pair_cells(target) for target in pairs]
+    # pair by pair in the given order (strongest first), each pair's zeros while the generated
+    # rows that break none stay at least MIN_ALLOWED_SHARE: a model that breaks them on most
+    # rows (trained briefly) must still sample
+    allowed = torch.ones(len(fake), dtype=torch.bool, device=fake.device)
+    for index, zeros in enumerate(structural):
+        narrowed = allowed & ~zeros.reshape(-1)[cells[index]]
+        if narrowed.double().mean() >= MIN_ALLOWED_SHARE:
+            allowed = narrowed
+        else:
+            structural[index] = torch.zeros_like(zeros)
+
+    def acceptance(score):
+        ceiling = torch.quantile(score[allowed], CEILING_QUANTILE)
+        return torch.exp(torch.clamp(score - ceiling, max=0.0)) * allowed, float(ceiling)
 
     def pair_shares(accept, index):
         target = pairs[index]
@@ -240,6 +338,8 @@ def fit_marginal_factors(
         one_way_factors = torch.zeros(fake.shape[1], dtype=torch.float64, device=fake.device)
     pair_factors = [torch.zeros(t.shares.shape, dtype=torch.float64, device=fake.device)
                     for t in pairs]  # fmt: skip
+    # structural zeros are not fitted (their rows are out: ``allowed``), so no other factor
+    # raising a span's share can buy their rows back
     score = fake_logits.clone()
     for _ in range(MARGINAL_ITERATIONS):
         if one_way is not None:
@@ -257,22 +357,27 @@ def fit_marginal_factors(
             updated = (pair_factors[index] + step).clamp(-MAX_LOG_FACTOR, MAX_LOG_FACTOR)
             score += (updated - pair_factors[index]).reshape(-1)[cells[index]]
             pair_factors[index] = updated
+
+    def table(factor: torch.Tensor, zeros: torch.Tensor) -> torch.Tensor:
+        return factor.float().masked_fill(zeros, STRUCTURAL_ZERO_LOG_FACTOR)
+
     before, after = gap(fake_logits), gap(score)
-    facts = {"marginal_gap_without_factors": before, "marginal_gap": after}
-    if after >= before:
-        _, ceiling = acceptance(fake_logits)
-        return None, ceiling, {**facts, "acceptance": _acceptance(fake_logits, ceiling)}
-    _, ceiling = acceptance(score)
+    facts = {"marginal_gap_without_factors": before, "marginal_gap": after,
+             "structural_zeros": int(sum(int(zeros.sum()) for zeros in structural))}  # fmt: skip
+    if after >= before:  # the structural zeros stay: they are facts, not fitted
+        accept, ceiling = acceptance(fake_logits)
+        zeros_only = [(t.first, t.second, table(torch.zeros_like(z, dtype=torch.float64), z))
+                      for t, z in zip(pairs, structural) if z.any()]  # fmt: skip
+        factors = MarginalFactors(tuple(spans), None, zeros_only) if zeros_only else None
+        return factors, ceiling, {**facts, "acceptance": float(accept.mean())}
+    accept, ceiling = acceptance(score)
     factors = MarginalFactors(
         tuple(spans),
         None if one_way_factors is None else one_way_factors.float(),
-        [(t.first, t.second, f.float()) for t, f in zip(pairs, pair_factors)],
+        [(t.first, t.second, table(factor, zeros))
+         for t, factor, zeros in zip(pairs, pair_factors, structural)],  # fmt: skip
     )
-    return factors, ceiling, {**facts, "acceptance": _acceptance(score, ceiling)}
-
-
-def _acceptance(score: torch.Tensor, ceiling: float) -> float:
-    return float(torch.exp(torch.clamp(score - ceiling, max=0.0)).mean())
+    return factors, ceiling, {**facts, "acceptance": float(accept.mean())}
 
 
 class RowSelector:

@@ -8,10 +8,11 @@ numeric column's components: modes, point masses, null), and rejection sampling 
 rows so that their pair shares match the noisy ones
 (:func:`synthgan.model.selection.fit_marginal_factors`).
 
-* **Which pairs** (no real row read): a maximum spanning tree over the spans, each pair weighted
-  by its mutual information in rows the trained generator draws, and as many pairs again of the
-  highest mutual information outside the tree (all pairs of a narrow table). Every span is in at
-  least one pair, so its one-way marginal is matched too.
+* **Which pairs** (no real row read; ``synthgan.model.selection.select_pairs``): a maximum
+  spanning tree over the spans, each pair weighted by its mutual information in rows the trained
+  generator draws, and as many pairs again of the highest mutual information outside the tree
+  (all pairs of a narrow table). Every span is in at least one pair, so its one-way marginal is
+  matched too.
 * **The release**: a row adds 1 to one cell of each of the ``n_pairs`` tables, so the L2
   sensitivity is ``sqrt(n_pairs)`` and every cell gets Gaussian noise of standard deviation
   ``noise_multiplier * sqrt(n_pairs)``. The noise multiplier is decided before any row is read
@@ -44,50 +45,6 @@ from synthgan.model.selection import PairTarget, span_codes
 TUNE_STEPS = 600
 TUNE_BATCH = 4096
 TUNE_LR = 1e-3
-
-
-def mutual_information(codes: torch.Tensor, first: int, second: int, widths: list[int]) -> float:
-    """Mutual information (nats) of two spans' categories in the rows ``codes`` (n, n_spans)."""
-    cells = codes[:, first] * widths[second] + codes[:, second]
-    joint = torch.bincount(cells, minlength=widths[first] * widths[second]).double()
-    joint = (joint / joint.sum()).reshape(widths[first], widths[second])
-    outer = joint.sum(1, keepdim=True) * joint.sum(0, keepdim=True)
-    present = joint > 0
-    return float((joint[present] * torch.log(joint[present] / outer[present])).sum())
-
-
-def pair_count(n_spans: int) -> int:
-    """How many pairs are measured: a spanning tree's ``n_spans - 1`` and as many more (all
-    pairs when there are fewer). Read from the layout only, before any row."""
-    return min(2 * (n_spans - 1), n_spans * (n_spans - 1) // 2)
-
-
-def select_pairs(codes: torch.Tensor, widths: list[int]) -> list[tuple[int, int]]:
-    """:func:`pair_count` pairs: the maximum spanning tree over the spans, weighted by mutual
-    information in ``codes`` (generated rows; Kruskal's algorithm), then the pairs of highest
-    mutual information outside it."""
-    n_spans = len(widths)
-    edges = sorted(
-        ((mutual_information(codes, a, b, widths), a, b)
-         for a in range(n_spans) for b in range(a + 1, n_spans)),
-        reverse=True,
-    )  # fmt: skip
-    parent = list(range(n_spans))
-
-    def root(node: int) -> int:
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
-    tree, rest = [], []
-    for _, a, b in edges:
-        if root(a) != root(b):
-            parent[root(a)] = root(b)
-            tree.append((a, b))
-        else:
-            rest.append((a, b))
-    return (tree + rest)[: pair_count(n_spans)]
 
 
 def measure_pairs(

@@ -34,7 +34,13 @@ from torch.func import functional_call, grad, vmap
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.model.sampler import ConditionSampler
-from synthgan.model.selection import MARGINAL_POOL_ROWS, fit_marginal_factors, span_codes
+from synthgan.model.selection import (
+    MARGINAL_POOL_ROWS,
+    fit_marginal_factors,
+    pair_count,
+    select_pairs,
+    span_codes,
+)
 from synthgan.model.threads import thread_plan
 from synthgan.model.training import Trainer, TrainingConfig
 from synthgan.privacy.accounting import (
@@ -48,12 +54,7 @@ from synthgan.privacy.accounting import (
     stats_noise_multiplier,
     threshold_delta,
 )
-from synthgan.privacy.dp_marginals import (
-    measure_pairs,
-    pair_count,
-    select_pairs,
-    tune_generator,
-)
+from synthgan.privacy.dp_marginals import measure_pairs, tune_generator
 from synthgan.privacy.dp_transform import (
     check_public_domain,
     discovers_categories,

@@ -6,10 +6,15 @@ import torch
 
 from synthgan import Synthesizer, load
 from synthgan.model.selection import (
+    MIN_ALLOWED_SHARE,
+    STRUCTURAL_ZERO_LOG_FACTOR,
     fit_marginal_factors,
     fit_row_critic,
     logits,
     one_way_targets,
+    select_pairs,
+    span_codes,
+    two_way_targets,
 )
 from synthgan.schema import ColumnKind
 from synthgan.transform.layout import Activation, Span, SpanRole
@@ -57,7 +62,97 @@ def test_rejection_sampling_survives_save_and_load(tmp_path):
                           "amount": rng.lognormal(3, 1, 600)})  # fmt: skip
     model = Synthesizer(epochs=2, batch_size=100, random_state=0, verbose=False).fit(frame)
     assert model.marginal_factors_ is not None and model.selection_["acceptance"] > 0
+    # two spans (colour, amount's bins): their one pair is fitted and saved with the factors
+    assert model.selection_["pairs"] == [[0, 1]] and len(model.marginal_factors_.pairs) == 1
     path = model.save(tmp_path / "m.synthgan")
     again = load(path)
     pd.testing.assert_frame_equal(model.sample(300, random_state=1),
                                   again.sample(300, random_state=1))  # fmt: skip
+
+
+SPANS = tuple(
+    Span(name, kind, role, start, width, Activation.SOFTMAX)
+    for name, kind, role, start, width in (
+        ("policy", ColumnKind.INTEGER, SpanRole.COMPONENT, 0, 3),
+        ("contribution", ColumnKind.INTEGER, SpanRole.COMPONENT, 3, 3),
+        ("region", ColumnKind.DISCRETE, SpanRole.CATEGORY, 6, 2),
+    )
+)
+
+
+def rows(policy: np.ndarray, contribution: np.ndarray, region: np.ndarray) -> torch.Tensor:
+    return torch.cat([one_hot(policy, 3), one_hot(contribution, 3), one_hot(region, 2)], dim=1)
+
+
+def test_two_way_targets_are_the_cell_shares_with_their_sampling_errors():
+    real = rows(np.array([0, 0, 1, 2]), np.array([0, 0, 1, 2]), np.array([0, 1, 0, 1]))
+    (target,) = two_way_targets(real, SPANS, [(0, 1)])
+    assert (target.first, target.second) == (0, 1)
+    np.testing.assert_allclose(target.shares.numpy(), np.diag([0.5, 0.25, 0.25]))
+    shares = target.shares.numpy()
+    np.testing.assert_allclose(target.error.numpy(), np.sqrt(shares * (1 - shares) / 4))
+    assert target.error[0, 1] == 0.0  # a cell no training row holds
+    assert not target.forbidden.any()  # four rows: no empty cell is a structural zero
+
+
+def test_a_structural_zero_is_an_empty_cell_independence_would_fill():
+    # 100 rows: policy 0 or 1 half each, contribution equal to it; region independent
+    policy = np.repeat([0, 1], 50)
+    real = rows(policy, policy, np.tile([0, 1], 50))
+    tie, free = two_way_targets(real, SPANS, [(0, 1), (0, 2)])
+    # (0, 1) and (1, 0) are empty where 25 rows each were expected; (2, x) expected none
+    np.testing.assert_array_equal(tie.forbidden.numpy(),
+                                  [[False, True, False], [True, False, False],
+                                   [False, False, False]])  # fmt: skip
+    assert not free.forbidden.any()
+
+
+def test_pair_factors_tie_spans_the_generator_drew_apart():
+    """Real rows hold a policy exactly when they pay a contribution (caravan's P*/A* columns);
+    generated rows have both marginals right but draw them independently."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    policy = rng.choice(3, n, p=[0.8, 0.15, 0.05])
+    contribution = np.where(policy == 0, 0, rng.integers(1, 3, n))
+    real = rows(policy, contribution, rng.integers(0, 2, n))
+    fake = rows(rng.choice(3, n, p=[0.8, 0.15, 0.05]), rng.choice(3, n, p=[0.8, 0.1, 0.1]),
+                rng.integers(0, 2, n))  # fmt: skip
+    codes = span_codes(real, SPANS)
+    pairs = select_pairs(codes, [3, 3, 2])
+    assert pairs[0] == (0, 1)  # the dependent pair is chosen first
+    fake_logits = torch.zeros(n)
+    targets = tuple(two_way_targets(real, SPANS, pairs))
+    factors, ceiling, facts = fit_marginal_factors(
+        fake, fake_logits, SPANS, target_rows=n, one_way=one_way_targets(real), pairs=targets
+    )
+    accept = torch.exp(torch.clamp(fake_logits.double() + factors.score(fake) - ceiling, max=0.0))
+    fake_codes = span_codes(fake, SPANS)
+    apart = ((fake_codes[:, 0] == 0) != (fake_codes[:, 1] == 0)).double()
+    assert float(apart.mean()) > 0.3  # drawn apart: a third of the rows break the tie
+    assert float(accept @ apart / accept.sum()) < 1e-6  # kept: none (structural zeros)
+    assert factors.pairs[0][2][0, 1] == STRUCTURAL_ZERO_LOG_FACTOR  # no policy, a contribution
+    one_way, one_way_ceiling, _ = fit_marginal_factors(
+        fake, fake_logits, SPANS, target_rows=n, one_way=one_way_targets(real)
+    )
+    accept_one_way = torch.exp(torch.clamp(one_way.score(fake) - one_way_ceiling, max=0.0))
+    assert float(accept_one_way @ apart / accept_one_way.sum()) > 0.2  # one-way factors cannot
+
+
+def test_structural_zeros_that_would_leave_too_few_rows_are_not_used():
+    """A briefly trained model breaks the tie on most rows: dropping them all would leave it
+    nothing to sample, so the zeros go unused and the fitted factors alone remain."""
+    rng = np.random.default_rng(4)
+    n = 20_000
+    policy = rng.choice(3, n, p=[0.8, 0.15, 0.05])
+    real = rows(policy, policy, rng.integers(0, 2, n))
+    apart = rng.random(n) < 1.0 - MIN_ALLOWED_SHARE / 2  # most generated rows break the tie
+    fake_policy = rng.choice(3, n, p=[0.8, 0.15, 0.05])
+    fake = rows(fake_policy, np.where(apart, (fake_policy + 1) % 3, fake_policy),
+                rng.integers(0, 2, n))  # fmt: skip
+    targets = tuple(two_way_targets(real, SPANS, [(0, 1)]))
+    assert targets[0].forbidden.sum() == 6  # every cell off the diagonal
+    factors, ceiling, facts = fit_marginal_factors(
+        fake, torch.zeros(n), SPANS, target_rows=n, pairs=targets
+    )
+    assert facts["structural_zeros"] == 0 and facts["acceptance"] > 0.1
+    assert factors is None or torch.isfinite(factors.pairs[0][2]).all()

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from synthgan import InvalidDataError, ModelFileError, NotFittedError, Synthesizer, load
+from synthgan.model.synthesizer import MAX_ROW_DIM, MIN_ROW_DIM, ROW_DIM_PER_COLUMN, row_width
 from tests.unit.model.conftest import FAST
 
 
@@ -123,6 +124,22 @@ class TestFitAndSample:
         loaded = load(model.save(tmp_path / "row.synthgan"))
         pd.testing.assert_frame_equal(
             loaded.sample(100, random_state=2), model.sample(100, random_state=2)
+        )
+
+    def test_row_encoder_width_grows_with_the_column_count(self, mixed):
+        model = Synthesizer(random_state=0, **FAST).fit(mixed)  # discriminator_row_dim="auto"
+        assert model.discriminator_row_dim == "auto"  # stored as given
+        assert model.critic_.row_encoder[0].out_features == MIN_ROW_DIM  # a narrow table
+        rng = np.random.default_rng(0)
+        wide = pd.DataFrame({f"c{i}": rng.integers(0, 3, 200) for i in range(70)})
+        wide_model = Synthesizer(random_state=0, **FAST).fit(wide)
+        assert wide_model.critic_.row_encoder[0].out_features == MAX_ROW_DIM  # 4 x 70, capped
+        layout = wide_model.transformer_.layout_
+        assert row_width("auto", layout) == MAX_ROW_DIM and row_width(32, layout) == 32
+        assert row_width(None, layout) is None
+        columns = len({span.column for span in model.transformer_.layout_.spans})
+        assert row_width("auto", model.transformer_.layout_) == max(
+            MIN_ROW_DIM, ROW_DIM_PER_COLUMN * columns
         )
 
     def test_resume_continues_training(self, mixed):
@@ -266,6 +283,12 @@ class TestErrors:
             match="batch_size=105 is not a multiple of pac=10. Use batch_size=100 or 110",
         ):
             Synthesizer(**{**FAST, "batch_size": 105}).fit(mixed)
+
+    @pytest.mark.parametrize("row_dim", [0, "wide", 2.5, True])
+    def test_bad_row_encoder_width(self, mixed, row_dim):
+        expected = 'discriminator_row_dim must be a positive integer, "auto" or None'
+        with pytest.raises(InvalidDataError, match=expected):
+            Synthesizer(discriminator_row_dim=row_dim, **FAST).fit(mixed)
 
     def test_unknown_train_precision(self, mixed):
         with pytest.raises(InvalidDataError, match="train_precision='half'"):

@@ -7,14 +7,10 @@ import pytest
 import torch
 
 from synthgan import Synthesizer, load
+from synthgan.model.selection import mutual_information, pair_count, select_pairs
 from synthgan.privacy import accounting
 from synthgan.privacy.accounting import plan_budget, release_noise_multiplier
-from synthgan.privacy.dp_marginals import (
-    measure_pairs,
-    mutual_information,
-    pair_count,
-    select_pairs,
-)
+from synthgan.privacy.dp_marginals import measure_pairs
 from synthgan.schema import ColumnKind
 from synthgan.transform.layout import Activation, Span, SpanRole
 from tests.unit.privacy.conftest import SMALL, private_frame
