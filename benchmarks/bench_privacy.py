@@ -222,7 +222,8 @@ def plot(path: Path, table: str) -> None:
     import matplotlib.pyplot as plt
 
     found = collect()
-    systems = sorted({k[2] for k in found if k[0] == table})
+    # the systems' defaults only: a tagged variant (synthgan_<tag>) is an ablation, in the tables
+    systems = sorted({k[2] for k in found if k[0] == table and "_" not in k[2]})
     epsilons = [e for e in EPSILONS if e != "none"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, (key, title) in zip(axes, (("sdmetrics_quality", "SDMetrics quality"),
