@@ -696,6 +696,8 @@ def main(argv: list[str] | None = None) -> int:
         if previous.get("settings") == settings:
             result["records"] = previous.get("records", [])
             result["commands"] = previous.get("commands", []) + result["commands"]
+            if "provenance_note" in previous:  # written by hand; a rerun must not drop it
+                result["provenance_note"] = previous["provenance_note"]
     if args.replace:
         selected = {
             "table": set(args.tables),
