@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
-from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
@@ -109,7 +108,9 @@ class SyntheticAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         self.sampler = sampler
         self.synthetic_weight = synthetic_weight
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6 calls it, and has get_tags
+        from sklearn.utils import get_tags
+
         tags = super().__sklearn_tags__()
         inner = get_tags(self.estimator)
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
