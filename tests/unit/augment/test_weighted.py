@@ -25,8 +25,9 @@ from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from synthgan import InvalidDataError, Synthesizer  # noqa: E402
+from synthgan import InvalidDataError  # noqa: E402
 from synthgan.augment import SyntheticAugmentedClassifier, SyntheticOverSampler  # noqa: E402
+from tests.unit.augment.test_augment import tiny  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -40,18 +41,7 @@ def one_torch_thread():
 
 def tiny_sampler(**params) -> SyntheticOverSampler:
     """A SyntheticOverSampler whose GAN fits in a fraction of a second on a hundred rows."""
-    synthesizer = Synthesizer(
-        epochs=1,
-        batch_size=40,
-        pac=5,
-        embedding_dim=8,
-        generator_dims=(16,),
-        discriminator_dims=(16,),
-        max_modes=2,
-        device="cpu",
-        verbose=False,
-    )
-    return SyntheticOverSampler(min_steps=None, synthesizer=synthesizer, **params)
+    return SyntheticOverSampler(min_steps=None, synthesizer=tiny(batch_size=40), **params)
 
 
 def binary_frame(n: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
