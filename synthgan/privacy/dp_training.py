@@ -472,10 +472,11 @@ def _fit_private_selection(
         real, spans, pairs, noise_multiplier=plan.marginals_noise_multiplier,
         noisy_rows=noisy_rows, rng=rng,
     )  # fmt: skip
-    sampling = model._row_generator(selection=False)
+    # conditions drawn as sampling draws them (RowGenerator's sampler, without building one)
+    sampler = ConditionSampler(model.condition_spans_, model._category_counts, model.device_)
     tuning = tune_generator(
         model.ema_generator_ if model.ema_generator_ is not None else model.generator_,
-        sampling.sampler, spans, targets,
+        sampler, spans, targets,
         embedding_dim=model.embedding_dim_, seed=block_seed(model.seed_, 3_000_001),
     )  # fmt: skip
     fake = generated(block_seed(model.seed_, 3_000_002))
