@@ -291,8 +291,10 @@ def table(_args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["synthgan", "sdv", "table"])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=lambda v: v if v == "auto" else int(v), default=5,
+                        help='a number, or "auto" (synthgan\'s default length)')
     parser.add_argument("--tables", nargs="+", default=["adult", "bikeshare"])
+    parser.add_argument("--tag", default="", help="results go to rules_<part>_<tag>.json")
     args = parser.parse_args()
     if args.part == "table":
         table(args)
@@ -302,7 +304,8 @@ def main() -> None:
                            "command": " ".join(sys.argv), "python": platform.python_version(),
                            "machine": "2 cores shared with other sessions (busy)"}  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"rules_{args.part}.json").write_text(json.dumps(results, indent=2))
+    name = f"rules_{args.part}_{args.tag}.json" if args.tag else f"rules_{args.part}.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

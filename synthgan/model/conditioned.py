@@ -6,12 +6,16 @@ For each output row (a chunk of them at a time):
    the training rows meet least often is fed to the generator, with a category drawn from its
    allowed categories by their training frequency (the generator was trained on exactly such
    vectors, with real rows of that category).
-2. **Candidates.** ``CANDIDATES`` noise draws per row. Given its noise, the generator's spans
-   are independent draws, so the chance that a candidate's other conditioned spans land in
-   their allowed categories is a product of softmax masses, ``w``. One candidate per row is
-   kept with probability proportional to ``w`` (sampling importance resampling, as weighted
-   reservoir sampling: no candidate is stored but the kept one). This is what moves the other
-   columns to their distribution *given* all the conditions, not only the fed one.
+2. **Candidates.** At least ``CANDIDATES`` noise draws per row. Given its noise, the
+   generator's spans are independent draws, so the chance that a candidate's other conditioned
+   spans land in their allowed categories is a product of softmax masses, ``w``. One candidate
+   per row is kept with probability proportional to ``w`` (sampling importance resampling, as
+   weighted reservoir sampling: no candidate is stored but the kept one). This is what moves
+   the other columns to their distribution *given* all the conditions, not only the fed one.
+   A row whose candidates' summed ``w`` is still below ``ENOUGH_WEIGHT`` (the fed condition
+   makes the others unlikely: women among those earning >50K) draws more, up to
+   ``MAX_CANDIDATES``, so that its kept candidate is one that would meet the conditions on its
+   own, not the least unlikely of a few that would not.
 3. **Restricted draws.** The kept candidate's conditioned spans are drawn from their softmax
    restricted to the allowed categories (weighted by the share of a bin a range covers), the
    fed span takes its category, and the in-bin place of a range's edge bin is squeezed into the
@@ -40,8 +44,12 @@ from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.runtime import block_seed
 
 CANDIDATES = 8
-"""Noise draws per output row, one kept in proportion to how likely its conditioned spans meet
-the conditions."""
+"""Noise draws per output row at least, one kept in proportion to how likely its conditioned
+spans meet the conditions,"""
+ENOUGH_WEIGHT = 1.0
+"""until the row's candidates' chances sum to this (one expected candidate that meets them),"""
+MAX_CANDIDATES = 64
+"""or this many draws."""
 SELECTION_ROUNDS = 4
 """Rounds in which the row critic may send a row back to be drawn again."""
 CHUNK_ROWS = SAMPLE_BLOCK_ROWS
@@ -131,29 +139,37 @@ def draw_conditioned(
     counted = [(cond_span != k) & rows_of(s.active, row_ids) for k, s in enumerate(spans)]
     # one candidate is enough when the condition vector feeds each row's only condition
     counted_any = [bool(c.any()) for c in counted]
-    candidates = CANDIDATES if any(counted_any) else 1
+    most = MAX_CANDIDATES if any(counted_any) else 1
     counted = [torch.as_tensor(c, device=device) for c in counted]
     kept_raw = torch.empty(generator.network.data_dim, m, device=device)
     kept_category = np.zeros(m, dtype=np.int64)
     total = torch.zeros(m, dtype=torch.float64, device=device)
-    for _ in range(candidates):
-        span, category = _cond_vector(plan, row_ids, sampler, cond_span, fed, rng, torch_rng)
-        raw = _forward(generator, span, category, torch_rng)  # (data_dim, m)
-        log_w = torch.zeros(m, device=device)
+    drawing = np.arange(m)  # the rows still drawing candidates
+    for candidate in range(most):
+        if candidate >= CANDIDATES:
+            drawing = np.flatnonzero((total < ENOUGH_WEIGHT).cpu().numpy())
+            if not len(drawing):
+                break
+        rows = torch.as_tensor(drawing, device=device)
+        span, category = _cond_vector(plan, row_ids[drawing], sampler, cond_span[drawing],
+                                      [None if f is None else f[drawing] for f in fed], rng,
+                                      torch_rng)  # fmt: skip
+        raw = _forward(generator, span, category, torch_rng)  # (data_dim, len(drawing))
+        log_w = torch.zeros(len(drawing), device=device)
         for k, (condition, log_share) in enumerate(zip(spans, log_shares)):
             if not counted_any[k]:
                 continue
             logits = raw[condition.start : condition.stop]
             log_p = torch.log_softmax(logits, dim=0)
-            mass = torch.logsumexp(log_p + log_share, dim=0)  # (m,)
-            log_w += torch.where(counted[k], mass, torch.zeros_like(mass))
+            mass = torch.logsumexp(log_p + log_share[:, rows], dim=0)
+            log_w += torch.where(counted[k][rows], mass, torch.zeros_like(mass))
         weight = torch.exp(log_w.double())
-        total += weight
+        total[rows] += weight
         # weighted reservoir of one: replace the kept candidate with probability w / total
-        u = torch.rand(m, generator=torch_rng, device=device, dtype=torch.float64)
-        take = (u * total < weight) | (total == 0)
-        kept_raw[:, take] = raw[:, take]
-        kept_category[take.cpu().numpy()] = category.cpu().numpy()[take.cpu().numpy()]
+        u = torch.rand(len(drawing), generator=torch_rng, device=device, dtype=torch.float64)
+        take = ((u * total[rows] < weight) | (total[rows] == 0)).cpu().numpy()
+        kept_raw[:, rows[take]] = raw[:, take]
+        kept_category[drawing[take]] = category.cpu().numpy()[take]
     span_logits = [kept_raw[s.start : s.stop].clone() for s in spans]
     scalars, codes = generator.activation.draw(kept_raw, torch_rng)  # overwrites kept_raw
     for condition, share, logits in zip(spans, shares, span_logits):

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.schema import ColumnKind, unknown_column_message
+from synthgan.schema import ColumnKind, Schema, unknown_column_message
 from synthgan.transform import TableTransformer
 from synthgan.transform.categorical import CategoricalColumnTransformer
 from synthgan.transform.derived import DerivedColumnTransformer, Lookup
@@ -175,7 +175,7 @@ def parse_conditions(
     """Check ``conditions`` (a dict, a DataFrame with one row of conditions per output row, or
     a ``(dict, DataFrame)`` pair) against the fitted transformer and plan how to meet them.
     ``condition_columns``: the columns of the condition vector's spans, in order."""
-    fixed, frame = _split_request(conditions)
+    fixed, frame = split_request(conditions)
     plan = ConditionPlan(n_rows=None if frame is None else len(frame))
     if frame is not None:
         for column in frame.columns:
@@ -193,7 +193,9 @@ def parse_conditions(
     return plan
 
 
-def _split_request(conditions) -> tuple[dict, pd.DataFrame | None]:
+def split_request(conditions) -> tuple[dict, pd.DataFrame | None]:
+    """``sample``'s conditions as (the dict every row meets, the frame of per-row ones or
+    None)."""
     if conditions is None:
         return {}, None
     if isinstance(conditions, tuple) and len(conditions) == 2:
@@ -638,24 +640,19 @@ def _u_interval(quantile, low: float, high: float) -> tuple[float, float]:
 # -- rebalancing ---------------------------------------------------------------------------------
 
 
-def distribution_frame(
-    distribution: dict, n: int, transformer: TableTransformer, seed: int
-) -> pd.DataFrame:
+def distribution_frame(distribution: dict, n: int, schema: Schema, seed: int) -> pd.DataFrame:
     """A frame of ``n`` conditions whose column takes each value in its given share (largest
-    remainder), in a seeded random order."""
+    remainder), in a seeded random order. ``schema``: the sampled table's columns."""
     if not isinstance(distribution, dict) or len(distribution) != 1:
         raise InvalidDataError(
             "distribution must name one column and its shares, e.g. "
             "{'sex': {'Female': 0.5, 'Male': 0.5}}."
         )
     (column, shares), = distribution.items()
-    if column not in transformer.transformers_:
-        raise InvalidDataError(
-            "Cannot rebalance: " + unknown_column_message(column, transformer.output_columns)
-        )
-    t = transformer.transformers_[column]
-    inner = t.inner if isinstance(t, DerivedColumnTransformer) else t
-    if not isinstance(inner, CategoricalColumnTransformer):
+    names = [spec.name for spec in schema.output]
+    if column not in names:
+        raise InvalidDataError("Cannot rebalance: " + unknown_column_message(column, names))
+    if not schema.kind(column).is_categorical:
         raise InvalidDataError(
             f"distribution: column {column!r} is not categorical. Rebalance a categorical column, "
             "or condition a numeric one on ranges (conditions=...)."
@@ -683,10 +680,11 @@ def distribution_frame(
     return pd.DataFrame({column: column_values})
 
 
-def sampling_request(n, conditions, distribution, transformer: TableTransformer, seed: int):
+def sampling_request(n, conditions, distribution, schema: Schema, seed: int):
     """``(n, conditions)`` for RowGenerator.iter_rows from ``sample``'s arguments: ``n`` taken
     from a frame of conditions when not given, ``distribution`` turned into a frame of
-    conditions (beside a dict of conditions every row meets)."""
+    conditions (beside a dict of conditions every row meets). ``schema``: the sampled table's
+    columns."""
     frame = conditions if isinstance(conditions, pd.DataFrame) else None
     if n is None:
         if frame is None:
@@ -704,7 +702,7 @@ def sampling_request(n, conditions, distribution, transformer: TableTransformer,
             "distribution cannot be combined with a frame of conditions; give the frame the "
             "shares you want, or use a dict of conditions with distribution."
         )
-    rows = distribution_frame(distribution, int(n), transformer, seed)
+    rows = distribution_frame(distribution, int(n), schema, seed)
     return int(n), ((conditions or {}), rows) if conditions else rows
 
 

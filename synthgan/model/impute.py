@@ -10,11 +10,14 @@ computed from when that one is known too) still stays as it is, it only does not
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.model.conditions import NOT_NULL
+from synthgan.model.runtime import block_seed, seed_from
 from synthgan.schema import ColumnKind
 from synthgan.transform.categorical import CategoricalColumnTransformer
 from synthgan.transform.derived import DerivedColumnTransformer, Lookup
@@ -27,12 +30,14 @@ def impute(model, data: pd.DataFrame, *, random_state: int | None, max_tries: in
     if not isinstance(data, pd.DataFrame):
         raise InvalidDataError(f"impute expects a pandas DataFrame, got {type(data).__name__}.")
     transformer = model.transformer_
-    columns = [c for c in data.columns if c in transformer.transformers_
-               and not isinstance(transformer.transformers_[c], IdColumnTransformer)]  # fmt: skip
+    plan = getattr(model, "rules_", None)
+    names = transformer.output_columns if plan is None else plan.columns_
+    ids = {n for n, t in transformer.transformers_.items() if isinstance(t, IdColumnTransformer)}
+    columns = [c for c in data.columns if c in names and c not in ids]
     if not columns:
         raise InvalidDataError(
             "impute: the frame shares no column with the model's table "
-            f"({', '.join(map(repr, transformer.output_columns[:5]))}, ...)."
+            f"({', '.join(map(repr, names[:5]))}, ...)."
         )
     frame = data.reset_index(drop=True)
     nulls = frame[columns].isna().to_numpy()
@@ -41,20 +46,34 @@ def impute(model, data: pd.DataFrame, *, random_state: int | None, max_tries: in
     if not len(todo):
         return out
     rows = frame.iloc[todo].reset_index(drop=True)
-    conditions = pd.DataFrame({c: _usable(rows, c, transformer) for c in columns})
-    for column in columns:  # a cell to fill gets a value, never a null
+    # under rules, the model holds some columns in another form: their known cells stay, but
+    # only the columns it holds as they are steer the draw
+    steering = [c for c in columns if c in transformer.transformers_
+                and (plan is None or c not in plan.rewritten)]  # fmt: skip
+    conditions = pd.DataFrame({c: _usable(rows, c, transformer) for c in steering})
+    for column in steering:  # a cell to fill gets a value, never a null
         t = transformer.transformers_[column]
         if getattr(t, "has_nulls_", False) and not isinstance(t, DerivedColumnTransformer):
             conditions[column] = conditions[column].where(rows[column].notna(), NOT_NULL)
-    if getattr(model, "rules_", None) is not None:
-        raise InvalidDataError(
-            "impute is not available for a model fitted with rules yet; fit one without rules "
-            "to impute."
-        )
-    drawn = model.sample(len(rows), conditions, random_state=random_state, max_tries=max_tries)
+    drawn = model.sample(len(rows), conditions if steering else None,
+                         random_state=random_state, max_tries=max_tries)  # fmt: skip
+    unmet = np.zeros(len(rows), dtype=bool)
+    if plan is not None:
+        drawn, broken = _within_rules(model, plan, rows, drawn, conditions if steering else None,
+                                      columns, random_state, max_tries)  # fmt: skip
+        unmet[broken] = True
+        if len(broken):
+            warnings.warn(
+                f"impute: {len(broken)} of {len(rows)} rows keep their nulls: no value drawn in "
+                f"{max_tries} rounds met the rules together with their known cells (a formula's "
+                "input to fill beside its known result has no single value the model draws). "
+                "Fill them by hand, or raise max_tries.",
+                UserWarning,
+                stacklevel=3,
+            )
     positions = out.columns
     for column in columns:
-        missing = nulls[todo, columns.index(column)]
+        missing = nulls[todo, columns.index(column)] & ~unmet
         if not missing.any():
             continue
         target = todo[missing]
@@ -67,6 +86,67 @@ def impute(model, data: pd.DataFrame, *, random_state: int | None, max_tries: in
         filled.iloc[target] = values.to_numpy()
         out[column] = filled
     return out[positions]
+
+
+def _within_rules(model, plan, rows, drawn, conditions, columns, random_state, max_tries):
+    """``drawn`` with formula columns to fill computed from the row, and the rows whose filled
+    cells break a rule together with the row's known cells drawn again, for at most
+    ``max_tries`` rounds; and the positions of the rows still breaking one. A row whose known
+    cells already break a rule is left as it is (no filling mends it)."""
+    known = rows[columns].notna()
+    already_broken = ~plan.holds(_merge(drawn, rows, columns, known, keep_fills=False))
+    seed = seed_from(random_state)
+    drawn = _computed(plan, drawn, rows, columns, known)
+    for round_number in range(1, max(int(max_tries), 1) + 1):
+        bad = _breaking(plan, drawn, rows, columns, known, already_broken)
+        if not len(bad):
+            return drawn, bad
+        again = model.sample(len(bad), None if conditions is None else conditions.iloc[bad],
+                             random_state=block_seed(seed, round_number),
+                             max_tries=max_tries)  # fmt: skip
+        drawn = drawn.copy()
+        for column in drawn.columns:
+            values = drawn[column].copy()
+            values.iloc[bad] = again[column].to_numpy()
+            drawn[column] = values
+        drawn = _computed(plan, drawn, rows, columns, known)
+    return drawn, _breaking(plan, drawn, rows, columns, known, already_broken)
+
+
+def _breaking(plan, drawn, rows, columns, known, already_broken) -> np.ndarray:
+    """Positions of the rows whose filled cells break a rule with their known cells."""
+    return np.flatnonzero(~plan.holds(_merge(drawn, rows, columns, known)) & ~already_broken)
+
+
+def _computed(plan, drawn, rows, columns, known) -> pd.DataFrame:
+    """``drawn`` with the cells to fill of a column a rule builds (a formula's result, the
+    later of an inequality) computed from the row's cells."""
+    for column in columns:
+        fill = ~known[column].to_numpy()
+        if not fill.any():
+            continue
+        values = plan.computed(_merge(drawn, rows, columns, known), column, drawn)
+        if values is not None:
+            drawn = drawn.copy()
+            drawn[column] = drawn[column].where(~fill | values.isna(), values)
+    return drawn
+
+
+def _merge(drawn, rows, columns, known, *, keep_fills: bool = True) -> pd.DataFrame:
+    """The drawn rows with the known cells put back (the filled ones nulled when not
+    ``keep_fills``)."""
+    merged = drawn.copy()
+    for column in columns:
+        mask = known[column].to_numpy()
+        values = merged[column].copy() if keep_fills else merged[column].where(mask)
+        if mask.any():
+            try:
+                values.iloc[mask] = rows[column].iloc[mask].astype(values.dtype).to_numpy()
+            except (TypeError, ValueError):
+                values = values.astype(object)
+                values.iloc[mask] = rows[column].iloc[mask].to_numpy()
+        merged[column] = values
+    return merged
 
 
 def _usable(rows: pd.DataFrame, column: str, transformer) -> pd.Series:

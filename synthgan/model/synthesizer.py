@@ -799,9 +799,10 @@ class Synthesizer:
         from synthgan.model.conditions import sampling_request
 
         seed = seed_from(random_state)
-        n, conditions = sampling_request(
-            n, conditions, distribution, self.transformer_, block_seed(seed, 0xD15)
-        )
+        plan = getattr(self, "rules_", None)
+        schema = self.transformer_.schema_ if plan is None else plan.schema_
+        n, conditions = sampling_request(n, conditions, distribution, schema,
+                                         block_seed(seed, 0xD15))  # fmt: skip
         rows = self._row_generator()
         blocks = list(self._iter_rows(rows, n, conditions, seed, max_tries))
         if len(blocks) == 1:
@@ -824,11 +825,6 @@ class Synthesizer:
         and checks (``rule_report_`` then counts repairs and rows left out)."""
         if getattr(self, "rules_", None) is None:
             return rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose)
-        if conditions is not None and not isinstance(conditions, dict):
-            raise InvalidDataError(
-                "A model fitted with rules takes conditions as a dict only for now (a frame of "
-                "conditions or a distribution needs a model without rules)."
-            )
         from synthgan.rules.sampling import iter_ruled_rows
 
         self.rule_report_ = {}

@@ -343,6 +343,25 @@ class RulePlan:
                 count(rule, _clip_category(frame, rule, facts, self.dtypes_[rule.numeric_column]))
         return frame[[c for c in self.columns_ if c in frame.columns]], repaired
 
+    def computed(self, frame: pd.DataFrame, column: str, drawn: pd.DataFrame) -> pd.Series | None:
+        """``column`` as the rules build it from ``frame``'s other columns (in the column's
+        dtype): a formula's result, or the higher column of an inequality held as a gap, that
+        gap read off the model's ``drawn`` rows (row for row). None when no rule builds it."""
+        for formula in self.formulas_:
+            rule = self.rules_[formula["rule"]]
+            if rule.column == column:
+                values = rule.compute(frame, self.facts_[formula["rule"]]["decimals"])
+                return _restore(values, self.dtypes_[column]).set_axis(frame.index)
+        for link in self.links_:
+            if link["constructive"] and link["high"] == column:
+                parts = pd.DataFrame({link["low"]: frame[link["low"]],
+                                      link["gap"]: _gap(drawn, link).to_numpy()})  # fmt: skip
+                if link["raw"]:
+                    parts[link["raw"]] = drawn[column].to_numpy()
+                high, _ = _rebuild(parts, link, self.dtypes_[column])
+                return high
+        return None
+
     # -- conditions ------------------------------------------------------------------------------
     def split_conditions(self, conditions: dict | None) -> tuple[dict, list]:
         """User conditions -> (conditions on model columns, filters on decoded rows). A

@@ -15,12 +15,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError
+from synthgan.model.conditions import split_request, value_predicate
 from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.runtime import block_seed, seed_from
 from synthgan.rules.plan import RulePlan
+from synthgan.schema import unknown_column_message
 
 RENUMBER_STREAM = 7_000_000
 """Block seeds of the id renumbering after rows were left out (apart from the model's)."""
+FRAME_STREAM = 8_000_000
+"""Block seeds of the rounds of a frame of conditions."""
 
 
 def iter_ruled_rows(
@@ -41,8 +45,12 @@ def iter_ruled_rows(
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise InvalidDataError(f"n must be a non-negative integer, got {n!r}.")
-    model_conditions, filters = plan.split_conditions(conditions)
     report.update(repaired={}, left_out=0, generated=0)
+    fixed, frame = split_request(conditions)
+    if frame is not None:
+        yield _framed_rows(rows, plan, n, fixed, frame, random_state, max_tries, report)
+        return
+    model_conditions, filters = plan.split_conditions(conditions)
     if n == 0:
         yield plan.decode(rows.empty_frame())[0]
         return
@@ -90,8 +98,73 @@ def iter_ruled_rows(
     )
 
 
-def _checked(plan: RulePlan, block: pd.DataFrame, filters: list, report: dict) -> pd.DataFrame:
-    """The rows of a model block, decoded, that meet every rule and filter; counts in
+def _framed_rows(
+    rows: RowGenerator, plan: RulePlan, n: int, fixed: dict, frame: pd.DataFrame,
+    random_state: int | None, max_tries: int, report: dict,
+) -> pd.DataFrame:  # fmt: skip
+    """One row per row of ``frame`` (row i meets the frame's row i and ``fixed``), every rule
+    met. The frame's columns the model holds as they are condition the model; the others are
+    checked on the decoded rows, and a row that fails a check or a rule is drawn again, for at
+    most ``max_tries`` rounds."""
+    if n != len(frame):
+        raise InvalidDataError(
+            f"n={n} but the frame of conditions has {len(frame)} rows: one row is generated per "
+            "row of conditions. Leave n out, or pass a frame of n rows."
+        )
+    unknown = [c for c in frame.columns if c not in plan.columns_]
+    if unknown:
+        raise InvalidDataError("Cannot condition: " + unknown_column_message(unknown[0],
+                                                                             plan.columns_))
+    if n == 0:
+        return plan.decode(rows.empty_frame())[0]
+    model_fixed, filters = plan.split_conditions(fixed)
+    held = [c for c in frame.columns if c not in plan.rewritten]
+    checked = [c for c in frame.columns if c in plan.rewritten]
+    seed = seed_from(random_state)
+    pending, done = np.arange(n), []
+    for round_number in range(max(int(max_tries), 1)):
+        if not len(pending):
+            break
+        part = frame[held].iloc[pending].reset_index(drop=True)
+        request = (model_fixed, part) if held else (model_fixed or None)
+        source = rows.iter_rows(len(pending), request, block_seed(seed, FRAME_STREAM + round_number),
+                                max_tries, progress=False)  # fmt: skip
+        decoded, keep = _decoded(plan, pd.concat(list(source), ignore_index=True), filters, report)
+        for column in checked:
+            keep &= _meets_per_row(plan, column, frame[column].iloc[pending], decoded[column])
+        report["left_out"] += int((~keep).sum())
+        done.append((pending[keep], decoded[keep]))
+        pending = pending[~keep]
+    if len(pending):
+        raise InvalidDataError(
+            f"Could not meet the frame of conditions under the rules: {n - len(pending)} of {n} "
+            f"rows after generating {report['generated']}. The model rarely produces such rows; "
+            "relax the conditions on the columns the rules rewrite "
+            f"({', '.join(map(repr, checked)) or 'none'}) or raise max_tries."
+        )
+    ids = np.concatenate([ids for ids, _ in done])
+    out = pd.concat([part for _, part in done], ignore_index=True)
+    out = out.iloc[np.argsort(ids, kind="stable")].reset_index(drop=True)
+    return rows.renumber(out, [block_seed(seed, RENUMBER_STREAM)], 0)
+
+
+def _meets_per_row(plan: RulePlan, column: str, wanted: pd.Series, values: pd.Series) -> np.ndarray:
+    """Row i of ``values`` meets the condition in row i of ``wanted`` (a null: no condition)."""
+    ok = np.ones(len(values), dtype=bool)
+    wanted = wanted.reset_index(drop=True).astype(object)
+    numeric = not plan.schema_.kind(column).is_categorical
+    keys = wanted.map(repr)
+    for key in keys[wanted.notna()].unique():
+        at = (keys == key).to_numpy()
+        _, predicate = value_predicate(column, wanted[at].iloc[0], numeric=numeric)
+        ok[at] = predicate(values[at].to_frame(column)).to_numpy(dtype=bool)
+    return ok
+
+
+def _decoded(
+    plan: RulePlan, block: pd.DataFrame, filters: list, report: dict
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A model block decoded, and where its rows meet every rule and filter; counts in
     ``report``."""
     decoded, repaired = plan.decode(block)
     report["generated"] += len(block)
@@ -100,6 +173,13 @@ def _checked(plan: RulePlan, block: pd.DataFrame, filters: list, report: dict) -
     keep = plan.holds(decoded)
     for _, predicate in filters:
         keep &= predicate(decoded).to_numpy(dtype=bool)
+    return decoded, keep
+
+
+def _checked(plan: RulePlan, block: pd.DataFrame, filters: list, report: dict) -> pd.DataFrame:
+    """The rows of a model block, decoded, that meet every rule and filter; counts in
+    ``report``."""
+    decoded, keep = _decoded(plan, block, filters, report)
     report["left_out"] += int((~keep).sum())
     return decoded if keep.all() else decoded[keep]
 

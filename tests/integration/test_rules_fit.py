@@ -72,6 +72,51 @@ def test_an_impossible_condition_on_a_rewritten_column_stops_within_its_budget(m
         model.sample(10, conditions={"end": never}, max_tries=2, random_state=0)
 
 
+def test_a_frame_of_conditions_under_rules(model):
+    # 'low' the model holds as it is; 'edu' and 'end' the rules rewrite (checked per row)
+    wanted = pd.DataFrame({
+        "low": [5.0, None, 30.0, None] * 25,
+        "edu": ["Masters", "HS", None, "Bachelors"] * 25,
+        "end": [None, None, ">=2024-02-15", None] * 25,
+    })  # fmt: skip
+    rows = model.sample(conditions=wanted, random_state=6)
+    assert len(rows) == 100 and model.rules_.holds(rows).all()
+    given = wanted["low"].notna()
+    assert (rows["low"][given] == wanted["low"][given]).all()
+    named = wanted["edu"].notna()
+    assert (rows["edu"][named] == wanted["edu"][named]).all()
+    assert (rows["end"][2::4] >= pd.Timestamp("2024-02-15")).all()
+    pd.testing.assert_frame_equal(rows, model.sample(conditions=wanted, random_state=6))
+
+
+def test_rebalancing_under_rules(model):
+    rows = model.sample(300, distribution={"edu": {"HS": 0.5, "Masters": 0.5}}, random_state=7)
+    assert (rows["edu"] == "HS").sum() == 150 and (rows["edu"] == "Masters").sum() == 150
+    assert model.rules_.holds(rows).all()
+
+
+def test_impute_under_rules_fills_within_the_rules(model, frame):
+    holes = frame.iloc[12:72].copy()  # rows the frame has no nulls in
+    holes.loc[holes.index[:20], "end"] = pd.NaT  # rebuilt from its gap: must come after start
+    holes.loc[holes.index[20:40], "edu_num"] = None  # one column of a fixed combination
+    holes.loc[holes.index[40:60], "total"] = None  # a formula column
+    filled = model.impute(holes, random_state=8)
+    assert filled.index.equals(holes.index) and list(filled.columns) == list(holes.columns)
+    known = holes.notna()
+    assert filled[known].equals(holes[known])  # known cells untouched
+    assert filled["end"].iloc[:20].notna().all() and filled["edu_num"].iloc[20:40].notna().all()
+    assert model.rules_.holds(filled).all()
+
+
+def test_impute_says_which_rows_no_draw_can_fill(model, frame):
+    # a formula's input beside its known result: only one value fits, the model draws others
+    holes = frame.iloc[12:16].copy()
+    holes.loc[holes.index[0], "net"] = None
+    with pytest.warns(UserWarning, match=r"impute: 1 of \d+ rows keep their nulls"):
+        filled = model.impute(holes, max_tries=3, random_state=0)
+    assert filled.iloc[[0]].equals(holes.iloc[[0]])
+
+
 def test_streamed_rows_meet_the_rules_too(model, tmp_path):
     path = model.sample_to_parquet(tmp_path / "s.parquet", 700, chunk_rows=256, random_state=5)
     rows = pd.read_parquet(path)
