@@ -19,7 +19,8 @@ For each output row (a chunk of them at a time):
 3. **Restricted draws.** The kept candidate's conditioned spans are drawn from their softmax
    restricted to the allowed categories (weighted by the share of a bin a range covers), the
    fed span takes its category, and the in-bin place of a range's edge bin is squeezed into the
-   part that stays in range. Equality on a numeric column writes the value itself.
+   part that stays in range. Equality on a numeric column writes the value itself; a list of
+   values, the listed value nearest the decoded one (the draw picked a bin that holds one).
 4. **Checks.** Every decoded row is checked against every condition (after rounding and dtypes).
    Rows the row critic rejects (discriminator rejection sampling) or a filter (a condition no
    span builds) fails are drawn again, for at most ``max_tries`` rounds; after
@@ -283,7 +284,8 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
     """Decoded rows with equality values written and ranges held after rounding."""
     for condition in plan.spans:
         t = condition.transformer
-        if t is None or (condition.place_low is None and condition.points is None):
+        if t is None or (condition.place_low is None and condition.points is None
+                         and condition.choices is None):  # fmt: skip
             continue  # categorical, or a range on Gaussian modes: checked, not clipped
         column = condition.column
         active = rows_of(condition.active, row_ids)
@@ -294,6 +296,13 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
         if condition.points is not None:
             points = rows_of(condition.points, row_ids)
             target = np.where(active & ~np.isnan(points), points, target)
+        if condition.choices is not None:  # a list of values: the nearest one
+            choices = rows_of(condition.choices, row_ids)
+            listed = active & ~np.isnan(choices).all(axis=1)
+            with np.errstate(invalid="ignore"):
+                distance = np.where(np.isnan(choices), np.inf, np.abs(choices - x[:, None]))
+            nearest = choices[np.arange(len(x)), np.argmin(distance, axis=1)]
+            target = np.where(listed, nearest, target)
         with np.errstate(invalid="ignore"):
             ranged = active & ~np.isnan(low) & (condition.place_low is not None)
             target = np.where(ranged, np.clip(target, low, high), target)

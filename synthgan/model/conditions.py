@@ -101,6 +101,8 @@ class SpanCondition:
     condition applies to (a frame's null cell leaves its row free). ``place_low``/``place_high``
     (rows, width): the in-bin places that keep a value in range (binned numeric columns).
     ``points`` (rows,): a value in the column's float space that equality writes, NaN for none.
+    ``choices`` (rows, k): a list of values in float space (NaN-padded), the nearest of which to
+    the decoded value is written (a list of values on a numeric column).
     ``clip_low``/``clip_high`` (rows,): the range in float space, checked after rounding.
     """
 
@@ -115,6 +117,7 @@ class SpanCondition:
     place_low: np.ndarray | None = None
     place_high: np.ndarray | None = None
     points: np.ndarray | None = None
+    choices: np.ndarray | None = None
     clip_low: np.ndarray | None = None
     clip_high: np.ndarray | None = None
     transformer: NumericColumnTransformer | None = None
@@ -334,6 +337,7 @@ class _Builder:
         points = np.full(rows, np.nan)
         place_low = np.full((rows, width), -1.0)
         place_high = np.full((rows, width), 1.0)
+        choices: dict[int, list[float]] = {}
         descriptions = []
         null_slot = width - 1 if t.has_nulls_ else None
         for i in np.flatnonzero(active):
@@ -359,12 +363,23 @@ class _Builder:
                 lo, hi = _bounds_in_float_space(column, t, between)
                 descriptions.append(between.describe(column))
                 point = np.nan
-            else:
-                if isinstance(value, (list, set, frozenset)):
+            elif isinstance(value, (list, set, frozenset)):
+                listed = sorted({_value_in_float_space(column, t, v) for v in value})
+                if not listed:
                     raise InvalidDataError(
-                        f"Condition on numeric column {column!r}: a list of values is for "
-                        "categorical columns; give one value or a range such as (30, 40)."
+                        f"Condition on {column!r}: an empty list of values holds for no row. "
+                        "Give at least one value."
                     )
+                descriptions.append(f"{column} in {sorted(value)!r}")
+                # each value's bins or spike; the value nearest the decoded one is written
+                share[i] = np.max([_component_share(t, v, v, v)[0] for v in listed], axis=0)
+                choices[i] = listed
+                lo, hi, point = listed[0], listed[-1], np.nan
+                if share[i].sum() == 0:
+                    raise InvalidDataError(_outside_message(column, t, descriptions[-1]))
+                low[i], high[i] = lo, hi
+                continue
+            else:
                 lo = hi = point = _value_in_float_space(column, t, value)
                 descriptions.append(f"{column}={value!r}")
             share[i], place_low[i], place_high[i] = _component_share(t, lo, hi, point)
@@ -379,23 +394,33 @@ class _Builder:
                 raise InvalidDataError(_outside_message(column, t, descriptions[-1]))
             low[i], high[i], points[i] = lo, hi, point
         has_points = not np.isnan(points[active]).all()
+        listed = None
+        if choices:
+            listed = np.full((rows, max(map(len, choices.values()))), np.nan)
+            for i, values_i in choices.items():
+                listed[i, : len(values_i)] = values_i
         self._span(
             column, share, active,
             scalar_row=self.scalar_row.get(column) if t.n_bins_ else None,
             place_low=place_low if t.n_bins_ else None,
             place_high=place_high if t.n_bins_ else None,
-            points=points if has_points else None,
+            points=points if has_points else None, choices=listed,
             clip_low=low, clip_high=high, transformer=t,
         )  # fmt: skip
         description = descriptions[0] if broadcast else f"{column} as in the frame of conditions"
-        if not t.n_bins_ and np.isnan(points[active]).any():  # a range on Gaussian modes
+        built = ~np.isnan(points) | np.isin(np.arange(rows), list(choices))
+        if not t.n_bins_ and (~built[active]).any():  # a range on Gaussian modes
             self.plan.filters.append(description)
 
-        def predicate(rows, row_ids, c=column, t=t, lo=low, hi=high, a=active):
+        def predicate(rows, row_ids, c=column, t=t, lo=low, hi=high, a=active, listed=listed):
             x = t._to_float(rows[c], fitting=False)
             lo_, hi_, act = rows_of(lo, row_ids), rows_of(hi, row_ids), rows_of(a, row_ids)
             with np.errstate(invalid="ignore"):
                 inside = np.where(np.isnan(lo_), np.isnan(x), (x >= lo_) & (x <= hi_))
+            if listed is not None:
+                values = rows_of(listed, row_ids)
+                in_list = ~np.isnan(values).all(axis=1)
+                inside = np.where(in_list, (values == x[:, None]).any(axis=1), inside)
             return inside | ~act
 
         self.plan.checks.append((description, predicate))
@@ -715,13 +740,18 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
         description = f"{column}={value!r}"
         return description, lambda rows: pd.Series(_in_values(rows[column], wanted),
                                                    index=rows.index)  # fmt: skip
+    if isinstance(value, (list, set, frozenset)):
+        listed = [float(v) if not isinstance(v, str) else v for v in value]
+
+        def one_of(rows: pd.DataFrame) -> pd.Series:
+            series = rows[column]
+            if pd.api.types.is_datetime64_any_dtype(series.dtype):
+                return series.isin([pd.Timestamp(v) for v in listed])
+            return series.isin(listed)
+
+        return f"{column} in {sorted(value)!r}", one_of
     between = as_between(column, value)
     if between is None:
-        if isinstance(value, (list, set, frozenset)):
-            raise InvalidDataError(
-                f"Condition on numeric column {column!r}: give one value or a range such as "
-                "(30, 40); a list of values is for categorical columns."
-            )
         between = Between(value, value)
 
     def bound(series: pd.Series, x):

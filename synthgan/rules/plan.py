@@ -390,16 +390,22 @@ class RulePlan:
             if joint is not None:
                 combos = pd.DataFrame(self.facts_[joint["rule"]]["combinations"],
                                       columns=joint["columns"], dtype=object)  # fmt: skip
-                matches = np.flatnonzero(_equals(combos[column], value).to_numpy())
+                wanted = list(value) if isinstance(value, (list, set, frozenset)) else [value]
+                hits = np.zeros(len(combos), dtype=bool)
+                for one in wanted:
+                    hits |= _equals(combos[column], one).to_numpy()
+                matches = np.flatnonzero(hits)
                 if len(matches) == 0:
                     raise InvalidDataError(
                         f"Column {column!r} has no category {value!r} in the combinations seen."
                     )
-                if len(matches) == 1 and joint["name"] not in model:
-                    model[joint["name"]] = str(matches[0])
+                if joint["name"] not in model:  # the combinations that have it, by construction
+                    model[joint["name"]] = [str(m) for m in matches] if len(matches) > 1 \
+                        else str(matches[0])  # fmt: skip
                     continue
-                filters.append((f"{column}={value!r}",
-                                lambda rows, c=column, v=value: _equals(rows[c], v)))  # fmt: skip
+                filters.append((f"{column}={value!r}", lambda rows, c=column, w=wanted: pd.Series(
+                    np.any([_equals(rows[c], one).to_numpy() for one in w], axis=0),
+                    index=rows.index)))  # fmt: skip
                 continue
             kind = self.schema_.kind(column)
             filters.append(value_predicate(column, value, numeric=not kind.is_categorical))

@@ -66,6 +66,16 @@ def test_conditions_on_kept_and_rewritten_columns(model):
     assert rows["low"].between(10, 40).all() and model.rules_.holds(rows).all()
 
 
+def test_lists_of_values_under_rules(model):
+    # a fixed combination's column (its combinations by construction) and a kept number
+    rows = model.sample(200, conditions={"edu_num": [9, 14], "low": [10, 20]}, random_state=9)
+    assert rows["edu_num"].isin([9, 14]).all() and rows["low"].isin([10, 20]).all()
+    assert set(rows["edu"]) <= {"HS", "Masters"} and model.rules_.holds(rows).all()
+    both = model.sample(50, conditions={"edu": ["HS", "Masters"], "edu_num": [9, 13]},
+                        random_state=9)  # fmt: skip
+    assert (both["edu"] == "HS").all() and (both["edu_num"] == 9).all()
+
+
 def test_an_impossible_condition_on_a_rewritten_column_stops_within_its_budget(model):
     never = (pd.Timestamp("1990-01-01"), pd.Timestamp("1990-01-02"))
     with pytest.raises(InvalidDataError, match=r"Could not meet the conditions end=.*raise max_tries"):

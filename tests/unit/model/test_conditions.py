@@ -64,6 +64,13 @@ class TestDictConditions:
         assert rows["age"].between(30, 40).all()
         assert rows["age"].nunique() == 11  # every age in range, not piled at the ends
 
+    def test_a_list_of_numbers(self, adult_model):
+        rows = adult_model.sample(1000, conditions={"age": [25, 40, 61], "hours-per-week": [40]},
+                                  random_state=6)  # fmt: skip
+        assert rows["age"].isin([25, 40, 61]).all() and (rows["hours-per-week"] == 40).all()
+        shares = rows["age"].value_counts(normalize=True)
+        assert set(shares.index) == {25, 40, 61} and shares.min() > 0.1  # each, by the model
+
     def test_same_seed_same_rows(self, adult_model):
         conditions = {"sex": "Male", "age": (20, 30)}
         first = adult_model.sample(300, conditions=conditions, random_state=5)
@@ -124,7 +131,8 @@ class TestConditionErrors:
             ({"age": (40, 30)}, "holds for no value: the low end is above the high end"),
             ({"age": 37.5}, r"holds a whole number in every row; give one, or a range"),
             ({"age": "old"}, r"'old' is not a number"),
-            ({"age": [30, 40]}, "a list of values is for categorical columns"),
+            ({"age": []}, "an empty list of values holds for no row"),
+            ({"age": [30, 150]}, r"Cannot meet age=150"),
             ({"sex": ["Female", "Femal"]}, "no category 'Femal'.*closest known category"),
             ({"education-num": 99}, "No value of 'education-num' in the training data meets"),
         ],
