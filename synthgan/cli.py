@@ -113,11 +113,23 @@ seed_option = click.option(
 )
 
 
+def _source_argument(_ctx, _param, value: str) -> Path | str:
+    """DATA: an existing local path, or an address on another filesystem (``s3://...``)."""
+    from synthgan.io import is_url
+
+    if is_url(value):
+        return value
+    path = Path(value)
+    if not path.exists():
+        raise click.BadParameter(f"{value}: no such file or folder.")
+    return path
+
+
 @main.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("data", type=click.Path(exists=True, path_type=Path), metavar="DATA")
+@click.argument("data", callback=_source_argument, metavar="DATA")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Model file to write [default: DATA with the suffix .synthgan].",
+    help="Model file to write [default: DATA's name with the suffix .synthgan].",
 )  # fmt: skip
 @click.option("--stream/--in-memory", "stream", default=None,
               help="Read Parquet DATA in record batches into shards on disk (memory bounded "
@@ -158,8 +170,8 @@ def fit(
     nproc: int,
     quiet: bool,
 ) -> None:
-    """Train a synthesizer on DATA (Parquet, CSV or Feather, or a folder of Parquet files)
-    and save it as one model file.
+    """Train a synthesizer on DATA (Parquet, CSV or Feather, or a folder of Parquet files,
+    local or at an address such as s3://bucket/table/) and save it as one model file.
 
     Ctrl-C stops training early: the model trained so far is saved and the exit code is 130.
     Under torchrun (or --nproc N) every process runs this command; rank 0 writes the model.
@@ -175,8 +187,13 @@ def fit(
     from synthgan.model import Synthesizer
     from synthgan.model.streamed import STREAM_MIN_BYTES, Streaming
 
-    output = check_writable(output or data.with_suffix(".synthgan"))
+    remote = isinstance(data, str)  # an address on another filesystem
+    name = Path(data.rstrip("/").rsplit("/", 1)[-1]) if remote else data
+    output = check_writable(output or name.with_suffix(".synthgan"))
     distributed = nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if remote and (distributed or stream is False):
+        fail(f"{data}: a table on another filesystem is read in record batches by one process. "
+             "Drop --nproc and --in-memory, or copy the table here first.")
     if distributed and (stream or data.is_dir() or shard_dir is not None):
         fail(f"{data}: a data-parallel fit (--nproc, torchrun) reads one table into memory; a "
              "streamed fit runs in one process. Drop --nproc or --stream.")
@@ -187,10 +204,10 @@ def fit(
         args += [part for name, value in given.items() if value is not None
                  for part in (name, str(value))]  # fmt: skip
         sys.exit(launch_torchrun(nproc, args + (["--quiet"] if quiet else [])))
-    parquet = data.suffix.lower() in (".parquet", ".pq")
-    if stream and not (parquet or data.is_dir()):
+    parquet = name.suffix.lower() in (".parquet", ".pq")
+    if stream and not (parquet or remote or data.is_dir()):
         fail(f"{data}: a streamed fit reads Parquet only. Convert it to Parquet, or drop --stream.")
-    streamed = not distributed and stream is not False and (
+    streamed = remote or not distributed and stream is not False and (
         data.is_dir() or bool(stream) or shard_dir is not None
         or (parquet and source_bytes(data) >= STREAM_MIN_BYTES)
     )  # fmt: skip

@@ -7,7 +7,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -170,9 +170,16 @@ def is_dataset_source(data) -> bool:
     return isinstance(data, ds.Dataset)
 
 
+def is_url(data) -> bool:
+    """A filesystem address such as ``s3://bucket/table/`` (any fsspec protocol), not a local
+    path."""
+    return isinstance(data, str) and "://" in data
+
+
 def source_bytes(data) -> int | None:
-    """Bytes a Parquet file or folder takes on disk (None for a Dataset object)."""
-    if not isinstance(data, (str, os.PathLike)):
+    """Bytes a local Parquet file or folder takes on disk (None for a Dataset object or an
+    address on another filesystem)."""
+    if not isinstance(data, (str, os.PathLike)) or is_url(data):
         return None
     path = Path(data)
     if path.is_file():
@@ -180,23 +187,67 @@ def source_bytes(data) -> int | None:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _parquet_files(path: Path) -> list[Path]:
+def _parquet_files(folder: str, paths) -> list[str]:
+    """The Parquet files among ``paths`` (every file under ``folder``), sorted; hidden and
+    underscore names (``_SUCCESS``, ``.crc``) left out."""
     files = sorted(
-        p for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in (".parquet", ".pq")
-        and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+        str(p) for p in paths
+        if PurePosixPath(str(p)).suffix.lower() in (".parquet", ".pq")
+        and not any(part.startswith((".", "_"))
+                    for part in PurePosixPath(str(p)[len(folder):].lstrip("/")).parts)
     )  # fmt: skip
     if not files:
         raise InvalidDataError(
-            f"{path}: no Parquet files in this folder. Give a folder holding .parquet files, "
+            f"{folder}: no Parquet files in this folder. Give a folder holding .parquet files, "
             "or one Parquet file."
         )
     return files
 
 
+def _local_files(path: Path) -> tuple[None, list[str]]:
+    if not path.exists():
+        raise InvalidDataError(f"{path}: no such file or folder.")
+    if path.is_file() and table_format(path) != "parquet":
+        raise InvalidDataError(
+            f"{path}: a streamed fit reads Parquet only. Convert it, e.g. "
+            "pandas.read_csv(path).to_parquet('data.parquet'), or fit on the DataFrame."
+        )
+    if path.is_file():
+        return None, [str(path)]
+    return None, _parquet_files(str(path), (p for p in path.rglob("*") if p.is_file()))
+
+
+def _remote_files(url: str):
+    """(pyarrow filesystem, Parquet files) of an address on any fsspec filesystem."""
+    import fsspec
+    import pyarrow.fs as pafs
+
+    protocol = url.split("://", 1)[0]
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except ImportError as exc:
+        raise InvalidDataError(
+            f"{url}: reading {protocol}:// needs a package that is not installed "
+            f"({_first_line(exc)}). Install it (s3fs for s3://, gcsfs for gs://, adlfs for "
+            "az://), or copy the table to a local folder."
+        ) from None
+    except ValueError as exc:
+        raise InvalidDataError(f"{url}: not an address synthgan can read ({_first_line(exc)}).") \
+            from None  # fmt: skip
+    try:
+        if not fs.exists(path):
+            raise InvalidDataError(f"{url}: no such file or folder.")
+        files = _parquet_files(path.rstrip("/"), fs.find(path)) if fs.isdir(path) else [path]
+    except OSError as exc:
+        raise InvalidDataError(f"{url}: cannot list it: {_first_line(exc)}") from None
+    return pafs.PyFileSystem(pafs.FSSpecHandler(fs)), files
+
+
 def open_dataset(data):
     """A Parquet file, a folder of Parquet files (every file, sorted by path, one schema) or a
-    ``pyarrow.dataset.Dataset``, as a Dataset read in record batches.
+    ``pyarrow.dataset.Dataset``, as a Dataset read in record batches. A file or folder may be
+    local or an address on any fsspec filesystem (``s3://bucket/table/``, ``gs://``,
+    ``memory://``; the filesystem's package installed).
 
     Every file's footer is read now, so an unreadable file or one whose columns differ from the
     first file's fails here, naming the file, before any long work.
@@ -207,19 +258,11 @@ def open_dataset(data):
 
     if isinstance(data, ds.Dataset):
         return data
-    path = Path(data)
-    if not path.exists():
-        raise InvalidDataError(f"{path}: no such file or folder.")
-    if path.is_file() and table_format(path) != "parquet":
-        raise InvalidDataError(
-            f"{path}: a streamed fit reads Parquet only. Convert it, e.g. "
-            "pandas.read_csv(path).to_parquet('data.parquet'), or fit on the DataFrame."
-        )
-    files = [path] if path.is_file() else _parquet_files(path)
+    filesystem, files = _remote_files(data) if is_url(data) else _local_files(Path(data))
     first_schema = full_schema = None
     for file in files:
         try:
-            schema = pq.read_schema(file)
+            schema = pq.read_schema(file, filesystem=filesystem)
         except (OSError, ValueError, pa.ArrowException) as exc:
             raise InvalidDataError(
                 f"{file}: cannot read it as Parquet: {_first_line(exc)}"
@@ -235,7 +278,7 @@ def open_dataset(data):
                 f"({_schema_difference(first_schema, schema)}). Write every file of the folder "
                 "with the same columns and types."
             )
-    return ds.dataset([str(f) for f in files], format="parquet", schema=full_schema)
+    return ds.dataset(files, format="parquet", schema=full_schema, filesystem=filesystem)
 
 
 def _first_line(exc: BaseException) -> str:

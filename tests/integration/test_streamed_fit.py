@@ -82,7 +82,32 @@ def test_bad_streaming_bounds(folder):
         Synthesizer(**FAST).fit(folder, stream=Streaming(chunk_rows=1000))
 
 
+@pytest.fixture
+def address(table):
+    """The table as a folder on an fsspec filesystem (in memory: what s3:// would be)."""
+    import fsspec
+
+    table.iloc[:250].to_parquet("memory://synthgan-fit/t/part-0.parquet")
+    table.iloc[250:].reset_index(drop=True).to_parquet("memory://synthgan-fit/t/part-1.parquet")
+    yield "memory://synthgan-fit/t/"
+    fsspec.filesystem("memory").rm("memory://synthgan-fit", recursive=True)
+
+
+def test_a_folder_at_an_address_fits_as_the_local_folder(address, streamed):
+    remote = Synthesizer(random_state=0, **FAST).fit(address)  # streamed: its size is unknown
+    pd.testing.assert_frame_equal(remote.sample(300, random_state=1),
+                                  streamed.sample(300, random_state=1))  # fmt: skip
+
+
 class TestCli:
+    def test_fit_an_address(self, runner, address, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        result = runner.invoke(main, ["fit", address, *CLI_FAST])
+        assert result.exit_code == 0, result.output
+        assert Synthesizer.load(tmp_path / "t.synthgan").sample(5, random_state=0).shape == (5, 13)
+        result = runner.invoke(main, ["fit", address, "--in-memory", *CLI_FAST])
+        assert result.exit_code == 1 and "read in record batches by one process" in result.output
+
     def test_fit_a_folder(self, runner, folder, tmp_path):
         out = tmp_path / "m.synthgan"
         result = runner.invoke(main, ["fit", str(folder), "-o", str(out), *CLI_FAST])

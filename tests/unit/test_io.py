@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.io import iter_frames, open_dataset
+from synthgan.io import iter_frames, open_dataset, source_bytes
 from tests.conftest import make_mixed_frame
 
 
@@ -60,3 +60,33 @@ class TestOpenDataset:
         csv.write_text("a\n1\n")
         with pytest.raises(InvalidDataError, match="reads Parquet only"):
             open_dataset(csv)
+
+
+class TestAddresses:
+    """A folder on another filesystem, through fsspec (its in-memory filesystem here; s3://,
+    gs:// and the like take the same path with their package installed)."""
+
+    @pytest.fixture
+    def remote(self):
+        import fsspec
+
+        df = make_mixed_frame(n=300, nulls=True)
+        memory = fsspec.filesystem("memory")
+        df.iloc[:100].to_parquet("memory://synthgan-test/parts/a.parquet")
+        df.iloc[100:].reset_index(drop=True).to_parquet("memory://synthgan-test/parts/b.parquet")
+        memory.pipe("memory://synthgan-test/parts/_SUCCESS", b"")
+        yield "memory://synthgan-test/parts", df
+        memory.rm("memory://synthgan-test", recursive=True)
+
+    def test_a_folder_at_an_address(self, remote):
+        url, df = remote
+        back = pd.concat(iter_frames(open_dataset(url + "/"), 128), ignore_index=True)
+        pd.testing.assert_frame_equal(back, df)
+        assert source_bytes(url) is None  # unknown size: a fit streams it
+
+    def test_missing_and_unknown_addresses(self, remote):
+        url, _ = remote
+        with pytest.raises(InvalidDataError, match=r"memory://synthgan-test/nope: no such file"):
+            open_dataset("memory://synthgan-test/nope")
+        with pytest.raises(InvalidDataError, match=r"nosuch://x: not an address synthgan can read"):
+            open_dataset("nosuch://x")
