@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.model.partitions import CHUNK_ROWS, chunk_count, sample_chunk
+from synthgan.model.partitions import CHUNK_ROWS, chunk_count, model_from_bytes, sample_chunk
 from synthgan.model.runtime import seed_from
 
 
@@ -73,9 +73,7 @@ class _ChunkMaker:
     def __init__(self, blob_ref, n: int, seed: int, chunk_rows: int, conditions, max_tries: int):
         import ray
 
-        from synthgan.spark import _model_from_bytes  # the same per-worker cache
-
-        self.model = _model_from_bytes(ray.get(blob_ref))
+        self.model = model_from_bytes(ray.get(blob_ref))
         self.n, self.seed, self.chunk_rows = n, seed, chunk_rows
         self.conditions, self.max_tries = conditions, max_tries
 

@@ -15,15 +15,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.model.partitions import CHUNK_ROWS, chunk_count, sample_chunk
+from synthgan.model.partitions import CHUNK_ROWS, chunk_count, model_from_bytes, sample_chunk
 from synthgan.model.runtime import seed_from
 
 
@@ -72,25 +70,6 @@ def _train(data: str, model_path: str, params: dict, use_gpu: bool) -> dict:
 
 
 # -- sampling -----------------------------------------------------------------------------------------
-
-_MODELS: dict[str, object] = {}  # per Python worker: model bytes' digest -> loaded model
-
-
-def _model_from_bytes(blob: bytes):
-    key = hashlib.sha256(blob).hexdigest()
-    model = _MODELS.get(key)
-    if model is None:
-        from synthgan.model.synthesizer import Synthesizer
-
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "model.synthgan"
-            path.write_bytes(blob)
-            model = Synthesizer.load(path, device="cpu")
-        model.verbose = False
-        _MODELS.clear()  # one model per worker at a time
-        _MODELS[key] = model
-    return model
-
 
 def spark_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows in types Spark's Arrow conversion takes: categoricals as their values."""
@@ -148,7 +127,7 @@ def sample(
     shared = spark.sparkContext.broadcast(blob)
 
     def make_chunks(batches):
-        worker_model = _model_from_bytes(shared.value)
+        worker_model = model_from_bytes(shared.value)
         for batch in batches:
             for chunk in batch["id"].tolist():
                 rows = sample_chunk(

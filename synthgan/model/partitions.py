@@ -14,8 +14,10 @@ chunks to their engines.
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,27 @@ def sample_chunk(
     # id columns numbered on from the earlier chunks, so ids stay unique over the whole sample
     rng = np.random.default_rng([int(seed), int(chunk), ID_STREAM])
     return model.transformer_.renumber_ids(frame, rng, first)
+
+
+_MODELS: dict[str, object] = {}  # per worker process: model bytes' digest -> loaded model
+
+
+def model_from_bytes(blob: bytes):
+    """The model file ``blob`` loaded on the CPU, once per worker process (Spark's broadcast
+    bytes, Ray's object-store bytes): later calls with the same bytes reuse it."""
+    key = hashlib.sha256(blob).hexdigest()
+    model = _MODELS.get(key)
+    if model is None:
+        from synthgan.model.synthesizer import Synthesizer
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.synthgan"
+            path.write_bytes(blob)
+            model = Synthesizer.load(path, device="cpu")
+        model.verbose = False
+        _MODELS.clear()  # one model per worker at a time
+        _MODELS[key] = model
+    return model
 
 
 # -- local processes ---------------------------------------------------------------------------------
