@@ -41,6 +41,7 @@ if not DATA.exists():
     DATA = Path("/work/shared/datasets")
 RESULTS = Path(__file__).resolve().parent / "results"
 SAMPLE_ROWS = 10_000
+FIXED_CANDIDATES = 8
 
 CONDITIONS = {
     "one": {"sex": "Female"},
@@ -158,15 +159,31 @@ def run_synthgan(args) -> dict:
                     )
                     subset = real[meets(real, conditions)]
                     others = [c for c in real.columns if c not in conditions]
+                    fixed = fixed_candidates(model, conditions, FIXED_CANDIDATES)
                     results["conditions"][name] = {
                         "seconds": round(seconds, 2),
                         "adherence": float(meets(drawn, conditions).mean()),
                         "real_rows": int(len(subset)),
                         "shapes_given": round(shapes(subset, drawn, others), 4),
+                        f"shapes_given_{FIXED_CANDIDATES}_draws": round(
+                            shapes(subset, fixed, others), 4),
                         "shapes_unconditioned": round(shapes(subset, rows, others), 4),
                     }
                     print(name, results["conditions"][name], flush=True)
     return results
+
+
+def fixed_candidates(model, conditions: dict, count: int) -> pd.DataFrame:
+    """The same conditioned sample with a fixed number of noise draws per row (the rule before
+    draws went on until their chances summed to one), for comparison."""
+    import synthgan.model.conditioned as conditioned
+
+    saved = conditioned.CANDIDATES, conditioned.MAX_CANDIDATES
+    conditioned.CANDIDATES = conditioned.MAX_CANDIDATES = count
+    try:
+        return model.sample(SAMPLE_ROWS, conditions=conditions, random_state=2)
+    finally:
+        conditioned.CANDIDATES, conditioned.MAX_CANDIDATES = saved
 
 
 # -- SDV -----------------------------------------------------------------------------------------

@@ -755,13 +755,19 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
         between = Between(value, value)
 
     def bound(series: pd.Series, x):
-        if pd.api.types.is_datetime64_any_dtype(series.dtype):
-            stamp = pd.Timestamp(x)
-            tz = getattr(series.dtype, "tz", None)
-            if tz is not None and stamp.tzinfo is None:
-                stamp = stamp.tz_localize(tz)
-            return stamp
-        return float(x)
+        try:
+            if pd.api.types.is_datetime64_any_dtype(series.dtype):
+                stamp = pd.Timestamp(x)
+                tz = getattr(series.dtype, "tz", None)
+                if tz is not None and stamp.tzinfo is None:
+                    stamp = stamp.tz_localize(tz)
+                return stamp
+            return float(x)
+        except (TypeError, ValueError):
+            kind = "a date" if pd.api.types.is_datetime64_any_dtype(series.dtype) else "a number"
+            raise InvalidDataError(
+                f"Cannot meet {column}={value!r}: {x!r} is not {kind}, as {column!r} holds."
+            ) from None
 
     def predicate(rows: pd.DataFrame) -> pd.Series:
         series = rows[column]

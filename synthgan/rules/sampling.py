@@ -120,6 +120,10 @@ def _framed_rows(
     model_fixed, filters = plan.split_conditions(fixed)
     held = [c for c in frame.columns if c not in plan.rewritten]
     checked = [c for c in frame.columns if c in plan.rewritten]
+    for column in checked:  # an unknown category or a mistyped value fails now, in one line
+        values = frame[column].dropna().astype(object)
+        for value in values.iloc[np.unique(values.map(repr), return_index=True)[1]]:
+            plan.split_conditions({column: value})
     seed = seed_from(random_state)
     pending, done = np.arange(n), []
     for round_number in range(max(int(max_tries), 1)):

@@ -99,6 +99,19 @@ def test_a_frame_of_conditions_under_rules(model):
     pd.testing.assert_frame_equal(rows, model.sample(conditions=wanted, random_state=6))
 
 
+@pytest.mark.parametrize(
+    ("frame_of_conditions", "message"),
+    [
+        ({"edu": ["PhD", None]}, "Column 'edu' has no category 'PhD' in the combinations seen"),
+        ({"total": ["old", None]}, r"Cannot meet total='old': 'old' is not a number"),
+        ({"nosuch": [1, 2]}, "Column 'nosuch' is not in the table"),
+    ],
+)
+def test_a_bad_frame_of_conditions_under_rules_is_one_line(model, frame_of_conditions, message):
+    with pytest.raises(InvalidDataError, match=message):
+        model.sample(conditions=pd.DataFrame(frame_of_conditions), max_tries=3, random_state=0)
+
+
 def test_rebalancing_under_rules(model):
     rows = model.sample(300, distribution={"edu": {"HS": 0.5, "Masters": 0.5}}, random_state=7)
     assert (rows["edu"] == "HS").sum() == 150 and (rows["edu"] == "Masters").sum() == 150
