@@ -32,7 +32,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 
 def _upgrade_1_to_2(meta: dict) -> dict:
@@ -77,10 +77,18 @@ def _upgrade_5_to_6(meta: dict) -> dict:
     return meta
 
 
+def _upgrade_6_to_7(meta: dict) -> dict:
+    """Format 7's row critic reads each binned column's normal score beside the encoding
+    (``meta["selection"]["rank_features"]``, its first layer wider by one input per binned
+    column): format-6 critics read the encoding alone, which an absent flag means. A format-6
+    reader would fail on a format-7 critic's weights, hence the bump."""
+    return meta
+
+
 # version -> function(meta) -> meta of version + 1
 _UPGRADES: dict[int, Any] = {
     1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5,
-    5: _upgrade_5_to_6,
+    5: _upgrade_5_to_6, 6: _upgrade_6_to_7,
 }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from synthgan.model import modelfile
 from synthgan.model.calibration import BinCalibration
 from synthgan.model.runtime import resolve_device
 from synthgan.model.sampler import ConditionSampler
-from synthgan.model.selection import MarginalFactors, RowCritic
+from synthgan.model.selection import MarginalFactors, RowCritic, critic_inputs
 from synthgan.rules.definitions import rules_from_list
 from synthgan.rules.plan import RulePlan
 from synthgan.schema import Schema
@@ -149,7 +149,8 @@ def load_synthesizer(
         model.calibration_ = None if calibration is None else BinCalibration.from_state(calibration)
         model.selection_, model.row_critic_ = meta.get("selection"), None
         if "row_critic" in tensors:  # a private fit's selection has factors only
-            model.row_critic_ = RowCritic(model.transformer_.layout_.dim).to(target)
+            width = critic_inputs(model.transformer_, model.selection_).width
+            model.row_critic_ = RowCritic(model.transformer_.layout_.dim + width).to(target)
             model.row_critic_.load_state_dict(tensors["row_critic"])
             model.row_critic_.eval().requires_grad_(False)
         model.marginal_factors_ = _marginal_factors(model, tensors, target)

@@ -42,6 +42,8 @@ import torch
 from torch import nn
 
 from synthgan.transform import TableTransformer
+from synthgan.transform.layout import Activation
+from synthgan.transform.numeric import NumericColumnTransformer
 
 MARGINAL_ITERATIONS = 8
 """Sweeps over the spans."""
@@ -87,6 +89,56 @@ class RowCritic(nn.Module):
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return self.net(rows).squeeze(-1)  # (n,)
+
+
+@dataclass(frozen=True)
+class RankFeatures:
+    """The row critic's extra inputs: each binned numeric column's normal score
+    ``Phi^-1(u)``, read off the encoded row's bin and in-bin place (0 on a spike or a null).
+
+    The encoding gives a value as 32 bin indicators and a place; a classifier on it alone must
+    rebuild the value before it can compare two columns, and misses what a gradient-boosted
+    detector sees at once (diamonds' y against x: held-out AUC 0.64 against 0.72 with the
+    scores, docs/training.md). With the scores such a relation is nearly linear.
+    ``columns``: (scalar index, first bin index, bins) of each binned column in the encoded row.
+    """
+
+    columns: tuple[tuple[int, int, int], ...]
+
+    @classmethod
+    def of(cls, transformer: TableTransformer) -> RankFeatures:
+        layout, columns = transformer.layout_, []
+        for name, column in transformer.transformers_.items():
+            if isinstance(column, NumericColumnTransformer) and column.n_bins_:
+                spans = [span for span in layout.spans if span.column == name]
+                scalar = next(s.start for s in spans if s.activation is Activation.TANH)
+                first = next(s.start for s in spans if s.activation is Activation.SOFTMAX)
+                columns.append((scalar, first, column.n_bins_))
+        return cls(tuple(columns))
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+    def __call__(self, encoded: torch.Tensor) -> torch.Tensor:
+        """The critic's inputs (n, dim + width) from encoded rows (n, dim)."""
+        if not self.columns:
+            return encoded
+        scores = []
+        for scalar, first, n_bins in self.columns:
+            bins = encoded[:, first : first + n_bins]
+            place = (encoded[:, scalar].float().clamp(-1.0, 1.0) + 1.0) / 2.0
+            u = ((bins.argmax(dim=1).float() + place) / n_bins).clamp(1e-4, 1.0 - 1e-4)
+            scores.append(torch.special.ndtri(u) * (bins.sum(dim=1) > 0.5))
+        return torch.cat([encoded, torch.stack(scores, dim=1).to(encoded.dtype)], dim=1)
+
+
+def critic_inputs(transformer: TableTransformer, selection: dict | None):
+    """What the row critic of a model reads: encoded rows, with the rank scores when it was
+    fitted with them (model files before them hold a critic of the plain encoding)."""
+    if selection is not None and selection.get("rank_features"):
+        return RankFeatures.of(transformer)
+    return RankFeatures(())
 
 
 def logits(critic: RowCritic, rows: torch.Tensor) -> torch.Tensor:
@@ -391,12 +443,14 @@ class RowSelector:
         transformer: TableTransformer,
         device,
         factors: MarginalFactors | None = None,
+        inputs: RankFeatures | None = None,
     ) -> None:
         self.critic = critic
         self.ceiling = ceiling
         self.transformer = transformer
         self.device = device
         self.factors = factors
+        self.inputs = RankFeatures(()) if inputs is None else inputs
 
     def keep(self, rows: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
         """The rows to keep: a boolean mask of shape (n,), drawn from ``rng``."""
@@ -404,7 +458,7 @@ class RowSelector:
         encoded = torch.as_tensor(self.transformer.transform(rows, rng=rng), device=self.device)
         score = torch.zeros(len(rows), dtype=torch.float64, device=self.device)
         if self.critic is not None:
-            score += logits(self.critic, encoded).double()
+            score += logits(self.critic, self.inputs(encoded)).double()
         if self.factors is not None:
             score += self.factors.score(encoded)
         accept = torch.exp(torch.clamp(score - self.ceiling, max=0.0)).cpu().numpy()

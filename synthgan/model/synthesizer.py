@@ -45,7 +45,9 @@ from synthgan.model.runtime import (
 from synthgan.model.sampler import ConditionSampler
 from synthgan.model.selection import (
     MARGINAL_POOL_ROWS,
+    RankFeatures,
     RowSelector,
+    critic_inputs,
     fit_marginal_factors,
     fit_row_critic,
     logits,
@@ -661,7 +663,8 @@ class Synthesizer:
         fake = self._model_rows(len(real), seed)  # the model's own table, before any rules
         encoded = self.transformer_.transform(fake, rng=np.random.default_rng(seed))
         encoded = torch.as_tensor(encoded, device=self.device_)
-        critic, _, facts = fit_row_critic(real, encoded, seed=seed)
+        inputs = RankFeatures.of(self.transformer_)
+        critic, _, facts = fit_row_critic(inputs(real), inputs(encoded), seed=seed)
         if len(encoded) < MARGINAL_POOL_ROWS:  # a small table: more rows for the factors
             more = self._model_rows(MARGINAL_POOL_ROWS - len(encoded), seed + 1)
             more = self.transformer_.transform(more, rng=np.random.default_rng(seed + 1))
@@ -670,11 +673,12 @@ class Synthesizer:
         spans = self.transformer_.layout_.softmax_spans
         pairs = select_pairs(span_codes(real, spans), [span.width for span in spans])
         factors, ceiling, marginal_facts = fit_marginal_factors(
-            encoded, logits(critic, encoded), spans, target_rows=len(real),
+            encoded, logits(critic, inputs(encoded)), spans, target_rows=len(real),
             one_way=one_way_targets(real), pairs=tuple(two_way_targets(real, spans, pairs)),
         )  # fmt: skip
         kept_pairs = [] if factors is None else [[a, b] for a, b, _ in factors.pairs]
-        facts = {**facts, **marginal_facts, "ceiling": ceiling, "pairs": kept_pairs}
+        facts = {**facts, **marginal_facts, "ceiling": ceiling, "pairs": kept_pairs,
+                 "rank_features": True}  # fmt: skip
         self.row_critic_, self.marginal_factors_, self.selection_ = critic, factors, facts
         if self.verbose:
             tqdm.write(
@@ -751,6 +755,7 @@ class Synthesizer:
             else RowSelector(
                 self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_,
                 factors=self.marginal_factors_,
+                inputs=critic_inputs(self.transformer_, self.selection_),
             ),
         )
 

@@ -38,3 +38,5 @@ def test_every_committed_format_still_loads_and_samples(path):
     assert (model.rules_ is not None) is (version >= 5)
     if version >= 5:
         assert (rows["amount"] >= 0).all()
+    # format 7: the row critic reads the binned column's normal score too
+    assert bool((model.selection_ or {}).get("rank_features")) is (version >= 7)

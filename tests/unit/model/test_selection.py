@@ -8,6 +8,7 @@ from synthgan import Synthesizer, load
 from synthgan.model.selection import (
     MIN_ALLOWED_SHARE,
     STRUCTURAL_ZERO_LOG_FACTOR,
+    RankFeatures,
     fit_marginal_factors,
     fit_row_critic,
     logits,
@@ -22,6 +23,29 @@ from synthgan.transform.layout import Activation, Span, SpanRole
 
 def one_hot(codes: np.ndarray, width: int) -> torch.Tensor:
     return torch.as_tensor(np.eye(width, dtype=np.float32)[codes])
+
+
+def test_rank_features_are_each_binned_value_s_normal_score():
+    from scipy.stats import norm
+
+    from synthgan import TableTransformer
+
+    rng = np.random.default_rng(0)
+    x = rng.gamma(2.0, 3.0, 5000).round(3)
+    x[:500] = 0.0  # a spike: its own component, score 0
+    frame = pd.DataFrame({"x": x, "c": rng.choice(["a", "b"], 5000), "n": rng.normal(size=5000)})
+    tt = TableTransformer(quantile_knots=1000, quantile_bins=32, random_state=0).fit(frame)
+    encoded = torch.as_tensor(tt.transform(frame))
+    inputs = RankFeatures.of(tt)
+    out = inputs(encoded)
+    assert inputs.width == 2 and out.shape == (5000, tt.layout_.dim + 2)
+    assert torch.equal(out[:, : tt.layout_.dim], encoded)
+    z = out[:, -2].numpy()
+    assert (z[:500] == 0).all()
+    rest = x[500:]
+    expected = norm.ppf((pd.Series(rest).rank().to_numpy() - 0.5) / len(rest))
+    assert np.corrcoef(z[500:], expected)[0, 1] > 0.999
+    assert np.corrcoef(out[:, -1].numpy(), frame["n"])[0, 1] > 0.999
 
 
 def test_the_row_critic_scores_real_looking_rows_higher():
