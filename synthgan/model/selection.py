@@ -10,7 +10,9 @@ held-out generated rows' logits, so that most rows have a fair chance (the exact
 maximum and keeps very few).
 
 The classifier reads rows as :meth:`TableTransformer.transform` encodes them, real and generated
-alike (decoded first), so nothing about how the generator writes its output can give it away.
+alike (decoded first), so nothing about how the generator writes its output can give it away,
+and beside the encoding each binned column's normal score (:class:`RankFeatures`), so that it
+can compare two columns' values without rebuilding them from their bins.
 
 A capped density ratio cannot raise the rows the generator under-fills above the ceiling, so
 the kept rows' one-way marginals stay off. :func:`fit_marginal_factors` then adds one factor per
