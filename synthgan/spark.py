@@ -72,12 +72,16 @@ def _train(data: str, model_path: str, params: dict, use_gpu: bool) -> dict:
 # -- sampling -----------------------------------------------------------------------------------------
 
 def spark_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows in types Spark's Arrow conversion takes: categoricals as their values."""
+    """The rows in types Spark's Arrow conversion takes: categoricals as their values, strings
+    as Python objects. A sample assembled from many blocks holds each Arrow-backed string column
+    (pandas 3's default) as hundreds of chunks, which Spark's conversion to one record batch
+    refuses ("Cannot convert pyarrow.lib.ChunkedArray to pyarrow.lib.Array")."""
     out = frame.copy()
     for name in out.columns:
         if isinstance(out[name].dtype, pd.CategoricalDtype):
-            values = out[name].astype(out[name].cat.categories.dtype)
-            out[name] = values.astype("string") if values.dtype == object else values
+            out[name] = out[name].astype(out[name].cat.categories.dtype)
+        if out[name].dtype != object and pd.api.types.is_string_dtype(out[name].dtype):
+            out[name] = out[name].astype(object).where(out[name].notna(), None)
     return out
 
 
