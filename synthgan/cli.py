@@ -121,7 +121,7 @@ def _source_argument(_ctx, _param, value: str) -> Path | str:
         return value
     path = Path(value)
     if not path.exists():
-        raise click.BadParameter(f"{value}: no such file or folder.")
+        raise click.BadParameter(f"Path {value!r} does not exist.")
     return path
 
 
