@@ -6,6 +6,11 @@ A row's known cells become its conditions (one row of a frame of conditions,
 distribution given them; known cells are returned untouched. A known cell the model cannot
 condition on (a category or a number outside what it saw, an id, a column another column is
 computed from when that one is known too) still stays as it is, it only does not steer the draw.
+
+Under rules, only the columns the model holds as they are steer the draw; a cell a rule builds
+(a formula's result, the later column of an inequality held as a gap) is computed from the row's
+own cells, and a row whose filled cells break a rule beside its known ones is drawn again, within
+``max_tries`` rounds. A row no draw can fill keeps its nulls, with a warning counting them.
 """
 
 from __future__ import annotations
