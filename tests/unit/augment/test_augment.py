@@ -8,7 +8,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 pytest.importorskip("imblearn")
 
@@ -50,15 +49,6 @@ def tiny(cls: type = Synthesizer, **params) -> Synthesizer:
     )
     settings.update(params)
     return cls(**settings)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Two torch threads on a busy two-core machine make these tiny fits 50x slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

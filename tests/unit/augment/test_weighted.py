@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 pytest.importorskip("imblearn")
 # the estimator checks read __sklearn_tags__ and the tests use TunedThresholdClassifierCV: both
@@ -28,15 +27,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from synthgan import InvalidDataError  # noqa: E402
 from synthgan.augment import SyntheticAugmentedClassifier, SyntheticOverSampler  # noqa: E402
 from tests.unit.augment.test_augment import tiny  # noqa: E402
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Two torch threads on a busy two-core machine make these tiny fits much slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_sampler(**params) -> SyntheticOverSampler:
