@@ -120,10 +120,7 @@ def _framed_rows(
     model_fixed, filters = plan.split_conditions(fixed)
     held = [c for c in frame.columns if c not in plan.rewritten]
     checked = [c for c in frame.columns if c in plan.rewritten]
-    for column in checked:  # an unknown category or a mistyped value fails now, in one line
-        values = frame[column].dropna().astype(object)
-        for value in values.iloc[np.unique(values.map(repr), return_index=True)[1]]:
-            plan.split_conditions({column: value})
+    checks = _row_checks(plan, frame, checked)
     seed = seed_from(random_state)
     pending, done = np.arange(n), []
     for round_number in range(max(int(max_tries), 1)):
@@ -134,8 +131,7 @@ def _framed_rows(
         source = rows.iter_rows(len(pending), request, block_seed(seed, FRAME_STREAM + round_number),
                                 max_tries, progress=False)  # fmt: skip
         decoded, keep = _decoded(plan, pd.concat(list(source), ignore_index=True), filters, report)
-        for column in checked:
-            keep &= _meets_per_row(plan, column, frame[column].iloc[pending], decoded[column])
+        keep &= _meets_row_checks(checks, pending, decoded)
         report["left_out"] += int((~keep).sum())
         done.append((pending[keep], decoded[keep]))
         pending = pending[~keep]
@@ -152,16 +148,34 @@ def _framed_rows(
     return rows.renumber(out, [block_seed(seed, RENUMBER_STREAM)], 0)
 
 
-def _meets_per_row(plan: RulePlan, column: str, wanted: pd.Series, values: pd.Series) -> np.ndarray:
-    """Row i of ``values`` meets the condition in row i of ``wanted`` (a null: no condition)."""
-    ok = np.ones(len(values), dtype=bool)
-    wanted = wanted.reset_index(drop=True).astype(object)
-    numeric = not plan.schema_.kind(column).is_categorical
-    keys = wanted.map(repr)
-    for key in keys[wanted.notna()].unique():
-        at = (keys == key).to_numpy()
-        _, predicate = value_predicate(column, wanted[at].iloc[0], numeric=numeric)
-        ok[at] = predicate(values[at].to_frame(column)).to_numpy(dtype=bool)
+def _row_checks(plan: RulePlan, frame: pd.DataFrame, checked: list[str]) -> list:
+    """Per column the rules rewrite: (column, each frame row's index into the predicates of the
+    column's distinct values (-1: a null, no condition), those predicates). An unknown category
+    or a mistyped value fails here, in one line, before any row is drawn."""
+    checks = []
+    for column in checked:
+        wanted = frame[column].astype(object)
+        codes, _ = pd.factorize(wanted.map(repr).where(wanted.notna()))
+        numeric = not plan.schema_.kind(column).is_categorical
+        predicates = []
+        for first in np.unique(codes, return_index=True)[1][np.unique(codes) >= 0]:
+            value = wanted.iloc[first]
+            plan.split_conditions({column: value})
+            predicates.append(value_predicate(column, value, numeric=numeric)[1])
+        checks.append((column, codes, predicates))
+    return checks
+
+
+def _meets_row_checks(checks: list, pending: np.ndarray, decoded: pd.DataFrame) -> np.ndarray:
+    """Decoded row i (made for frame row ``pending[i]``) meets that frame row's conditions on the
+    columns the rules rewrite."""
+    ok = np.ones(len(pending), dtype=bool)
+    for column, codes, predicates in checks:
+        mine = codes[pending]
+        for code, predicate in enumerate(predicates):
+            at = mine == code
+            if at.any():
+                ok[at] = predicate(decoded.loc[at, [column]]).to_numpy(dtype=bool)
     return ok
 
 
