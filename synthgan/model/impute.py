@@ -126,14 +126,14 @@ def _breaking(plan, drawn, rows, columns, known, already_broken) -> np.ndarray:
 def _computed(plan, drawn, rows, columns, known) -> pd.DataFrame:
     """``drawn`` with the cells to fill of a column a rule builds (a formula's result, the
     later of an inequality) computed from the row's cells."""
-    for column in columns:
+    built = plan.built
+    for column in [c for c in columns if c in built]:
         fill = ~known[column].to_numpy()
         if not fill.any():
             continue
         values = plan.computed(_merge(drawn, rows, columns, known), column, drawn)
-        if values is not None:
-            drawn = drawn.copy()
-            drawn[column] = drawn[column].where(~fill | values.isna(), values)
+        drawn = drawn.copy()
+        drawn[column] = drawn[column].where(~fill | values.isna(), values)
     return drawn
 
 

@@ -343,6 +343,14 @@ class RulePlan:
                 count(rule, _clip_category(frame, rule, facts, self.dtypes_[rule.numeric_column]))
         return frame[[c for c in self.columns_ if c in frame.columns]], repaired
 
+    @property
+    def built(self) -> set[str]:
+        """User columns a rule builds from others: formulas' results, and the later column of an
+        inequality the model holds as a gap (what :meth:`computed` computes)."""
+        return {f["column"] for f in self.formulas_} | {
+            link["high"] for link in self.links_ if link["constructive"]
+        }
+
     def computed(self, frame: pd.DataFrame, column: str, drawn: pd.DataFrame) -> pd.Series | None:
         """``column`` as the rules build it from ``frame``'s other columns (in the column's
         dtype): a formula's result, or the higher column of an inequality held as a gap, that
