@@ -32,7 +32,7 @@ from synthgan.exceptions import ModelFileError
 from synthgan.io import atomic_path
 
 FORMAT_NAME = "synthgan-model"
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 
 def _upgrade_1_to_2(meta: dict) -> dict:
@@ -85,10 +85,18 @@ def _upgrade_6_to_7(meta: dict) -> dict:
     return meta
 
 
+def _upgrade_7_to_8(meta: dict) -> dict:
+    """Format 8 added refinement critics to rejection sampling (``row_refinements``, their
+    facts and ceilings in ``meta["selection"]["refinements"]``): format-7 files have none, which
+    an absent list means. A format-7 reader would sample a format-8 model without its later
+    stages, hence the bump."""
+    return meta
+
+
 # version -> function(meta) -> meta of version + 1
 _UPGRADES: dict[int, Any] = {
     1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4, 4: _upgrade_4_to_5,
-    5: _upgrade_5_to_6, 6: _upgrade_6_to_7,
+    5: _upgrade_5_to_6, 6: _upgrade_6_to_7, 7: _upgrade_7_to_8,
 }  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from synthgan.model import modelfile
 from synthgan.model.calibration import BinCalibration
 from synthgan.model.runtime import resolve_device
 from synthgan.model.sampler import ConditionSampler
-from synthgan.model.selection import MarginalFactors, RowCritic, critic_inputs
+from synthgan.model.selection import MarginalFactors, Refinement, RowCritic, critic_inputs
 from synthgan.rules.definitions import rules_from_list
 from synthgan.rules.plan import RulePlan
 from synthgan.schema import Schema
@@ -74,12 +74,30 @@ def save_synthesizer(model: Synthesizer, path: str | os.PathLike) -> Path:
         tensors["classifier_optimizer"] = model._classifier_optimizer.state_dict()
     if getattr(model, "row_critic_", None) is not None:
         tensors["row_critic"] = model.row_critic_.state_dict()
+    refinements = getattr(model, "row_refinements_", ())
+    if refinements:
+        tensors["row_refinements"] = [refinement.critic.state_dict() for refinement in refinements]
     factors = getattr(model, "marginal_factors_", None)
     if factors is not None and factors.one_way is not None:
         tensors["marginal_factors"] = factors.one_way
     if factors is not None and factors.pairs:
         tensors["pair_factors"] = [table for _, _, table in factors.pairs]
     return modelfile.write_model(path, _meta(model), tensors)
+
+
+def _row_refinements(model, tensors: dict, device) -> tuple[Refinement, ...]:
+    """The selection's refinement critics (format 8 on), their ceilings in the selection facts."""
+    states = tensors.get("row_refinements", [])
+    facts = (model.selection_ or {}).get("refinements", [])
+    if len(states) != len(facts):
+        raise ValueError(f"{len(states)} refinement critics for {len(facts)} described")
+    refinements = []
+    for state, fact in zip(states, facts):
+        width = critic_inputs(model.transformer_, model.selection_).width
+        critic = RowCritic(model.transformer_.layout_.dim + width).to(device)
+        critic.load_state_dict(state)
+        refinements.append(Refinement(critic.eval().requires_grad_(False), float(fact["ceiling"])))
+    return tuple(refinements)
 
 
 def _marginal_factors(model, tensors: dict, device) -> MarginalFactors | None:
@@ -153,6 +171,7 @@ def load_synthesizer(
             model.row_critic_ = RowCritic(model.transformer_.layout_.dim + width).to(target)
             model.row_critic_.load_state_dict(tensors["row_critic"])
             model.row_critic_.eval().requires_grad_(False)
+        model.row_refinements_ = _row_refinements(model, tensors, target)
         model.marginal_factors_ = _marginal_factors(model, tensors, target)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
         raise ModelFileError(

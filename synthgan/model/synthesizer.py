@@ -45,13 +45,17 @@ from synthgan.model.runtime import (
 from synthgan.model.sampler import ConditionSampler
 from synthgan.model.selection import (
     MARGINAL_POOL_ROWS,
+    MAX_REFINEMENTS,
+    MIN_REFINEMENT_SIGNAL,
     RankFeatures,
+    Refinement,
     RowSelector,
     critic_inputs,
     fit_marginal_factors,
     fit_row_critic,
     logits,
     one_way_targets,
+    refinement_signal,
     select_pairs,
     span_codes,
     two_way_targets,
@@ -67,6 +71,9 @@ MIN_ROW_DIM = 64
 """at least this (Adult's 14 columns were tuned with 64),"""
 MAX_ROW_DIM = 256
 """at most this (caravan's fit took 1.3-1.7x as long at 256 as at 64)."""
+REFINEMENT_MAX_TRIES = 100
+"""A refinement round draws at most this many generated rows per kept row it needs (sample()'s
+default); a selection that keeps fewer ends the rounds."""
 AUTO_STEPS = 3_000
 """Generator steps of a fit with ``epochs="auto"``."""
 AUTO_MIN_EPOCHS = 5
@@ -633,6 +640,7 @@ class Synthesizer:
             self._run_training(trainer, start, warm_up=not resuming, threads=threads)
             self.calibration_ = None
             self.row_critic_, self.selection_, self.marginal_factors_ = None, None, None
+            self.row_refinements_ = ()
             if sync is None or sync.rank == 0:  # the process that writes the model file
                 self._fit_calibration()
                 if self.rejection and not self.interrupted_:
@@ -680,11 +688,29 @@ class Synthesizer:
         facts = {**facts, **marginal_facts, "ceiling": ceiling, "pairs": kept_pairs,
                  "rank_features": True}  # fmt: skip
         self.row_critic_, self.marginal_factors_, self.selection_ = critic, factors, facts
+        self._fit_refinements(inputs(real), inputs, seed)
         if self.verbose:
-            tqdm.write(
-                f"Rejection sampling: keeps about {facts['acceptance']:.0%} of generated rows.",
-                file=sys.stderr,
-            )
+            kept = facts["acceptance"] * np.prod([r["acceptance"] for r in facts["refinements"]])
+            tqdm.write(f"Rejection sampling: keeps about {kept:.1%} of generated rows.",
+                       file=sys.stderr)  # fmt: skip
+
+    def _fit_refinements(self, real_features: torch.Tensor, inputs: RankFeatures, seed: int) -> None:
+        """Refinement critics, each on the training rows against as many rows the selection so
+        far keeps, while one finds signal (synthgan.model.selection)."""
+        self.row_refinements_, self.selection_["refinements"] = (), []
+        for round_number in range(1, MAX_REFINEMENTS + 1):
+            round_seed = block_seed(seed, round_number)
+            try:
+                kept = self._model_rows(len(real_features), round_seed, selection=True)
+            except InvalidDataError:  # the selection keeps too few rows to learn from
+                return
+            encoded = self.transformer_.transform(kept, rng=np.random.default_rng(round_seed))
+            encoded = torch.as_tensor(encoded, device=self.device_)
+            critic, ceiling, facts = fit_row_critic(real_features, inputs(encoded), seed=round_seed)
+            if refinement_signal(facts) < MIN_REFINEMENT_SIGNAL:
+                return
+            self.row_refinements_ += (Refinement(critic, ceiling),)
+            self.selection_["refinements"].append(facts)
 
     def _run_training(
         self, trainer: Trainer, start: float, *, warm_up: bool, threads: ThreadPlan | None = None
@@ -756,6 +782,7 @@ class Synthesizer:
                 self.row_critic_, self.selection_["ceiling"], self.transformer_, self.device_,
                 factors=self.marginal_factors_,
                 inputs=critic_inputs(self.transformer_, self.selection_),
+                refinements=getattr(self, "row_refinements_", ()),
             ),
         )
 
@@ -838,10 +865,12 @@ class Synthesizer:
             progress=self.verbose, report=self.rule_report_,
         )  # fmt: skip
 
-    def _model_rows(self, n: int, seed: int) -> pd.DataFrame:
-        """``n`` rows of the model table (rules not applied, no selection), for the row critic."""
-        generator = self._row_generator(selection=False)
-        blocks = list(generator.iter_rows(n, None, seed, 1, progress=False))
+    def _model_rows(self, n: int, seed: int, *, selection: bool = False) -> pd.DataFrame:
+        """``n`` rows of the model table (rules not applied; without selection unless asked),
+        for the row critic and its refinements."""
+        generator = self._row_generator(selection=selection)
+        max_tries = REFINEMENT_MAX_TRIES if selection else 1
+        blocks = list(generator.iter_rows(n, None, seed, max_tries, progress=False))
         return pd.concat(blocks, ignore_index=True) if len(blocks) > 1 else blocks[0]
 
     def sample_to_parquet(

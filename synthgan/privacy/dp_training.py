@@ -455,6 +455,7 @@ def _fit_private_selection(
     from synthgan.model.runtime import block_seed
 
     model.row_critic_, model.marginal_factors_, model.selection_ = None, None, None
+    model.row_refinements_ = ()
     if plan.marginals_noise_multiplier is None:
         return None
     spans = model.transformer_.layout_.softmax_spans

@@ -6,13 +6,16 @@ import torch
 
 from synthgan import Synthesizer, load
 from synthgan.model.selection import (
+    MAX_REFINEMENTS,
     MIN_ALLOWED_SHARE,
+    MIN_REFINEMENT_SIGNAL,
     STRUCTURAL_ZERO_LOG_FACTOR,
     RankFeatures,
     fit_marginal_factors,
     fit_row_critic,
     logits,
     one_way_targets,
+    refinement_signal,
     select_pairs,
     span_codes,
     two_way_targets,
@@ -180,3 +183,40 @@ def test_structural_zeros_that_would_leave_too_few_rows_are_not_used():
     )
     assert facts["structural_zeros"] == 0 and facts["acceptance"] > 0.1
     assert factors is None or torch.isfinite(factors.pairs[0][2]).all()
+
+
+def tied_table(n: int = 2000) -> pd.DataFrame:
+    """y within 1% of x: a tie a briefly trained generator keeps loosely."""
+    rng = np.random.default_rng(0)
+    x = rng.gamma(2.0, 3.0, n)
+    return pd.DataFrame({"x": x.round(3), "y": (x * rng.normal(1.0, 0.01, n)).round(3),
+                         "c": rng.choice(["a", "b", "c"], n)})  # fmt: skip
+
+
+def test_refinement_critics_thin_what_the_first_stage_keeps_wrong(tmp_path):
+    frame = tied_table()
+    model = Synthesizer(epochs=5, batch_size=200, random_state=0, verbose=False).fit(frame)
+    facts = model.selection_["refinements"]
+    assert 1 <= len(model.row_refinements_) == len(facts) <= MAX_REFINEMENTS
+    assert all(refinement_signal(f) >= MIN_REFINEMENT_SIGNAL for f in facts)
+
+    def ratio_spread(rows: pd.DataFrame) -> float:
+        low, high = np.quantile(rows["y"] / rows["x"], [0.05, 0.95])
+        return high - low
+
+    refined = model.sample(2000, random_state=1)
+    path = model.save(tmp_path / "m.synthgan")
+    pd.testing.assert_frame_equal(refined, load(path).sample(2000, random_state=1))
+    model.row_refinements_ = ()  # the first stage alone
+    first_stage = model.sample(2000, random_state=1)
+    # the real rows' 5-95% spread of y / x is 0.033
+    assert ratio_spread(refined) < 0.6 * ratio_spread(first_stage)
+
+
+def test_refinement_rounds_stop_at_a_critic_without_signal(monkeypatch):
+    import synthgan.model.synthesizer as synthesizer_module
+
+    monkeypatch.setattr(synthesizer_module, "MIN_REFINEMENT_SIGNAL", np.log(2.0))
+    model = Synthesizer(epochs=5, batch_size=200, random_state=0, verbose=False)
+    model.fit(tied_table(600))
+    assert model.row_refinements_ == () and model.selection_["refinements"] == []
