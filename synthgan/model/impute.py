@@ -119,8 +119,14 @@ def _within_rules(model, plan, rows, drawn, conditions, columns, random_state, m
 
 
 def _breaking(plan, drawn, rows, columns, known, already_broken) -> np.ndarray:
-    """Positions of the rows whose filled cells break a rule with their known cells."""
-    return np.flatnonzero(~plan.holds(_merge(drawn, rows, columns, known)) & ~already_broken)
+    """Positions of the rows whose filled cells break a rule with their known cells, or where a
+    cell to fill of a column a rule builds is still null (a rule does not apply to a null, so a
+    gap drawn null would leave the later date unfilled)."""
+    merged = _merge(drawn, rows, columns, known)
+    unfilled = np.zeros(len(merged), dtype=bool)
+    for column in [c for c in columns if c in plan.built]:
+        unfilled |= ~known[column].to_numpy() & merged[column].isna().to_numpy()
+    return np.flatnonzero((~plan.holds(merged) | unfilled) & ~already_broken)
 
 
 def _computed(plan, drawn, rows, columns, known) -> pd.DataFrame:
