@@ -204,6 +204,9 @@ def fit_synthgan(train, seed: int, overrides: dict) -> tuple[object, dict]:
         "fit_seconds": fit_seconds,
         "sample_seconds": time.perf_counter() - tick,
         "epochs_trained": getattr(model, "epochs_trained_", None),
+        # rejection sampling's facts (acceptance, refinement critics), without the pair list
+        "selection": {k: _jsonable(v) for k, v in (getattr(model, "selection_", None) or {}).items()
+                      if k != "pairs"},  # fmt: skip
         "settings": {k: _jsonable(v) for k, v in model.get_params().items() if k != "schema"},
         "streaming": {**stream, **getattr(model, "stream_facts_", {})} if stream else None,
     }
