@@ -31,10 +31,13 @@ log-factors and its pairs' cells' log-factors.
 The critic is fitted against the generator's rows, so where the generator is far off (diamonds:
 a held-out loss of 0.20, 13% of rows kept) the kept rows still differ from the real ones in ways
 a fresh classifier finds. Refinement critics (:class:`Refinement`, at most ``MAX_REFINEMENTS``)
-are each fitted on the training rows against the rows the selection so far keeps, and a row must
-pass each one's acceptance draw too: the product of the stages' density ratios estimates the
-generator's ratio better than one classifier does, as in boosting. Rounds stop as soon as a
-critic finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first.
+are each fitted on the training rows against the rows the selection so far keeps, and each
+multiplies a row's acceptance by its own capped density ratio (its logit over its own ceiling),
+as in boosting; the marginal factors are then fitted again with the later stages' acceptance
+in the kept shares (on a larger pool, ``REFINED_POOL_ROWS``, since fewer rows are kept).
+Each stage is capped on its own: a row the first critic finds very real-looking cannot buy its
+way past a later stage. Rounds stop as soon as a critic
+finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first.
 
 A private fit has no classifier (it would read the real rows outside the privacy budget). Its
 score is a sum of two-way factors, one table per pair of one-hot spans, fitted the same way to
@@ -81,6 +84,9 @@ breaks none of them."""
 MAX_REFINEMENTS = 2
 """Refinement critics after the first: each is fitted on the training rows against rows the
 selection so far keeps, and thins what it still over-fills (docs/training.md)."""
+REFINED_POOL_ROWS = 131_072
+"""Generated rows the factors are refitted on after a refinement, at least: refinements keep
+fewer rows, and the factors must not fit the noise of a few thousand kept ones."""
 MIN_REFINEMENT_SIGNAL = 0.005
 """A refinement critic is kept only when its held-out loss is at least this far below log 2,
 the loss of a classifier that cannot tell the kept rows from real ones; rounds stop at the
@@ -339,6 +345,7 @@ def fit_marginal_factors(
     target_rows: float,
     one_way: tuple[torch.Tensor, torch.Tensor] | None = None,
     pairs: tuple[PairTarget, ...] = (),
+    later: torch.Tensor | None = None,
 ) -> tuple[MarginalFactors | None, float, dict]:
     """Factors, and the ceiling that goes with them, so that generated rows ``fake`` (encoded)
     kept with probability ``min(1, exp(logit + factors - ceiling))`` have the wanted one-way
@@ -382,9 +389,12 @@ def fit_marginal_factors(
         else:
             structural[index] = torch.zeros_like(zeros)
 
+    if later is None:
+        later = torch.zeros(len(fake), dtype=torch.float64, device=fake.device)
+
     def acceptance(score):
         ceiling = torch.quantile(score[allowed], CEILING_QUANTILE)
-        return torch.exp(torch.clamp(score - ceiling, max=0.0)) * allowed, float(ceiling)
+        return torch.exp(torch.clamp(score - ceiling, max=0.0) + later) * allowed, float(ceiling)
 
     def pair_shares(accept, index):
         target = pairs[index]
@@ -457,10 +467,21 @@ class Refinement:
     critic: RowCritic
     ceiling: float
 
-    def acceptance(self, features: torch.Tensor) -> np.ndarray:
-        """(n,) probability of keeping each row of critic inputs ``features``."""
-        score = logits(self.critic, features).double() - self.ceiling
-        return torch.exp(torch.clamp(score, max=0.0)).cpu().numpy()
+    def log_acceptance(self, features: torch.Tensor) -> torch.Tensor:
+        """(n,) float64 log-probability that this stage alone keeps each row of critic inputs
+        ``features`` (at most 0): what it adds to a row's score."""
+        return torch.clamp(logits(self.critic, features).double() - self.ceiling, max=0.0)
+
+
+def later_log_acceptance(
+    refinements: tuple[Refinement, ...], features: torch.Tensor
+) -> torch.Tensor:
+    """(n,) float64 sum of the refinements' log-acceptances of critic inputs ``features`` (0
+    without refinements): the log of the share of a row the first stage keeps that they keep."""
+    later = torch.zeros(len(features), dtype=torch.float64, device=features.device)
+    for refinement in refinements:
+        later = later + refinement.log_acceptance(features)
+    return later
 
 
 def refinement_signal(facts: dict) -> float:
@@ -472,7 +493,7 @@ def refinement_signal(facts: dict) -> float:
 class RowSelector:
     """Keeps decoded rows by the fitted classifier's acceptance probability and the marginal
     factors, when fitted (a private fit has factors only: its classifier would read real rows),
-    then by each refinement's acceptance."""
+    with each refinement's log-acceptance in the score."""
 
     def __init__(
         self,
@@ -497,13 +518,12 @@ class RowSelector:
         uniforms = rng.random(len(rows))
         encoded = torch.as_tensor(self.transformer.transform(rows, rng=rng), device=self.device)
         score = torch.zeros(len(rows), dtype=torch.float64, device=self.device)
-        features = self.inputs(encoded) if self.critic is not None else None
+        later = torch.zeros_like(score)  # the refinements' log-acceptance
         if self.critic is not None:
+            features = self.inputs(encoded)
             score += logits(self.critic, features).double()
+            later = later_log_acceptance(self.refinements, features)
         if self.factors is not None:
             score += self.factors.score(encoded)
-        accept = torch.exp(torch.clamp(score - self.ceiling, max=0.0)).cpu().numpy()
-        keep = uniforms < accept
-        for refinement in self.refinements:
-            keep &= rng.random(len(rows)) < refinement.acceptance(features)
-        return keep
+        accept = torch.exp(torch.clamp(score - self.ceiling, max=0.0) + later).cpu().numpy()
+        return uniforms < accept

@@ -47,12 +47,14 @@ from synthgan.model.selection import (
     MARGINAL_POOL_ROWS,
     MAX_REFINEMENTS,
     MIN_REFINEMENT_SIGNAL,
+    REFINED_POOL_ROWS,
     RankFeatures,
     Refinement,
     RowSelector,
     critic_inputs,
     fit_marginal_factors,
     fit_row_critic,
+    later_log_acceptance,
     logits,
     one_way_targets,
     refinement_signal,
@@ -666,51 +668,70 @@ class Synthesizer:
 
     def _fit_row_critic(self, real: torch.Tensor) -> None:
         """Discriminator rejection sampling's classifier, on the training rows against as many
-        generated ones (synthgan.model.selection)."""
+        generated ones, its marginal factors, then its refinement critics while they find signal
+        (synthgan.model.selection)."""
         seed = block_seed(self.seed_, 3_000_000 + self.epochs_trained_)
         fake = self._model_rows(len(real), seed)  # the model's own table, before any rules
         encoded = self.transformer_.transform(fake, rng=np.random.default_rng(seed))
         encoded = torch.as_tensor(encoded, device=self.device_)
         inputs = RankFeatures.of(self.transformer_)
-        critic, _, facts = fit_row_critic(inputs(real), inputs(encoded), seed=seed)
+        real_features = inputs(real)
+        critic, _, facts = fit_row_critic(real_features, inputs(encoded), seed=seed)
         if len(encoded) < MARGINAL_POOL_ROWS:  # a small table: more rows for the factors
-            more = self._model_rows(MARGINAL_POOL_ROWS - len(encoded), seed + 1)
-            more = self.transformer_.transform(more, rng=np.random.default_rng(seed + 1))
-            encoded = torch.cat([encoded, torch.as_tensor(more, device=self.device_)])
-        # the marginal factors' own ceiling replaces the critic's alone
+            encoded = torch.cat([encoded, self._encoded_pool(MARGINAL_POOL_ROWS - len(encoded),
+                                                             seed + 1)])  # fmt: skip
         spans = self.transformer_.layout_.softmax_spans
         pairs = select_pairs(span_codes(real, spans), [span.width for span in spans])
-        factors, ceiling, marginal_facts = fit_marginal_factors(
-            encoded, logits(critic, inputs(encoded)), spans, target_rows=len(real),
-            one_way=one_way_targets(real), pairs=tuple(two_way_targets(real, spans, pairs)),
-        )  # fmt: skip
-        kept_pairs = [] if factors is None else [[a, b] for a, b, _ in factors.pairs]
-        facts = {**facts, **marginal_facts, "ceiling": ceiling, "pairs": kept_pairs,
-                 "rank_features": True}  # fmt: skip
-        self.row_critic_, self.marginal_factors_, self.selection_ = critic, factors, facts
-        self._fit_refinements(inputs(real), inputs, seed)
-        if self.verbose:
-            kept = facts["acceptance"] * np.prod([r["acceptance"] for r in facts["refinements"]])
-            tqdm.write(f"Rejection sampling: keeps about {kept:.1%} of generated rows.",
-                       file=sys.stderr)  # fmt: skip
-
-    def _fit_refinements(self, real_features: torch.Tensor, inputs: RankFeatures, seed: int) -> None:
-        """Refinement critics, each on the training rows against as many rows the selection so
-        far keeps, while one finds signal (synthgan.model.selection)."""
-        self.row_refinements_, self.selection_["refinements"] = (), []
+        targets = {"one_way": one_way_targets(real), "target_rows": len(real),
+                   "pairs": tuple(two_way_targets(real, spans, pairs))}  # fmt: skip
+        self.row_critic_, self.row_refinements_ = critic, ()
+        self.selection_ = {**facts, "rank_features": True, "refinements": []}
+        self._fit_factors(encoded, inputs, targets)
         for round_number in range(1, MAX_REFINEMENTS + 1):
             round_seed = block_seed(seed, round_number)
             try:
-                kept = self._model_rows(len(real_features), round_seed, selection=True)
+                kept = self._model_rows(len(real), round_seed, selection=True)
             except InvalidDataError:  # the selection keeps too few rows to learn from
-                return
-            encoded = self.transformer_.transform(kept, rng=np.random.default_rng(round_seed))
-            encoded = torch.as_tensor(encoded, device=self.device_)
-            critic, ceiling, facts = fit_row_critic(real_features, inputs(encoded), seed=round_seed)
+                break
+            kept = self.transformer_.transform(kept, rng=np.random.default_rng(round_seed))
+            kept = torch.as_tensor(kept, device=self.device_)
+            critic, ceiling, facts = fit_row_critic(real_features, inputs(kept), seed=round_seed)
             if refinement_signal(facts) < MIN_REFINEMENT_SIGNAL:
-                return
+                break
             self.row_refinements_ += (Refinement(critic, ceiling),)
             self.selection_["refinements"].append(facts)
+            if len(encoded) < REFINED_POOL_ROWS:  # fewer rows kept: a larger pool for the factors
+                more = self._encoded_pool(REFINED_POOL_ROWS - len(encoded), round_seed + 1)
+                encoded = torch.cat([encoded, more])
+            self._fit_factors(encoded, inputs, targets)
+        if self.verbose:
+            tqdm.write(
+                f"Rejection sampling: keeps about {self.selection_['acceptance']:.1%} of generated "
+                f"rows ({len(self.row_refinements_)} refinement critics).",
+                file=sys.stderr,
+            )
+
+    def _encoded_pool(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` generated rows without selection, encoded, for fitting the selection."""
+        rows = self._model_rows(n, seed)
+        encoded = self.transformer_.transform(rows, rng=np.random.default_rng(seed))
+        return torch.as_tensor(encoded, device=self.device_)
+
+    def _fit_factors(self, encoded: torch.Tensor, inputs: RankFeatures, targets: dict) -> None:
+        """The marginal factors and the ceiling on top of the critic's logits of the generated
+        rows ``encoded``, the refinements' acceptance counted, into the selection (its facts
+        say what they closed)."""
+        features = inputs(encoded)
+        critic_logits = logits(self.row_critic_, features)
+        later = later_log_acceptance(self.row_refinements_, features)
+        del features
+        spans = self.transformer_.layout_.softmax_spans
+        factors, ceiling, facts = fit_marginal_factors(
+            encoded, critic_logits, spans, later=later, **targets
+        )
+        kept_pairs = [] if factors is None else [[a, b] for a, b, _ in factors.pairs]
+        self.marginal_factors_ = factors
+        self.selection_.update(facts, ceiling=ceiling, pairs=kept_pairs)
 
     def _run_training(
         self, trainer: Trainer, start: float, *, warm_up: bool, threads: ThreadPlan | None = None
