@@ -83,6 +83,21 @@ def test_marginal_factors_give_the_kept_rows_the_real_marginals():
     assert 0.0 < facts["acceptance"] <= 1.0
 
 
+def test_marginal_factors_count_the_later_stages_acceptance():
+    # a later stage that keeps "blue" rows rarely: the factors must make up for it
+    rng = np.random.default_rng(3)
+    spans = (Span("colour", ColumnKind.DISCRETE, SpanRole.CATEGORY, 0, 3, Activation.SOFTMAX),)
+    real = one_hot(rng.choice(3, 20_000, p=[0.5, 0.3, 0.2]), 3)
+    fake = one_hot(rng.choice(3, 40_000, p=[0.4, 0.3, 0.3]), 3)
+    later = torch.log(torch.where(fake[:, 2] > 0, 0.2, 1.0)).double()
+    fake_logits = torch.zeros(len(fake))
+    factors, ceiling, _ = fit_marginal_factors(fake, fake_logits, spans, target_rows=len(real),
+                                               one_way=one_way_targets(real), later=later)  # fmt: skip
+    accept = torch.exp(torch.clamp(factors.score(fake) - ceiling, max=0.0) + later)
+    kept = (accept @ fake.double() / accept.sum()).numpy()
+    np.testing.assert_allclose(kept, [0.5, 0.3, 0.2], atol=0.0075)
+
+
 def test_rejection_sampling_survives_save_and_load(tmp_path):
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"colour": rng.choice(["red", "green", "blue"], 600, p=[0.7, 0.2, 0.1]),
