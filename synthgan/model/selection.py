@@ -37,7 +37,8 @@ as in boosting; the marginal factors are then fitted again with the later stages
 in the kept shares (on a larger pool, ``REFINED_POOL_ROWS``, since fewer rows are kept).
 Each stage is capped on its own: a row the first critic finds very real-looking cannot buy its
 way past a later stage. Rounds stop as soon as a critic
-finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first.
+finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first, or would leave
+the selection keeping too few rows (``MIN_REFINED_ACCEPTANCE``).
 
 A private fit has no classifier (it would read the real rows outside the privacy budget). Its
 score is a sum of two-way factors, one table per pair of one-hot spans, fitted the same way to
@@ -87,6 +88,10 @@ selection so far keeps, and thins what it still over-fills (docs/training.md).""
 REFINED_POOL_ROWS = 131_072
 """Generated rows the factors are refitted on after a refinement, at least: refinements keep
 fewer rows, and the factors must not fit the noise of a few thousand kept ones."""
+MIN_REFINED_ACCEPTANCE = 0.02
+"""A refinement is kept only while the selection still keeps this share of generated rows:
+sampling makes 1 / acceptance rows per row it returns (diamonds, seed 1: two refinements kept
+0.97%, and sample()'s default max_tries of 100 ran out)."""
 MIN_REFINEMENT_SIGNAL = 0.005
 """A refinement critic is kept only when its held-out loss is at least this far below log 2,
 the loss of a classifier that cannot tell the kept rows from real ones; rounds stop at the

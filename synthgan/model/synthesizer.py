@@ -46,6 +46,7 @@ from synthgan.model.sampler import ConditionSampler
 from synthgan.model.selection import (
     MARGINAL_POOL_ROWS,
     MAX_REFINEMENTS,
+    MIN_REFINED_ACCEPTANCE,
     MIN_REFINEMENT_SIGNAL,
     REFINED_POOL_ROWS,
     RankFeatures,
@@ -698,12 +699,16 @@ class Synthesizer:
             critic, ceiling, facts = fit_row_critic(real_features, inputs(kept), seed=round_seed)
             if refinement_signal(facts) < MIN_REFINEMENT_SIGNAL:
                 break
+            before = self.row_refinements_, self.marginal_factors_, self.selection_
             self.row_refinements_ += (Refinement(critic, ceiling),)
-            self.selection_["refinements"].append(facts)
+            self.selection_ = {**before[2], "refinements": [*before[2]["refinements"], facts]}
             if len(encoded) < REFINED_POOL_ROWS:  # fewer rows kept: a larger pool for the factors
                 more = self._encoded_pool(REFINED_POOL_ROWS - len(encoded), round_seed + 1)
                 encoded = torch.cat([encoded, more])
             self._fit_factors(encoded, inputs, targets)
+            if self.selection_["acceptance"] < MIN_REFINED_ACCEPTANCE:  # sampling would crawl
+                self.row_refinements_, self.marginal_factors_, self.selection_ = before
+                break
         if self.verbose:
             tqdm.write(
                 f"Rejection sampling: keeps about {self.selection_['acceptance']:.1%} of generated "

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from synthgan import Synthesizer, load
@@ -208,7 +209,11 @@ def tied_table(n: int = 2000) -> pd.DataFrame:
                          "c": rng.choice(["a", "b", "c"], n)})  # fmt: skip
 
 
-def test_refinement_critics_thin_what_the_first_stage_keeps_wrong(tmp_path):
+def test_refinement_critics_thin_what_the_first_stage_keeps_wrong(tmp_path, monkeypatch):
+    import synthgan.model.synthesizer as synthesizer_module
+
+    # so brief a fit keeps about 2% of its rows: the floor on that has its own test
+    monkeypatch.setattr(synthesizer_module, "MIN_REFINED_ACCEPTANCE", 0.002)
     frame = tied_table()
     model = Synthesizer(epochs=5, batch_size=200, random_state=0, verbose=False).fit(frame)
     facts = model.selection_["refinements"]
@@ -228,10 +233,12 @@ def test_refinement_critics_thin_what_the_first_stage_keeps_wrong(tmp_path):
     assert ratio_spread(refined) < 0.6 * ratio_spread(first_stage)
 
 
-def test_refinement_rounds_stop_at_a_critic_without_signal(monkeypatch):
+@pytest.mark.parametrize("floor", ["MIN_REFINEMENT_SIGNAL", "MIN_REFINED_ACCEPTANCE"])
+def test_refinement_rounds_stop_without_signal_or_below_the_acceptance_floor(monkeypatch, floor):
     import synthgan.model.synthesizer as synthesizer_module
 
-    monkeypatch.setattr(synthesizer_module, "MIN_REFINEMENT_SIGNAL", np.log(2.0))
+    monkeypatch.setattr(synthesizer_module, floor, np.log(2.0) if "SIGNAL" in floor else 0.9)
     model = Synthesizer(epochs=5, batch_size=200, random_state=0, verbose=False)
     model.fit(tied_table(600))
     assert model.row_refinements_ == () and model.selection_["refinements"] == []
+    assert len(model.sample(300, random_state=0)) == 300
