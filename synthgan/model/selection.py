@@ -88,10 +88,11 @@ selection so far keeps, and thins what it still over-fills (docs/training.md).""
 REFINED_POOL_ROWS = 131_072
 """Generated rows the factors are refitted on after a refinement, at least: refinements keep
 fewer rows, and the factors must not fit the noise of a few thousand kept ones."""
-MIN_REFINED_ACCEPTANCE = 0.02
+MIN_REFINED_ACCEPTANCE = 0.015
 """A refinement is kept only while the selection still keeps this share of generated rows:
-sampling makes 1 / acceptance rows per row it returns (diamonds, seed 1: two refinements kept
-0.97%, and sample()'s default max_tries of 100 ran out)."""
+sampling makes 1 / acceptance rows per row it returns, at most ``max_tries`` (100 by default)
+(diamonds, seed 1: two refinements kept 0.97%, and sample() ran out; at 2% no diamonds seed
+kept even one)."""
 MIN_REFINEMENT_SIGNAL = 0.005
 """A refinement critic is kept only when its held-out loss is at least this far below log 2,
 the loss of a classifier that cannot tell the kept rows from real ones; rounds stop at the
