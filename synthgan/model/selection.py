@@ -38,7 +38,8 @@ in the kept shares (on a larger pool, ``REFINED_POOL_ROWS``, since fewer rows ar
 Each stage is capped on its own: a row the first critic finds very real-looking cannot buy its
 way past a later stage. Rounds stop as soon as a critic
 finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first, or would leave
-the selection keeping too few rows (``MIN_REFINED_ACCEPTANCE``).
+the selection keeping too few rows (``MIN_REFINED_ACCEPTANCE``) even with its ceiling lowered
+(``SOFTENING_STEPS``): a stage with a lower ceiling keeps more rows and corrects less.
 
 A private fit has no classifier (it would read the real rows outside the privacy budget). Its
 score is a sum of two-way factors, one table per pair of one-hot spans, fitted the same way to
@@ -88,11 +89,16 @@ selection so far keeps, and thins what it still over-fills (docs/training.md).""
 REFINED_POOL_ROWS = 131_072
 """Generated rows the factors are refitted on after a refinement, at least: refinements keep
 fewer rows, and the factors must not fit the noise of a few thousand kept ones."""
-MIN_REFINED_ACCEPTANCE = 0.015
+MIN_REFINED_ACCEPTANCE = 0.02
 """A refinement is kept only while the selection still keeps this share of generated rows:
 sampling makes 1 / acceptance rows per row it returns, at most ``max_tries`` (100 by default)
-(diamonds, seed 1: two refinements kept 0.97%, and sample() ran out; at 2% no diamonds seed
-kept even one)."""
+(diamonds, seed 1: two refinements kept 0.97%, and sample() ran out)."""
+SOFTENING_STEPS = 3
+"""A refinement that leaves the selection under ``MIN_REFINED_ACCEPTANCE`` has its ceiling
+lowered until the stages before it and it keep ``SOFTENING_MARGIN`` times that share
+(:func:`softened_ceiling`), the factors fitted again, at most this many times before it is
+given up."""
+SOFTENING_MARGIN = 1.25
 MIN_REFINEMENT_SIGNAL = 0.005
 """A refinement critic is kept only when its held-out loss is at least this far below log 2,
 the loss of a classifier that cannot tell the kept rows from real ones; rounds stop at the
@@ -488,6 +494,29 @@ def later_log_acceptance(
     for refinement in refinements:
         later = later + refinement.log_acceptance(features)
     return later
+
+
+def softened_ceiling(
+    base_log_acceptance: torch.Tensor, refinement_logits: torch.Tensor, ceiling: float, share: float
+) -> float | None:
+    """The highest ceiling, at most ``ceiling``, at which a refinement with logits
+    ``refinement_logits`` (n,) keeps ``share`` of generated rows whose log-acceptance by the
+    stages before it is ``base_log_acceptance`` (n,); None when no ceiling keeps that many."""
+
+    def kept(c: float) -> float:
+        later = torch.clamp(refinement_logits.double() - c, max=0.0)
+        return float(torch.exp(base_log_acceptance + later).mean())
+
+    low = float(refinement_logits.min())  # at or below it, the refinement keeps every row
+    if kept(low) < share:
+        return None
+    high = ceiling
+    if kept(high) >= share:
+        return high
+    for _ in range(40):  # bisection: kept() falls as the ceiling rises
+        middle = (low + high) / 2.0
+        low, high = (middle, high) if kept(middle) >= share else (low, middle)
+    return low
 
 
 def refinement_signal(facts: dict) -> float:

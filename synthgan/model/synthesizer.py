@@ -49,6 +49,8 @@ from synthgan.model.selection import (
     MIN_REFINED_ACCEPTANCE,
     MIN_REFINEMENT_SIGNAL,
     REFINED_POOL_ROWS,
+    SOFTENING_MARGIN,
+    SOFTENING_STEPS,
     RankFeatures,
     Refinement,
     RowSelector,
@@ -60,6 +62,7 @@ from synthgan.model.selection import (
     one_way_targets,
     refinement_signal,
     select_pairs,
+    softened_ceiling,
     span_codes,
     two_way_targets,
 )
@@ -706,7 +709,17 @@ class Synthesizer:
                 more = self._encoded_pool(REFINED_POOL_ROWS - len(encoded), round_seed + 1)
                 encoded = torch.cat([encoded, more])
             self._fit_factors(encoded, inputs, targets)
-            if self.selection_["acceptance"] < MIN_REFINED_ACCEPTANCE:  # sampling would crawl
+            for _ in range(SOFTENING_STEPS):  # sampling would crawl: a lower ceiling keeps more
+                if self.selection_["acceptance"] >= MIN_REFINED_ACCEPTANCE:
+                    break
+                softened = self._softened_ceiling(encoded, inputs, critic, ceiling)
+                if softened is None:
+                    break
+                facts["softened_by"] = facts.get("softened_by", 0.0) + ceiling - softened
+                facts["ceiling"] = ceiling = softened
+                self.row_refinements_ = (*before[0], Refinement(critic, ceiling))
+                self._fit_factors(encoded, inputs, targets)
+            if self.selection_["acceptance"] < MIN_REFINED_ACCEPTANCE:
                 self.row_refinements_, self.marginal_factors_, self.selection_ = before
                 break
         if self.verbose:
@@ -715,6 +728,20 @@ class Synthesizer:
                 f"rows ({len(self.row_refinements_)} refinement critics).",
                 file=sys.stderr,
             )
+
+    def _softened_ceiling(
+        self, encoded: torch.Tensor, inputs: RankFeatures, critic, ceiling: float
+    ) -> float | None:
+        """The last refinement's ceiling lowered so that the selection keeps a little more than
+        ``MIN_REFINED_ACCEPTANCE`` of the pool ``encoded`` (synthgan.model.selection)."""
+        features = inputs(encoded)
+        score = logits(self.row_critic_, features).double()
+        if self.marginal_factors_ is not None:
+            score = score + self.marginal_factors_.score(encoded)
+        base = torch.clamp(score - self.selection_["ceiling"], max=0.0)
+        base = base + later_log_acceptance(self.row_refinements_[:-1], features)
+        return softened_ceiling(base, logits(critic, features), ceiling,
+                                SOFTENING_MARGIN * MIN_REFINED_ACCEPTANCE)  # fmt: skip
 
     def _encoded_pool(self, n: int, seed: int) -> torch.Tensor:
         """``n`` generated rows without selection, encoded, for fitting the selection."""
