@@ -692,35 +692,10 @@ class Synthesizer:
         self.selection_ = {**facts, "rank_features": True, "refinements": []}
         self._fit_factors(encoded, inputs, targets)
         for round_number in range(1, MAX_REFINEMENTS + 1):
-            round_seed = block_seed(seed, round_number)
-            try:
-                kept = self._model_rows(len(real), round_seed, selection=True)
-            except InvalidDataError:  # the selection keeps too few rows to learn from
-                break
-            kept = self.transformer_.transform(kept, rng=np.random.default_rng(round_seed))
-            kept = torch.as_tensor(kept, device=self.device_)
-            critic, ceiling, facts = fit_row_critic(real_features, inputs(kept), seed=round_seed)
-            if refinement_signal(facts) < MIN_REFINEMENT_SIGNAL:
-                break
-            before = self.row_refinements_, self.marginal_factors_, self.selection_
-            self.row_refinements_ += (Refinement(critic, ceiling),)
-            self.selection_ = {**before[2], "refinements": [*before[2]["refinements"], facts]}
-            if len(encoded) < REFINED_POOL_ROWS:  # fewer rows kept: a larger pool for the factors
-                more = self._encoded_pool(REFINED_POOL_ROWS - len(encoded), round_seed + 1)
-                encoded = torch.cat([encoded, more])
-            self._fit_factors(encoded, inputs, targets)
-            for _ in range(SOFTENING_STEPS):  # sampling would crawl: a lower ceiling keeps more
-                if self.selection_["acceptance"] >= MIN_REFINED_ACCEPTANCE:
-                    break
-                softened = self._softened_ceiling(encoded, inputs, critic, ceiling)
-                if softened is None:
-                    break
-                facts["softened_by"] = facts.get("softened_by", 0.0) + ceiling - softened
-                facts["ceiling"] = ceiling = softened
-                self.row_refinements_ = (*before[0], Refinement(critic, ceiling))
-                self._fit_factors(encoded, inputs, targets)
-            if self.selection_["acceptance"] < MIN_REFINED_ACCEPTANCE:
-                self.row_refinements_, self.marginal_factors_, self.selection_ = before
+            encoded, refined = self._refine_selection(
+                block_seed(seed, round_number), real_features, inputs, encoded, targets
+            )
+            if not refined:
                 break
         if self.verbose:
             tqdm.write(
@@ -728,6 +703,49 @@ class Synthesizer:
                 f"rows ({len(self.row_refinements_)} refinement critics).",
                 file=sys.stderr,
             )
+
+    def _refine_selection(
+        self,
+        round_seed: int,
+        real_features: torch.Tensor,
+        inputs: RankFeatures,
+        encoded: torch.Tensor,
+        targets: dict,
+    ) -> tuple[torch.Tensor, bool]:
+        """One refinement round: a critic fitted on the training rows against rows the selection
+        keeps, added when it finds signal and the selection then still keeps enough rows (its
+        ceiling lowered if need be), the factors fitted again. Returns the pool of generated
+        rows ``encoded`` (grown for the factors) and whether a stage was added."""
+        try:
+            kept = self._model_rows(len(real_features), round_seed, selection=True)
+        except InvalidDataError:  # the selection keeps too few rows to learn from
+            return encoded, False
+        kept = self.transformer_.transform(kept, rng=np.random.default_rng(round_seed))
+        kept = torch.as_tensor(kept, device=self.device_)
+        critic, ceiling, facts = fit_row_critic(real_features, inputs(kept), seed=round_seed)
+        if refinement_signal(facts) < MIN_REFINEMENT_SIGNAL:
+            return encoded, False
+        before = self.row_refinements_, self.marginal_factors_, self.selection_
+        self.row_refinements_ += (Refinement(critic, ceiling),)
+        self.selection_ = {**before[2], "refinements": [*before[2]["refinements"], facts]}
+        if len(encoded) < REFINED_POOL_ROWS:  # fewer rows kept: a larger pool for the factors
+            more = self._encoded_pool(REFINED_POOL_ROWS - len(encoded), round_seed + 1)
+            encoded = torch.cat([encoded, more])
+        self._fit_factors(encoded, inputs, targets)
+        for _ in range(SOFTENING_STEPS):  # sampling would crawl: a lower ceiling keeps more
+            if self.selection_["acceptance"] >= MIN_REFINED_ACCEPTANCE:
+                break
+            softened = self._softened_ceiling(encoded, inputs, critic, ceiling)
+            if softened is None:
+                break
+            facts["softened_by"] = facts.get("softened_by", 0.0) + ceiling - softened
+            facts["ceiling"] = ceiling = softened  # the facts hold the ceiling the file keeps
+            self.row_refinements_ = (*before[0], Refinement(critic, ceiling))
+            self._fit_factors(encoded, inputs, targets)
+        if self.selection_["acceptance"] < MIN_REFINED_ACCEPTANCE:
+            self.row_refinements_, self.marginal_factors_, self.selection_ = before
+            return encoded, False
+        return encoded, True
 
     def _softened_ceiling(
         self, encoded: torch.Tensor, inputs: RankFeatures, critic, ceiling: float
