@@ -36,7 +36,7 @@ multiplies a row's acceptance by its own capped density ratio (its logit over it
 as in boosting; the marginal factors are then fitted again with the later stages' acceptance
 in the kept shares (on a larger pool, ``REFINED_POOL_ROWS``, since fewer rows are kept).
 Each stage is capped on its own: a row the first critic finds very real-looking cannot buy its
-way past a later stage. Rounds stop as soon as a critic
+way past a later stage. Tables under ``MIN_REFINEMENT_ROWS`` rows get none. Rounds stop as soon as a critic
 finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first, or would leave
 the selection keeping too few rows (``MIN_REFINED_ACCEPTANCE``) even with its ceiling lowered
 (``SOFTENING_STEPS``): a stage with a lower ceiling keeps more rows and corrects less.
@@ -99,6 +99,10 @@ lowered until the stages before it and it keep ``SOFTENING_MARGIN`` times that s
 (:func:`softened_ceiling`), the factors fitted again, at most this many times before it is
 given up."""
 SOFTENING_MARGIN = 1.25
+MIN_REFINEMENT_ROWS = 5_000
+"""Refinements are fitted only on tables of at least this many training rows: the held-out
+fifth of a smaller table's critic rows is too few to tell a loss 0.005 below log 2 from the
+early stopping's luck (it picks the best epoch on that same fifth)."""
 MIN_REFINEMENT_SIGNAL = 0.005
 """A refinement critic is kept only when its held-out loss is at least this far below log 2,
 the loss of a classifier that cannot tell the kept rows from real ones; rounds stop at the

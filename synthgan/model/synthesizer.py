@@ -47,6 +47,7 @@ from synthgan.model.selection import (
     MARGINAL_POOL_ROWS,
     MAX_REFINEMENTS,
     MIN_REFINED_ACCEPTANCE,
+    MIN_REFINEMENT_ROWS,
     MIN_REFINEMENT_SIGNAL,
     REFINED_POOL_ROWS,
     SOFTENING_MARGIN,
@@ -691,7 +692,8 @@ class Synthesizer:
         self.row_critic_, self.row_refinements_ = critic, ()
         self.selection_ = {**facts, "rank_features": True, "refinements": []}
         self._fit_factors(encoded, inputs, targets)
-        for round_number in range(1, MAX_REFINEMENTS + 1):
+        rounds = MAX_REFINEMENTS if len(real) >= MIN_REFINEMENT_ROWS else 0
+        for round_number in range(1, rounds + 1):
             encoded, refined = self._refine_selection(
                 block_seed(seed, round_number), real_features, inputs, encoded, targets
             )

@@ -214,6 +214,7 @@ def test_refinement_critics_thin_what_the_first_stage_keeps_wrong(tmp_path, monk
 
     # so brief a fit keeps about 2% of its rows: the floor on that has its own test
     monkeypatch.setattr(synthesizer_module, "MIN_REFINED_ACCEPTANCE", 0.002)
+    monkeypatch.setattr(synthesizer_module, "MIN_REFINEMENT_ROWS", 1_000)
     frame = tied_table()
     model = Synthesizer(epochs=5, batch_size=200, random_state=0, verbose=False).fit(frame)
     facts = model.selection_["refinements"]
@@ -233,11 +234,19 @@ def test_refinement_critics_thin_what_the_first_stage_keeps_wrong(tmp_path, monk
     assert ratio_spread(refined) < 0.6 * ratio_spread(first_stage)
 
 
-@pytest.mark.parametrize("floor", ["MIN_REFINEMENT_SIGNAL", "MIN_REFINED_ACCEPTANCE"])
-def test_refinement_rounds_stop_without_signal_or_below_the_acceptance_floor(monkeypatch, floor):
+@pytest.mark.parametrize(
+    "floor", ["MIN_REFINEMENT_SIGNAL", "MIN_REFINED_ACCEPTANCE", "MIN_REFINEMENT_ROWS"]
+)
+def test_refinement_rounds_stop_without_signal_below_the_floors_or_on_a_small_table(
+    monkeypatch, floor
+):
     import synthgan.model.synthesizer as synthesizer_module
 
-    monkeypatch.setattr(synthesizer_module, floor, np.log(2.0) if "SIGNAL" in floor else 0.9)
+    # without the floor under test, this fit keeps two refinements
+    floors = {"MIN_REFINEMENT_SIGNAL": np.log(2.0), "MIN_REFINED_ACCEPTANCE": 0.9,
+              "MIN_REFINEMENT_ROWS": 601}  # fmt: skip
+    for name in floors:
+        monkeypatch.setattr(synthesizer_module, name, floors[name] if name == floor else 0)
     model = Synthesizer(epochs=5, batch_size=200, random_state=0, verbose=False)
     model.fit(tied_table(600))
     assert model.row_refinements_ == () and model.selection_["refinements"] == []
