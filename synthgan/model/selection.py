@@ -36,10 +36,11 @@ multiplies a row's acceptance by its own capped density ratio (its logit over it
 as in boosting; the marginal factors are then fitted again with the later stages' acceptance
 in the kept shares (on a larger pool, ``REFINED_POOL_ROWS``, since fewer rows are kept).
 Each stage is capped on its own: a row the first critic finds very real-looking cannot buy its
-way past a later stage. Tables under ``MIN_REFINEMENT_ROWS`` rows get none. Rounds stop as soon as a critic
-finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first, or would leave
-the selection keeping too few rows (``MIN_REFINED_ACCEPTANCE``) even with its ceiling lowered
-(``SOFTENING_STEPS``): a stage with a lower ceiling keeps more rows and corrects less.
+way past a later stage. Tables under ``MIN_REFINEMENT_ROWS`` rows get none. Rounds stop as soon
+as a critic finds no signal (``MIN_REFINEMENT_SIGNAL``), which on most tables is the first, or
+would leave the selection keeping too few rows (``MIN_REFINED_ACCEPTANCE``) even with its
+ceiling lowered (``SOFTENING_STEPS``): a stage with a lower ceiling keeps more rows and corrects
+less. The pool the factors are fitted on is scored by each critic once (:class:`ScoredPool`).
 
 A private fit has no classifier (it would read the real rows outside the privacy budget). Its
 score is a sum of two-way factors, one table per pair of one-hot spans, fitted the same way to
@@ -486,7 +487,12 @@ class Refinement:
     def log_acceptance(self, features: torch.Tensor) -> torch.Tensor:
         """(n,) float64 log-probability that this stage alone keeps each row of critic inputs
         ``features`` (at most 0): what it adds to a row's score."""
-        return torch.clamp(logits(self.critic, features).double() - self.ceiling, max=0.0)
+        return capped_log_ratio(logits(self.critic, features), self.ceiling)
+
+
+def capped_log_ratio(stage_logits: torch.Tensor, ceiling: float) -> torch.Tensor:
+    """(n,) float64 log-acceptance of one stage: its logits over its ceiling, at most 0."""
+    return torch.clamp(stage_logits.double() - ceiling, max=0.0)
 
 
 def later_log_acceptance(
@@ -500,6 +506,33 @@ def later_log_acceptance(
     return later
 
 
+@dataclass(frozen=True)
+class ScoredPool:
+    """Generated rows the selection's factors are fitted on, encoded (n, dim), with what the
+    critics say of them, computed once: the first critic's logits (n,) and the refinements'
+    summed log-acceptance (n,) float64."""
+
+    encoded: torch.Tensor
+    critic_logits: torch.Tensor
+    later: torch.Tensor
+
+    @classmethod
+    def of(
+        cls, encoded: torch.Tensor, features: torch.Tensor, critic: RowCritic, refinements
+    ) -> ScoredPool:
+        """The pool ``encoded`` scored from its critic inputs ``features``."""
+        return cls(encoded, logits(critic, features), later_log_acceptance(refinements, features))
+
+    def __len__(self) -> int:
+        return len(self.encoded)
+
+    def joined(self, other: ScoredPool) -> ScoredPool:
+        return ScoredPool(*(torch.cat([mine, theirs]) for mine, theirs in zip(
+            (self.encoded, self.critic_logits, self.later),
+            (other.encoded, other.critic_logits, other.later),
+        )))  # fmt: skip
+
+
 def softened_ceiling(
     base_log_acceptance: torch.Tensor, refinement_logits: torch.Tensor, ceiling: float, share: float
 ) -> float | None:
@@ -508,7 +541,7 @@ def softened_ceiling(
     stages before it is ``base_log_acceptance`` (n,); None when no ceiling keeps that many."""
 
     def kept(c: float) -> float:
-        later = torch.clamp(refinement_logits.double() - c, max=0.0)
+        later = capped_log_ratio(refinement_logits, c)
         return float(torch.exp(base_log_acceptance + later).mean())
 
     low = float(refinement_logits.min())  # at or below it, the refinement keeps every row

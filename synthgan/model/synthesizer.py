@@ -6,6 +6,7 @@ import difflib
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,10 +56,11 @@ from synthgan.model.selection import (
     RankFeatures,
     Refinement,
     RowSelector,
+    ScoredPool,
+    capped_log_ratio,
     critic_inputs,
     fit_marginal_factors,
     fit_row_critic,
-    later_log_acceptance,
     logits,
     one_way_targets,
     refinement_signal,
@@ -691,11 +693,12 @@ class Synthesizer:
                    "pairs": tuple(two_way_targets(real, spans, pairs))}  # fmt: skip
         self.row_critic_, self.row_refinements_ = critic, ()
         self.selection_ = {**facts, "rank_features": True, "refinements": []}
-        self._fit_factors(encoded, inputs, targets)
+        pool = ScoredPool.of(encoded, inputs(encoded), critic, ())
+        self._fit_factors(pool, targets, pool.later)
         rounds = MAX_REFINEMENTS if len(real) >= MIN_REFINEMENT_ROWS else 0
         for round_number in range(1, rounds + 1):
-            encoded, refined = self._refine_selection(
-                block_seed(seed, round_number), real_features, inputs, encoded, targets
+            pool, refined = self._refine_selection(
+                block_seed(seed, round_number), real_features, inputs, pool, targets
             )
             if not refined:
                 break
@@ -711,57 +714,49 @@ class Synthesizer:
         round_seed: int,
         real_features: torch.Tensor,
         inputs: RankFeatures,
-        encoded: torch.Tensor,
+        pool: ScoredPool,
         targets: dict,
-    ) -> tuple[torch.Tensor, bool]:
+    ) -> tuple[ScoredPool, bool]:
         """One refinement round: a critic fitted on the training rows against rows the selection
         keeps, added when it finds signal and the selection then still keeps enough rows (its
         ceiling lowered if need be), the factors fitted again. Returns the pool of generated
-        rows ``encoded`` (grown for the factors) and whether a stage was added."""
+        rows (grown for the factors, scored by the stages kept) and whether a stage was added."""
         try:
             kept = self._model_rows(len(real_features), round_seed, selection=True)
         except InvalidDataError:  # the selection keeps too few rows to learn from
-            return encoded, False
+            return pool, False
         kept = self.transformer_.transform(kept, rng=np.random.default_rng(round_seed))
         kept = torch.as_tensor(kept, device=self.device_)
         critic, ceiling, facts = fit_row_critic(real_features, inputs(kept), seed=round_seed)
         if refinement_signal(facts) < MIN_REFINEMENT_SIGNAL:
-            return encoded, False
+            return pool, False
         before = self.row_refinements_, self.marginal_factors_, self.selection_
         self.row_refinements_ += (Refinement(critic, ceiling),)
         self.selection_ = {**before[2], "refinements": [*before[2]["refinements"], facts]}
-        if len(encoded) < REFINED_POOL_ROWS:  # fewer rows kept: a larger pool for the factors
-            more = self._encoded_pool(REFINED_POOL_ROWS - len(encoded), round_seed + 1)
-            encoded = torch.cat([encoded, more])
-        self._fit_factors(encoded, inputs, targets)
+        if len(pool) < REFINED_POOL_ROWS:  # fewer rows kept: a larger pool for the factors
+            more = self._encoded_pool(REFINED_POOL_ROWS - len(pool), round_seed + 1)
+            pool = pool.joined(ScoredPool.of(more, inputs(more), self.row_critic_, before[0]))
+        round_logits = logits(critic, inputs(pool.encoded))  # (pool,)
+        self._fit_factors(pool, targets, pool.later + capped_log_ratio(round_logits, ceiling))
         for _ in range(SOFTENING_STEPS):  # sampling would crawl: a lower ceiling keeps more
             if self.selection_["acceptance"] >= MIN_REFINED_ACCEPTANCE:
                 break
-            softened = self._softened_ceiling(encoded, inputs, critic, ceiling)
+            first = pool.critic_logits.double()
+            if self.marginal_factors_ is not None:
+                first = first + self.marginal_factors_.score(pool.encoded)
+            first = torch.clamp(first - self.selection_["ceiling"], max=0.0)
+            softened = softened_ceiling(first + pool.later, round_logits, ceiling,
+                                        SOFTENING_MARGIN * MIN_REFINED_ACCEPTANCE)  # fmt: skip
             if softened is None:
                 break
             facts["softened_by"] = facts.get("softened_by", 0.0) + ceiling - softened
             facts["ceiling"] = ceiling = softened  # the facts hold the ceiling the file keeps
             self.row_refinements_ = (*before[0], Refinement(critic, ceiling))
-            self._fit_factors(encoded, inputs, targets)
+            self._fit_factors(pool, targets, pool.later + capped_log_ratio(round_logits, ceiling))
         if self.selection_["acceptance"] < MIN_REFINED_ACCEPTANCE:
             self.row_refinements_, self.marginal_factors_, self.selection_ = before
-            return encoded, False
-        return encoded, True
-
-    def _softened_ceiling(
-        self, encoded: torch.Tensor, inputs: RankFeatures, critic, ceiling: float
-    ) -> float | None:
-        """The last refinement's ceiling lowered so that the selection keeps a little more than
-        ``MIN_REFINED_ACCEPTANCE`` of the pool ``encoded`` (synthgan.model.selection)."""
-        features = inputs(encoded)
-        score = logits(self.row_critic_, features).double()
-        if self.marginal_factors_ is not None:
-            score = score + self.marginal_factors_.score(encoded)
-        base = torch.clamp(score - self.selection_["ceiling"], max=0.0)
-        base = base + later_log_acceptance(self.row_refinements_[:-1], features)
-        return softened_ceiling(base, logits(critic, features), ceiling,
-                                SOFTENING_MARGIN * MIN_REFINED_ACCEPTANCE)  # fmt: skip
+            return pool, False
+        return replace(pool, later=pool.later + capped_log_ratio(round_logits, ceiling)), True
 
     def _encoded_pool(self, n: int, seed: int) -> torch.Tensor:
         """``n`` generated rows without selection, encoded, for fitting the selection."""
@@ -769,17 +764,13 @@ class Synthesizer:
         encoded = self.transformer_.transform(rows, rng=np.random.default_rng(seed))
         return torch.as_tensor(encoded, device=self.device_)
 
-    def _fit_factors(self, encoded: torch.Tensor, inputs: RankFeatures, targets: dict) -> None:
-        """The marginal factors and the ceiling on top of the critic's logits of the generated
-        rows ``encoded``, the refinements' acceptance counted, into the selection (its facts
-        say what they closed)."""
-        features = inputs(encoded)
-        critic_logits = logits(self.row_critic_, features)
-        later = later_log_acceptance(self.row_refinements_, features)
-        del features
+    def _fit_factors(self, pool: ScoredPool, targets: dict, later: torch.Tensor) -> None:
+        """The marginal factors and the ceiling on top of the first critic's logits of the
+        ``pool``, the refinements' log-acceptance ``later`` (n,) counted, into the selection
+        (its facts say what they closed)."""
         spans = self.transformer_.layout_.softmax_spans
         factors, ceiling, facts = fit_marginal_factors(
-            encoded, critic_logits, spans, later=later, **targets
+            pool.encoded, pool.critic_logits, spans, later=later, **targets
         )
         kept_pairs = [] if factors is None else [[a, b] for a, b, _ in factors.pairs]
         self.marginal_factors_ = factors
