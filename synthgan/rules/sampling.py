@@ -158,7 +158,8 @@ def _row_checks(plan: RulePlan, frame: pd.DataFrame, checked: list[str]) -> list
         codes, _ = pd.factorize(wanted.map(repr).where(wanted.notna()))
         numeric = not plan.schema_.kind(column).is_categorical
         predicates = []
-        for first in np.unique(codes, return_index=True)[1][np.unique(codes) >= 0]:
+        distinct, firsts = np.unique(codes, return_index=True)
+        for first in firsts[distinct >= 0]:
             value = wanted.iloc[first]
             plan.split_conditions({column: value})
             predicates.append(value_predicate(column, value, numeric=numeric)[1])
