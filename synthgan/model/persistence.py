@@ -91,13 +91,18 @@ def _row_refinements(model, tensors: dict, device) -> tuple[Refinement, ...]:
     facts = (model.selection_ or {}).get("refinements", [])
     if len(states) != len(facts):
         raise ValueError(f"{len(states)} refinement critics for {len(facts)} described")
-    refinements = []
-    for state, fact in zip(states, facts):
-        width = critic_inputs(model.transformer_, model.selection_).width
-        critic = RowCritic(model.transformer_.layout_.dim + width).to(device)
-        critic.load_state_dict(state)
-        refinements.append(Refinement(critic.eval().requires_grad_(False), float(fact["ceiling"])))
-    return tuple(refinements)
+    return tuple(
+        Refinement(_row_critic(model, state, device), float(fact["ceiling"]))
+        for state, fact in zip(states, facts)
+    )
+
+
+def _row_critic(model, state: dict, device) -> RowCritic:
+    """A row critic of the model's selection (the first or a refinement) from its state dict."""
+    width = critic_inputs(model.transformer_, model.selection_).width
+    critic = RowCritic(model.transformer_.layout_.dim + width).to(device)
+    critic.load_state_dict(state)
+    return critic.eval().requires_grad_(False)
 
 
 def _marginal_factors(model, tensors: dict, device) -> MarginalFactors | None:
@@ -167,10 +172,7 @@ def load_synthesizer(
         model.calibration_ = None if calibration is None else BinCalibration.from_state(calibration)
         model.selection_, model.row_critic_ = meta.get("selection"), None
         if "row_critic" in tensors:  # a private fit's selection has factors only
-            width = critic_inputs(model.transformer_, model.selection_).width
-            model.row_critic_ = RowCritic(model.transformer_.layout_.dim + width).to(target)
-            model.row_critic_.load_state_dict(tensors["row_critic"])
-            model.row_critic_.eval().requires_grad_(False)
+            model.row_critic_ = _row_critic(model, tensors["row_critic"], target)
         model.row_refinements_ = _row_refinements(model, tensors, target)
         model.marginal_factors_ = _marginal_factors(model, tensors, target)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
