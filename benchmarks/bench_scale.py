@@ -75,15 +75,16 @@ def widen(adult, n: int, seed: int):
     return pd.DataFrame(out)
 
 
-def build(rows: int, folder: Path, seed: int) -> dict:
-    """Write the table as ``folder/part-NNNNN.parquet`` unless it is there already."""
+def build(rows: int, folder: Path, seed: int, split: str = "train") -> dict:
+    """Write the table, widened from Adult's ``split`` rows, as ``folder/part-NNNNN.parquet``
+    unless it is there already."""
     import pandas as pd
 
     done = folder / "_SUCCESS"
     if done.exists():
         return json.loads(done.read_text())
     folder.mkdir(parents=True, exist_ok=True)
-    adult = pd.read_parquet(benchenv.REPO_ROOT / "datasets/adult/train.parquet")
+    adult = pd.read_parquet(benchenv.REPO_ROOT / f"datasets/adult/{split}.parquet")
     start = time.perf_counter()
     for part, first in enumerate(range(0, rows, FILE_ROWS)):
         frame = widen(adult, min(FILE_ROWS, rows - first), seed * 100_003 + part)

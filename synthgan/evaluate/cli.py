@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from synthgan.cli_common import CONTEXT_SETTINGS, load_schema, reports_errors, schema_option
+from synthgan.exceptions import InvalidDataError
 
-input_path = click.Path(exists=True, dir_okay=False, path_type=Path)
 output_path = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
@@ -17,7 +17,7 @@ output_path = click.Path(dir_okay=False, writable=True, path_type=Path)
 @click.argument("synthetic", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--holdout",
-    type=input_path,
+    type=click.Path(exists=True, path_type=Path),
     help="Real rows the model never saw; enables the privacy and utility metrics.",
 )
 @click.option("--target", help="Column to predict for the utility metrics (needs --holdout).")
@@ -31,8 +31,11 @@ output_path = click.Path(dir_okay=False, writable=True, path_type=Path)
     help="Seed of the subsamples, folds and bootstraps.",
 )
 @click.option("--stream", is_flag=True,
-              help="Read REAL and SYNTHETIC (Parquet files or folders) in chunks: fidelity over "
-              "every row, closest-record distances to every real row (docs/scale.md).")
+              help="Read REAL, SYNTHETIC and --holdout (Parquet files or folders) in chunks: "
+              "fidelity over every row, closest-record distances to every real row, the other "
+              "metrics on uniform samples (docs/scale.md).")
+@click.option("--sample-rows", type=click.IntRange(min=1), default=None,
+              help="With --stream: rows of each table the sampled metrics see [default: 100000].")
 @schema_option
 @reports_errors
 def evaluate_command(
@@ -44,6 +47,7 @@ def evaluate_command(
     report_path: Path | None,
     random_state: int,
     stream: bool,
+    sample_rows: int | None,
     schema_path: Path | None,
 ) -> None:
     """Score SYNTHETIC against REAL (the training data): fidelity, utility and privacy.
@@ -59,10 +63,11 @@ def evaluate_command(
           --target income --json scores.json --report report.html
       synthgan evaluate train_parts/ synthetic_parts/ --stream --json scores.json
     """
-    if stream or real.is_dir() or synthetic.is_dir():
-        return _evaluate_streamed(real, synthetic, json_path, random_state, schema_path,
-                                  unsupported={"--holdout": holdout, "--target": target,
-                                               "--report": report_path})  # fmt: skip
+    if stream or any(path is not None and path.is_dir() for path in (real, synthetic, holdout)):
+        return _evaluate_streamed(real, synthetic, holdout, target, json_path, report_path,
+                                  random_state, sample_rows, schema_path)  # fmt: skip
+    if sample_rows is not None:
+        raise InvalidDataError("--sample-rows goes with --stream. Add --stream, or drop it.")
     from synthgan.evaluate import evaluate
     from synthgan.evaluate.verdicts import format_verdicts
     from synthgan.io import read_table
@@ -88,24 +93,34 @@ def evaluate_command(
         click.echo(f"Wrote the report to {report_path}", err=True)
 
 
-def _evaluate_streamed(real, synthetic, json_path, random_state, schema_path, unsupported):
+def _evaluate_streamed(real, synthetic, holdout, target, json_path, report_path, random_state,
+                       sample_rows, schema_path):  # fmt: skip
     import json
 
-    from synthgan.evaluate.streamed import evaluate_sources
-    from synthgan.exceptions import InvalidDataError
+    from synthgan.evaluate.streamed import SAMPLE_ROWS, evaluate_sources
     from synthgan.io import write_text
 
-    given = [option for option, value in unsupported.items() if value is not None]
-    if given:
+    if report_path is not None:
         raise InvalidDataError(
-            f"{given[0]} is not supported by a streamed evaluation yet. Drop it, or evaluate "
-            "tables that fit in memory without --stream."
+            "--report is not supported by a streamed evaluation yet. Drop it (--json writes "
+            "every score), or evaluate tables that fit in memory without --stream."
         )
-    scores = evaluate_sources(real, synthetic, schema=load_schema(schema_path),
-                              random_state=random_state)  # fmt: skip
+    if target is not None and holdout is None:
+        raise InvalidDataError("--target needs --holdout (the real rows the utility model is "
+                               "tested on). Add --holdout, or drop --target.")  # fmt: skip
+    scores = evaluate_sources(real, synthetic, holdout=holdout, target=target,
+                              schema=load_schema(schema_path), random_state=random_state,
+                              sample_rows=sample_rows or SAMPLE_ROWS)  # fmt: skip
+    sampled = scores["sampled"]["metrics"]
     for name, value in scores.items():
         if not isinstance(value, dict):
-            click.echo(f"{name:<22}{value:.4f}")
+            where = "sampled" if name in sampled else "every row"
+            click.echo(f"{name:<22}{value:.4f}  ({where})")
+    closest = scores["closest_record"]
+    click.echo(f"closest real row, over all {closest['real_rows']:,} real rows, of "
+               f"{closest['synthetic_rows_sampled']:,} synthetic rows: "
+               f"dcr_p5 {closest['dcr_p5']:.4f}, "
+               f"exact copies {closest['exact_copy_rate']:.4f}")  # fmt: skip
     if json_path is not None:
         write_text(json.dumps(scores, indent=2), json_path)
         click.echo(f"Wrote the scores to {json_path}", err=True)

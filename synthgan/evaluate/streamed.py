@@ -30,6 +30,7 @@ from synthgan.evaluate._columns import (
     is_numeric,
     numeric_values,
 )
+from synthgan.evaluate.context import subsample
 from synthgan.evaluate.fidelity import PAIR_BINS
 from synthgan.evaluate.privacy import (
     DCR_MAX_SYNTHETIC,
@@ -37,9 +38,12 @@ from synthgan.evaluate.privacy import (
     RowEmbedding,
     nearest_distances,
 )
+from synthgan.evaluate.registry import METRICS
+from synthgan.exceptions import InvalidDataError
 
-SAMPLE_ROWS_FOR_SCHEMA = 100_000
-"""Real rows (a uniform sample) the column kinds are inferred from."""
+SAMPLE_ROWS = 100_000
+"""Rows of each table (a seeded uniform sample) the column kinds are inferred from and the
+sampled metrics (:data:`SAMPLED_METRICS`) see."""
 
 
 def nearest_over_chunks(
@@ -296,34 +300,73 @@ def closest_record_distances(real_frames, queries: pd.DataFrame, schema, k: int 
     return nearest_over_chunks(chunks, points, k)
 
 
-def evaluate_sources(real, synthetic, *, schema=None, chunk_rows: int = 65_536,
+SAMPLED_METRICS = ("detection_auc", "utility_real", "utility_synthetic", "utility_gap", "f1_real",
+                   "f1_synthetic", "dcr_share", "dcr_p5", "nndr", "exact_copy_rate", "mia_auc")
+"""The evaluator's metrics a streamed evaluation computes on uniform samples of the tables (each
+already looks at a bounded subsample in memory, except utility and copies; see docs/scale.md)."""
+
+
+def evaluate_sources(real, synthetic, *, holdout=None, target: str | None = None, schema=None,
+                     chunk_rows: int = 65_536, sample_rows: int = SAMPLE_ROWS,
                      random_state: int = 0) -> dict:  # fmt: skip
-    """Scores of ``synthetic`` against ``real``, each a Parquet file, folder or Dataset read in
-    chunks: :func:`fidelity_scores` over every row, and each of at most ``DCR_MAX_SYNTHETIC``
-    synthetic rows (a seeded uniform sample) to its closest row of the whole real table:
-    ``dcr_p5`` (5th percentile of those distances) and ``exact_copy_rate`` (share at 0)."""
+    """Scores of ``synthetic`` against ``real`` (and ``holdout``), each a Parquet file, folder or
+    Dataset read in chunks.
+
+    * Over every row: :func:`fidelity_scores` (with a holdout, each also for the holdout against
+      ``real``: ``baselines``), and ``closest_record``: each of at most ``DCR_MAX_SYNTHETIC``
+      synthetic rows (a seeded uniform sample) to its closest row of the whole real table
+      (``dcr_p5``, the 5th percentile of those distances; ``exact_copy_rate``, the share at 0).
+    * On seeded uniform samples of at most ``sample_rows`` rows of each table, by the in-memory
+      evaluator's code: ``detection_auc``, and with ``holdout`` the privacy metrics
+      (``dcr_share``, ``dcr_p5``, ``nndr``, ``exact_copy_rate``, ``mia_auc``), with ``target``
+      too the utility metrics. Where every table fits in the samples these are the in-memory
+      evaluator's figures exactly.
+
+    The column kinds are inferred from the real sample, unless ``schema`` is given.
+    """
+    from synthgan.evaluate.evaluator import evaluate
     from synthgan.io import iter_frames, open_dataset
     from synthgan.schema import resolve_schema
     from synthgan.transform.stats import RowReservoir
 
-    real_set, synthetic_set = open_dataset(real), open_dataset(synthetic)
+    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1:
+        raise InvalidDataError(
+            f"sample_rows must be a positive integer, got {sample_rows!r}. Pass e.g. "
+            f"sample_rows={SAMPLE_ROWS}."
+        )
+    sources = {"real": real, "synthetic": synthetic, "holdout": holdout}
+    sets = {name: open_dataset(data) for name, data in sources.items() if data is not None}
 
-    def real_frames():
-        return iter_frames(real_set, chunk_rows)
+    def frames(name):
+        return lambda: iter_frames(sets[name], chunk_rows)
 
-    def synthetic_frames():
-        return iter_frames(synthetic_set, chunk_rows)
+    samples = {}
+    for name in sets:
+        reservoir = RowReservoir(sample_rows, [random_state, len(samples)])
+        for frame in frames(name)():
+            reservoir.update(frame)
+        samples[name] = reservoir.frame
+    schema = resolve_schema(samples["real"], schema)
+    scores = fidelity_scores(frames("real"), frames("synthetic"), schema)
+    if holdout is not None:
+        baselines = fidelity_scores(frames("real"), frames("holdout"), schema)
+        scores["rows"]["holdout"] = baselines.pop("rows")["synthetic"]
+        scores["baselines"] = baselines
 
-    sample = RowReservoir(SAMPLE_ROWS_FOR_SCHEMA, random_state)
-    for frame in real_frames():
-        sample.update(frame)
-    schema = resolve_schema(sample.frame, schema)
-    scores = fidelity_scores(real_frames, synthetic_frames, schema)
-    queries = RowReservoir(DCR_MAX_SYNTHETIC, random_state)
-    for frame in synthetic_frames():
-        queries.update(frame)
-    nearest = closest_record_distances(real_frames, queries.frame, schema)[:, 0]
-    scores["dcr_p5"] = float(np.percentile(nearest, 5))
-    scores["exact_copy_rate"] = float(np.mean(nearest == 0))
-    scores["dcr_rows"] = {"synthetic_sampled": len(queries.frame), "real": scores["rows"]["real"]}
+    queries = subsample(samples["synthetic"], DCR_MAX_SYNTHETIC, np.random.default_rng(random_state))
+    nearest = closest_record_distances(frames("real"), queries, schema)[:, 0]
+    scores["closest_record"] = {
+        "dcr_p5": float(np.percentile(nearest, 5)),
+        "exact_copy_rate": float(np.mean(nearest == 0)),
+        "synthetic_rows_sampled": len(queries),
+        "real_rows": scores["rows"]["real"],
+    }
+
+    needs = {"holdout": holdout is not None, "target": target is not None}
+    wanted = [name for name in SAMPLED_METRICS if all(needs[need] for need in METRICS[name].needs)]
+    report = evaluate(samples["real"], samples["synthetic"], samples.get("holdout"), target,
+                      metrics=wanted, schema=schema, random_state=random_state)  # fmt: skip
+    scores.update({name: report.scores[name] for name in wanted if name in report.scores})
+    scores["sampled"] = {"metrics": [n for n in wanted if n in report.scores],
+                         "rows": {name: len(sample) for name, sample in samples.items()}}  # fmt: skip
     return scores

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from synthgan.cli import main
 from synthgan.evaluate import evaluate
@@ -29,17 +30,82 @@ def test_streamed_evaluate_gives_the_in_memory_fidelity(runner, tmp_path):
     expected = evaluate(real, synthetic, metrics=names).scores
     for name in names:
         assert np.isclose(scores[name], expected[name], rtol=1e-9, atol=1e-12), name
-    assert scores["exact_copy_rate"] == 0.0 and scores["dcr_p5"] > 0
+    closest = scores["closest_record"]
+    assert closest["exact_copy_rate"] == 0.0 and closest["dcr_p5"] > 0
+    assert "dcr_share" not in scores  # needs a holdout
 
 
-def test_streamed_evaluate_refuses_holdout_in_one_line(runner, tmp_path):
+def test_streamed_evaluate_with_holdout_and_target_gives_every_in_memory_score(runner, tmp_path):
+    real = make_mixed_frame(n=600, nulls=True, seed=1)
+    synthetic = make_mixed_frame(n=400, nulls=True, seed=2)
+    holdout = make_mixed_frame(n=300, nulls=True, seed=3)
+    for name, frame in (("real", real), ("synthetic", synthetic), ("holdout", holdout)):
+        folder = tmp_path / name
+        folder.mkdir()
+        frame.iloc[:250].to_parquet(folder / "a.parquet")
+        frame.iloc[250:].reset_index(drop=True).to_parquet(folder / "b.parquet")
+    out = tmp_path / "scores.json"
+    result = runner.invoke(main, ["evaluate", str(tmp_path / "real"), str(tmp_path / "synthetic"),
+                                  "--holdout", str(tmp_path / "holdout"), "--target", "flag",
+                                  "--json", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())
+    report = evaluate(real, synthetic, holdout, "flag")
+    for name in ("utility_synthetic", "dcr_share", "mia_auc", "exact_copy_rate", "nndr",
+                 "detection_auc", "column_pairs"):  # fmt: skip
+        assert name in scores, name
+    for name, value in scores.items():
+        if not isinstance(value, dict):
+            assert np.isclose(value, report.scores[name], rtol=1e-9, atol=1e-12), name
+    for name, value in scores["baselines"].items():
+        expected = report.metrics[name]["details"]["baseline"]
+        assert np.isclose(value, expected, rtol=1e-9, atol=1e-12), name
+    assert scores["rows"] == {"real": 600, "synthetic": 400, "holdout": 300}
+    assert scores["sampled"]["rows"] == {"real": 600, "synthetic": 400, "holdout": 300}
+
+
+def test_streamed_evaluate_samples_only_the_sampled_metrics(tmp_path):
+    from synthgan.evaluate.streamed import evaluate_sources
+
+    real = make_mixed_frame(n=500, nulls=False, seed=1)
+    synthetic = make_mixed_frame(n=300, nulls=False, seed=2)
+    real.to_parquet(tmp_path / "real.parquet")
+    synthetic.to_parquet(tmp_path / "synthetic.parquet")
+    scores = evaluate_sources(tmp_path / "real.parquet", tmp_path / "synthetic.parquet",
+                              sample_rows=200, chunk_rows=64)  # fmt: skip
+    assert scores["sampled"] == {"metrics": ["detection_auc"],
+                                 "rows": {"real": 200, "synthetic": 200}}  # fmt: skip
+    assert scores["rows"] == {"real": 500, "synthetic": 300}  # fidelity saw every row
+    assert scores["closest_record"]["real_rows"] == 500
+    expected = evaluate(real, synthetic, metrics=["column_shapes"]).scores["column_shapes"]
+    assert np.isclose(scores["column_shapes"], expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--report", "r.html"], "Error: --report is not supported by a streamed evaluation yet. "
+         "Drop it (--json writes every score), or evaluate tables that fit in memory without "
+         "--stream."),
+        (["--target", "flag"], "Error: --target needs --holdout (the real rows the utility model "
+         "is tested on). Add --holdout, or drop --target."),
+    ],
+)
+def test_streamed_evaluate_refusals_are_one_line(runner, tmp_path, extra, message):
     table = make_mixed_frame(n=100, nulls=False)
     path = tmp_path / "t.parquet"
     table.to_parquet(path)
-    result = runner.invoke(main, ["evaluate", str(path), str(path), "--stream",
-                                  "--holdout", str(path)])  # fmt: skip
+    extra = [str(tmp_path / e) if e.endswith(".html") else e for e in extra]
+    result = runner.invoke(main, ["evaluate", str(path), str(path), "--stream", *extra])
+    assert result.exit_code == 1
+    assert result.output.strip() == message
+
+
+def test_sample_rows_without_stream_is_refused(runner, tmp_path):
+    path = tmp_path / "t.parquet"
+    make_mixed_frame(n=100, nulls=False).to_parquet(path)
+    result = runner.invoke(main, ["evaluate", str(path), str(path), "--sample-rows", "10"])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        "Error: --holdout is not supported by a streamed evaluation yet. Drop it, or evaluate "
-        "tables that fit in memory without --stream."
+        "Error: --sample-rows goes with --stream. Add --stream, or drop it."
     )
