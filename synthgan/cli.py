@@ -190,24 +190,23 @@ def fit(
     remote = isinstance(data, str)  # an address on another filesystem
     name = Path(data.rstrip("/").rsplit("/", 1)[-1]) if remote else data
     output = check_writable(output or name.with_suffix(".synthgan"))
-    distributed = nproc > 1 or int(os.environ.get("WORLD_SIZE", "1")) > 1
-    if remote and (distributed or stream is False):
-        fail(f"{data}: a table on another filesystem is read in record batches by one process. "
-             "Drop --nproc and --in-memory, or copy the table here first.")
-    if distributed and (stream or data.is_dir() or shard_dir is not None):
-        fail(f"{data}: a data-parallel fit (--nproc, torchrun) reads one table into memory; a "
-             "streamed fit runs in one process. Drop --nproc or --stream.")
+    if remote and stream is False:
+        fail(f"{data}: a table on another filesystem is read in record batches. Drop "
+             "--in-memory, or copy the table here first.")
     if nproc > 1 and int(os.environ.get("WORLD_SIZE", "1")) < 2:
         given = {"--schema": schema_path, "--rules": rules_path, "--epochs": epochs,
-                 "--batch-size": batch_size, "--max-minutes": max_minutes, "--seed": seed}  # fmt: skip
+                 "--batch-size": batch_size, "--max-minutes": max_minutes, "--seed": seed,
+                 "--shard-dir": shard_dir}  # fmt: skip
         args = [str(data), "-o", str(output), "--on-violation", on_violation, "--device", device]
+        if stream is not None:
+            args.append("--stream" if stream else "--in-memory")
         args += [part for name, value in given.items() if value is not None
                  for part in (name, str(value))]  # fmt: skip
         sys.exit(launch_torchrun(nproc, args + (["--quiet"] if quiet else [])))
     parquet = name.suffix.lower() in (".parquet", ".pq")
     if stream and not (parquet or remote or data.is_dir()):
         fail(f"{data}: a streamed fit reads Parquet only. Convert it to Parquet, or drop --stream.")
-    streamed = remote or not distributed and stream is not False and (
+    streamed = remote or stream is not False and (
         data.is_dir() or bool(stream) or shard_dir is not None
         or (parquet and source_bytes(data) >= STREAM_MIN_BYTES)
     )  # fmt: skip
@@ -230,7 +229,7 @@ def fit(
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # one process of torchrun / --nproc
         from synthgan.model.distributed import fit_in_group
 
-        summary = fit_in_group(source, output, params)
+        summary = fit_in_group(source, output, params, stream=how)
         if summary["rank"] == 0 and not quiet:
             click.echo(
                 f"Trained on {summary['rows']:,} rows in {summary['world_size']} processes for "

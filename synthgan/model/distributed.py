@@ -151,22 +151,31 @@ def process_group_from_env(backend: str | None = None) -> Iterator[DistributedSy
             dist.destroy_process_group()
 
 
-def fit_in_group(data, output, params: dict, *, backend: str | None = None) -> dict:
+def fit_in_group(data, output, params: dict, *, backend: str | None = None, stream=None) -> dict:
     """The entry point of every launcher: fit ``Synthesizer(**params)`` on ``data`` (a table
     or the path of one; every process reads it, each trains on its shard) and let rank 0 write
-    the model file ``output``. Returns a summary of the fit (on every rank)."""
+    the model file ``output``. Returns a summary of the fit (on every rank).
+
+    ``stream``: None reads ``data`` whole (a DataFrame, or a file by its suffix); otherwise
+    ``data`` is a Parquet file, folder or address, fitted as ``Synthesizer.fit(data,
+    stream=stream)`` does: True or a :class:`~synthgan.model.streamed.Streaming` reads it in
+    record batches, rank 0 computes the statistics and each process encodes only its rows into
+    shards of its own (docs/scale.md); False reads it whole."""
     from synthgan.io import read_table
     from synthgan.model.synthesizer import Synthesizer
 
     with process_group_from_env(backend) as sync:
         rank = 0 if sync is None else sync.rank
-        frame = read_table(data) if isinstance(data, (str, os.PathLike)) else data
         params = dict(params)
         if rank:
             params["verbose"] = False
         if sync is not None and params.get("device", "auto") == "auto":
             params["device"] = str(sync.device)
-        model = Synthesizer(**params).fit(frame)
+        if stream is not None:
+            model = Synthesizer(**params).fit(data, stream=stream)
+        else:
+            frame = read_table(data) if isinstance(data, (str, os.PathLike)) else data
+            model = Synthesizer(**params).fit(frame)
         if rank == 0 and output is not None:
             model.save(output)
         if sync is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -287,7 +287,13 @@ class ShardedConditionSampler(ConditionSampler):
     def from_shards(
         cls, spans: tuple[Span, ...], shards: ShardSet, device: torch.device,
         block_rows: int = 1 << 16,
+        sum_counts: Callable[[list[np.ndarray]], list[np.ndarray]] | None = None,
     ) -> ShardedConditionSampler:  # fmt: skip
+        """The sampler of the rows in ``shards``, with its category index on disk beside them.
+
+        ``shards`` may hold one process's rows of the table; ``sum_counts`` then turns their
+        category counts into the whole table's, from which conditions are drawn (data-parallel
+        training, synthgan.model.distributed), as ``ConditionSampler.from_data`` does."""
         spans = tuple(spans)
         softmax = {int(start): i for i, start in enumerate(shards.layout.softmax_starts)}
         columns = np.array([softmax[s.start] for s in spans], dtype=np.int64)
@@ -295,9 +301,11 @@ class ShardedConditionSampler(ConditionSampler):
         for _, codes in shards.iter_blocks(block_rows):
             for i, column in enumerate(columns):
                 counts[i] += np.bincount(codes[:, column], minlength=spans[i].width)
-        sampler = cls(spans, counts, device)
+        totals = counts if sum_counts is None else sum_counts(counts)
+        sampler = cls(spans, totals, device)
         sampler.n_rows = n = shards.n_rows
         sampler.shards = shards
+        sampler.missing_here = any(bool(((t > 0) & (c == 0)).any()) for t, c in zip(totals, counts))
         if not spans:
             return sampler
         max_width = max(s.width for s in spans)
@@ -343,10 +351,15 @@ class ShardedConditionSampler(ConditionSampler):
         count = self.category_count[span, category]
         pick = (torch.rand(len(span), device=self.device, generator=generator) * count).long()
         position = self.category_start[span, category] + torch.minimum(pick, count - 1)
-        flat = (span * self.n_rows + position).cpu().numpy()
+        flat = (span * self.n_rows + position.clamp(min=0)).cpu().numpy()
         rows = self._index.array.reshape(-1)[flat].astype(np.int64)
         self.shards.touched(len(rows) * TOUCHED_BYTES)
-        return torch.from_numpy(rows).to(self.device)
+        rows = torch.from_numpy(rows).to(self.device)
+        if not self.missing_here:
+            return rows
+        # a condition drawn from the whole table's counts that this process's rows lack: a row
+        # drawn uniformly stands in, as in ConditionSampler.real_rows
+        return torch.where(count > 0, rows, self.uniform_rows(len(span), generator))
 
     def close(self) -> None:
         if getattr(self, "_index", None) is not None:

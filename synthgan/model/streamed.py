@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.io import dataset_rows, is_dataset_source, iter_frames, open_dataset, source_bytes
+from synthgan.model.distributed import active_sync, per_rank_batch
 from synthgan.model.runtime import block_seed, resolve_device, seed_from
 from synthgan.model.shards import (
     RESIDENT_BYTES,
@@ -42,7 +43,7 @@ from synthgan.model.shards import (
 from synthgan.schema import validate_frame
 from synthgan.transform.derived import Monotone, find_derivations
 from synthgan.transform.stats import MAX_DISTINCT, SAMPLE_ROWS, scan
-from synthgan.transform.table import TRANSFORM_CHUNK_ROWS
+from synthgan.transform.table import TRANSFORM_CHUNK_ROWS, TableTransformer
 
 STREAM_MIN_BYTES = 1 << 30
 """Files and folders at least this large on disk are streamed when ``stream`` is None."""
@@ -149,57 +150,80 @@ def fit_streamed(model, dataset, options: Streaming):
     model.seed_ = seed_from(model.random_state)
     model.device_ = resolve_device(model.device)
     model.rules_, model.privacy_ = None, None
-    with _rows_bar(model, n_rows, "Statistics") as bar:
-        stats = scan(
-            _counted(iter_frames(dataset, options.chunk_rows), bar),
-            sample_rows=options.sample_rows, max_distinct=options.max_distinct,
-            seed=block_seed(model.seed_, 5_000_000),
-        )  # fmt: skip
+    sync = active_sync(model.device_)  # None unless data-parallel (model/distributed.py)
+    lead = sync is None or sync.rank == 0
+    if lead:  # the statistics pass and the transformer: rank 0's, shared with the others
+        with _rows_bar(model, n_rows, "Statistics") as bar:
+            stats = scan(
+                _counted(iter_frames(dataset, options.chunk_rows), bar),
+                sample_rows=options.sample_rows, max_distinct=options.max_distinct,
+                seed=block_seed(model.seed_, 5_000_000),
+            )  # fmt: skip
     with model._local_rng():
         torch.manual_seed(model.seed_)
         transformer = model._new_transformer(model.schema)
-        derivations = None
-        if model.derive_columns:
-            keep = () if model.target is None else (model.target,)
-            found = find_derivations(stats.sample, stats.schema(model.schema), keep=keep)
-            derivations = found if stats.complete else _holding(found, dataset, options)
-        transformer.fit_stats(stats, derivations=derivations)
+        facts = None
+        if lead:
+            derivations = None
+            if model.derive_columns:
+                keep = () if model.target is None else (model.target,)
+                found = find_derivations(stats.sample, stats.schema(model.schema), keep=keep)
+                derivations = found if stats.complete else _holding(found, dataset, options)
+            transformer.fit_stats(stats, derivations=derivations)
+            facts = {
+                "rows": n_rows,
+                "sample_rows": len(stats.sample),
+                "sampled_columns": [n for n, c in stats.columns.items() if not c.exact],
+            }
+        if sync is not None:
+            state, facts = sync.share((transformer.get_state(), facts) if lead else None)
+            if not lead:
+                transformer = TableTransformer.from_state(state)
         model.transformer_ = transformer
         model._build_networks()
         model.loss_history_ = pd.DataFrame()
         model.epochs_trained_ = 0
         model.ema_updates_ = 0
-    model.stream_facts_ = {
-        "rows": n_rows,
-        "sample_rows": len(stats.sample),
-        "sampled_columns": [n for n, c in stats.columns.items() if not c.exact],
-    }
+    model.stream_facts_ = facts
     layout = ShardLayout.of(transformer.layout_)
     parent = options.shard_dir or tempfile.gettempdir()
-    _check_disk(parent, n_rows, layout, len(model.condition_spans_))
+    mine = n_rows if sync is None else len(sync.shard(n_rows))  # rows rank, rank + N, ...
+    _check_disk(parent, mine, layout, len(model.condition_spans_))
+    torch_seed, rng_seed = block_seed(model.seed_, 1_000_000), block_seed(model.seed_, 2_000_000)
+    batch_size = None
+    if sync is not None:
+        batch_size = per_rank_batch(model.batch_size, model.pac, sync.world_size)
+        torch_seed, rng_seed = sync.seed(torch_seed), sync.seed(rng_seed)
     with tempfile.TemporaryDirectory(prefix="synthgan-shards-", dir=parent) as directory:
-        writer = ShardWriter(directory, layout, n_rows, options.shard_rows)
+        writer = ShardWriter(directory, layout, mine, options.shard_rows)
         with _rows_bar(model, n_rows, "Encoding") as bar:
+            first = 0
             for frame in iter_frames(dataset, options.chunk_rows):
+                if sync is not None:  # this process's rows of the chunk
+                    rows = np.arange(first, first + len(frame))
+                    frame = frame.iloc[rows % sync.world_size == sync.rank]
+                    first += len(rows)
                 writer.write(transformer.transform(frame))
-                bar.update(len(frame))
+                bar.update(len(frame) if sync is None else len(rows))
         shards = writer.close()
         shards.resident_bytes = options.resident_bytes
         sampler = None
         try:
             with model._local_rng():
-                torch.manual_seed(block_seed(model.seed_, 1_000_000))
+                torch.manual_seed(torch_seed)
                 rng = torch.Generator(device=model.device_)
-                rng.manual_seed(block_seed(model.seed_, 2_000_000))
+                rng.manual_seed(rng_seed)
                 sampler = ShardedConditionSampler.from_shards(
-                    model.condition_spans_, shards, model.device_
-                )
+                    model.condition_spans_, shards, model.device_,
+                    sum_counts=None if sync is None else sync.sum_counts,
+                )  # fmt: skip
                 rows = ShardedRows(shards, model.device_)
                 # max_minutes bounds training, not the passes over the data (which grow with rows)
                 train_start = time.monotonic()
                 critic_seed = block_seed(model.seed_, 6_000_000)
                 model._train_on(
-                    rows, sampler, rng, train_start, resuming=False,
+                    rows, sampler, rng, train_start, resuming=False, sync=sync,
+                    batch_size=batch_size,
                     critic_rows=lambda: rows.dense_rows(options.critic_rows, critic_seed),
                 )  # fmt: skip
         finally:

@@ -12,13 +12,22 @@ from tests.conftest import make_mixed_frame
 
 
 @pytest.mark.slow  # two fresh interpreters under torchrun: about 30 s on two busy cores
-def test_fit_with_two_processes_writes_one_loadable_model(tmp_path):
+@pytest.mark.parametrize("streamed", [False, True])
+def test_fit_with_two_processes_writes_one_loadable_model(tmp_path, streamed):
+    table = make_mixed_frame(n=300, nulls=False)
     data = tmp_path / "data.parquet"
-    make_mixed_frame(n=300, nulls=False).to_parquet(data)
+    if streamed:  # a folder read in record batches, each process encoding its own rows
+        data = tmp_path / "parts"
+        data.mkdir()
+        table.iloc[:100].to_parquet(data / "a.parquet")
+        table.iloc[100:].reset_index(drop=True).to_parquet(data / "b.parquet")
+    else:
+        table.to_parquet(data)
     output = tmp_path / "model.synthgan"
     result = subprocess.run(
         [sys.executable, "-m", "synthgan.cli", "fit", str(data), "-o", str(output),
-         "--epochs", "1", "--batch-size", "100", "--seed", "0", "--device", "cpu", "--nproc", "2"],
+         "--epochs", "1", "--batch-size", "100", "--seed", "0", "--device", "cpu", "--nproc", "2",
+         *(["--stream", "--shard-dir", str(tmp_path)] if streamed else [])],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]

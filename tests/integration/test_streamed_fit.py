@@ -106,7 +106,7 @@ class TestCli:
         assert result.exit_code == 0, result.output
         assert Synthesizer.load(tmp_path / "t.synthgan").sample(5, random_state=0).shape == (5, 13)
         result = runner.invoke(main, ["fit", address, "--in-memory", *CLI_FAST])
-        assert result.exit_code == 1 and "read in record batches by one process" in result.output
+        assert result.exit_code == 1 and "is read in record batches. Drop --in-memory" in result.output
 
     def test_fit_a_folder(self, runner, folder, tmp_path):
         out = tmp_path / "m.synthgan"

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.distributed as dist
@@ -122,13 +123,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _fit_worker(rank: int, port: int, data: str, out: str, params: dict) -> None:
+def _fit_worker(rank: int, port: int, data: str, out: str, params: dict, stream=None) -> None:
     os.environ.update(
         RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD),
         MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
     )  # fmt: skip
     torch.set_num_threads(1)
-    summary = fit_in_group(data, Path(out) / "model.synthgan", params)
+    summary = fit_in_group(data, Path(out) / "model.synthgan", params, stream=stream)
     (Path(out) / f"summary{rank}.json").write_text(json.dumps(summary))
 
 
@@ -162,6 +163,74 @@ class TestFit:
         summaries = [json.loads((fitted / f"summary{r}.json").read_text()) for r in range(WORLD)]
         assert [s["world_size"] for s in summaries] == [WORLD, WORLD]
         assert summaries[0]["epochs_trained"] == summaries[1]["epochs_trained"] == 2
+
+
+@pytest.fixture(scope="module")
+def fitted_streamed(tmp_path_factory):
+    """A 2-process streamed fit of a folder of two Parquet files (each process encodes its rows
+    into shards of its own)."""
+    from tests.conftest import make_mixed_frame
+
+    out = tmp_path_factory.mktemp("ddpstream")
+    folder = out / "parts"
+    folder.mkdir()
+    table = make_mixed_frame(n=301, nulls=True)
+    table.iloc[:150].to_parquet(folder / "a.parquet")
+    table.iloc[150:].reset_index(drop=True).to_parquet(folder / "b.parquet")
+    params = {"epochs": 2, "batch_size": 60, "pac": 10, "random_state": 0,
+              "device": "cpu", "verbose": False}  # fmt: skip
+    mp.spawn(_fit_worker, args=(_free_port(), str(folder), str(out), params, True), nprocs=WORLD)
+    return out
+
+
+class TestStreamedFit:
+    def test_rank_zero_writes_a_model_of_the_whole_table(self, fitted_streamed):
+        from synthgan import load
+
+        model = load(fitted_streamed / "model.synthgan", device="cpu")
+        assert model.rows_trained_ == 301 and model.epochs_trained_ == 2
+        assert sum(model._category_counts[0]) == 301  # the counts of both processes' rows
+        assert len(model.sample(40, random_state=0)) == 40
+
+    def test_both_processes_trained_on_their_own_rows(self, fitted_streamed):
+        summaries = [json.loads((fitted_streamed / f"summary{r}.json").read_text())
+                     for r in range(WORLD)]  # fmt: skip
+        assert [s["world_size"] for s in summaries] == [WORLD, WORLD]
+        assert [s["rows"] for s in summaries] == [301, 301]
+        assert summaries[0]["epochs_trained"] == summaries[1]["epochs_trained"] == 2
+
+
+def test_sharded_sampler_draws_from_the_whole_table_counts(tmp_path):
+    from synthgan.model.shards import ShardedConditionSampler, ShardLayout, ShardWriter
+    from synthgan.transform import TableTransformer
+
+    table = pd.DataFrame({"colour": ["red"] * 6 + ["blue"] * 2, "x": np.arange(8.0)})
+    transformer = TableTransformer().fit(table)
+    layout = transformer.layout_
+    spans = layout.condition_spans(modes=False)
+    mine = table[table["colour"] == "red"]  # this process holds no blue row
+    writer = ShardWriter(tmp_path, ShardLayout.of(layout), len(mine), 1024)
+    writer.write(transformer.transform(mine))
+    shards = writer.close()
+
+    def sum_counts(counts):
+        whole = [np.asarray(c) for c in counts]
+        whole[0] = whole[0] + np.where(whole[0] == 0, 2, 0)  # the other process's 2 blue rows
+        return whole
+
+    sampler = ShardedConditionSampler.from_shards(spans, shards, torch.device("cpu"),
+                                                  sum_counts=sum_counts)  # fmt: skip
+    try:
+        assert sampler.missing_here
+        assert sorted(sampler.category_counts[0].tolist()) == [2, 6]
+        g = torch.Generator().manual_seed(0)
+        span = torch.zeros(200, dtype=torch.long)
+        category = torch.tensor([0, 1] * 100)
+        rows = sampler.real_rows(span, category, g)
+        assert rows.min() >= 0 and rows.max() < len(mine)  # stand-ins for the missing category
+    finally:
+        sampler.close()
+        shards.close()
 
 
 def test_batch_must_split_into_multiples_of_pac():
