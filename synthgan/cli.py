@@ -18,6 +18,7 @@ from synthgan.cli_common import (
     load_schema,
     reports_errors,
     schema_option,
+    source_argument,
 )
 from synthgan.evaluate.cli import evaluate_command
 from synthgan.share_cli import share_command
@@ -113,20 +114,8 @@ seed_option = click.option(
 )
 
 
-def _source_argument(_ctx, _param, value: str) -> Path | str:
-    """DATA: an existing local path, or an address on another filesystem (``s3://...``)."""
-    from synthgan.io import is_url
-
-    if is_url(value):
-        return value
-    path = Path(value)
-    if not path.exists():
-        raise click.BadParameter(f"Path {value!r} does not exist.")
-    return path
-
-
 @main.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("data", callback=_source_argument, metavar="DATA")
+@click.argument("data", callback=source_argument, metavar="DATA")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Model file to write [default: DATA's name with the suffix .synthgan].",

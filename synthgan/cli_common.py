@@ -51,3 +51,16 @@ def load_schema(schema_path: Path | None):
     from synthgan.schema import Schema
 
     return None if schema_path is None else Schema.from_json(schema_path)
+
+
+def source_argument(_ctx, _param, value: str | None) -> Path | str | None:
+    """A table argument: an existing local path, or an address on another filesystem
+    (``s3://...``, read in record batches)."""
+    from synthgan.io import is_url
+
+    if value is None or is_url(value):
+        return value
+    path = Path(value)
+    if not path.exists():
+        raise click.BadParameter(f"Path {value!r} does not exist.")
+    return path

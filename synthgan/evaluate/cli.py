@@ -6,18 +6,24 @@ from pathlib import Path
 
 import click
 
-from synthgan.cli_common import CONTEXT_SETTINGS, load_schema, reports_errors, schema_option
+from synthgan.cli_common import (
+    CONTEXT_SETTINGS,
+    load_schema,
+    reports_errors,
+    schema_option,
+    source_argument,
+)
 from synthgan.exceptions import InvalidDataError
 
 output_path = click.Path(dir_okay=False, writable=True, path_type=Path)
 
 
 @click.command("evaluate", context_settings=CONTEXT_SETTINGS)
-@click.argument("real", type=click.Path(exists=True, path_type=Path))
-@click.argument("synthetic", type=click.Path(exists=True, path_type=Path))
+@click.argument("real", callback=source_argument)
+@click.argument("synthetic", callback=source_argument)
 @click.option(
     "--holdout",
-    type=click.Path(exists=True, path_type=Path),
+    callback=source_argument,
     help="Real rows the model never saw; enables the privacy and utility metrics.",
 )
 @click.option("--target", help="Column to predict for the utility metrics (needs --holdout).")
@@ -39,9 +45,9 @@ output_path = click.Path(dir_okay=False, writable=True, path_type=Path)
 @schema_option
 @reports_errors
 def evaluate_command(
-    real: Path,
-    synthetic: Path,
-    holdout: Path | None,
+    real: Path | str,
+    synthetic: Path | str,
+    holdout: Path | str | None,
     target: str | None,
     json_path: Path | None,
     report_path: Path | None,
@@ -61,9 +67,11 @@ def evaluate_command(
     Example:
       synthgan evaluate train.parquet synthetic.parquet --holdout test.parquet \\
           --target income --json scores.json --report report.html
-      synthgan evaluate train_parts/ synthetic_parts/ --stream --json scores.json
+      synthgan evaluate train_parts/ synthetic_parts/ --holdout test_parts/ --json scores.json
+      synthgan evaluate s3://bucket/train/ synthetic.parquet --json scores.json
     """
-    if stream or any(path is not None and path.is_dir() for path in (real, synthetic, holdout)):
+    sources = (real, synthetic, holdout)
+    if stream or any(isinstance(p, str) or p is not None and p.is_dir() for p in sources):
         return _evaluate_streamed(real, synthetic, holdout, target, json_path, report_path,
                                   random_state, sample_rows, schema_path)  # fmt: skip
     if sample_rows is not None:

@@ -109,3 +109,30 @@ def test_sample_rows_without_stream_is_refused(runner, tmp_path):
     assert result.output.strip() == (
         "Error: --sample-rows goes with --stream. Add --stream, or drop it."
     )
+
+
+def test_an_address_is_evaluated_as_the_local_file(runner, tmp_path):
+    import fsspec
+
+    real = make_mixed_frame(n=300, nulls=True, seed=1)
+    synthetic = make_mixed_frame(n=200, nulls=True, seed=2)
+    real.to_parquet("memory://synthgan-evaluate/real/part-0.parquet")
+    synthetic.to_parquet(tmp_path / "synthetic.parquet")
+    try:
+        scores = []
+        for source in ("memory://synthgan-evaluate/real/", str(tmp_path / "real.parquet")):
+            real.to_parquet(tmp_path / "real.parquet")
+            out = tmp_path / "scores.json"
+            result = runner.invoke(main, ["evaluate", source, str(tmp_path / "synthetic.parquet"),
+                                          "--stream", "--json", str(out)])  # fmt: skip
+            assert result.exit_code == 0, result.output
+            scores.append(json.loads(out.read_text()))
+    finally:
+        fsspec.filesystem("memory").rm("memory://synthgan-evaluate", recursive=True)
+    assert scores[0] == scores[1]
+
+
+def test_a_missing_local_table_is_one_line(runner, tmp_path):
+    result = runner.invoke(main, ["evaluate", str(tmp_path / "nope.parquet"), str(tmp_path)])
+    assert result.exit_code != 0
+    assert "does not exist" in result.output and "Traceback" not in result.output
