@@ -24,7 +24,11 @@ For each output row (a chunk of them at a time):
 4. **Checks.** Every decoded row is checked against every condition (after rounding and dtypes).
    Rows the row critic rejects (discriminator rejection sampling) or a filter (a condition no
    span builds) fails are drawn again, for at most ``max_tries`` rounds; after
-   ``SELECTION_ROUNDS`` rounds the critic no longer sends rows back.
+   ``SELECTION_ROUNDS`` rounds the critic no longer sends rows back. Where the critic keeps few
+   rows, each row still pending draws several copies in a selection round (about one over the
+   share the previous round kept, at most ``MAX_SELECTION_COPIES``), and keeps the first copy
+   that passes: so conditioned rows are selected as unconditioned ones are, however low the
+   acceptance.
 
 A row never fails a condition a span builds, so ``sample`` returns exactly the rows asked for,
 or stops in one line when only filters remain unmet within the budget.
@@ -53,6 +57,10 @@ MAX_CANDIDATES = 64
 """or this many draws."""
 SELECTION_ROUNDS = 4
 """Rounds in which the row critic may send a row back to be drawn again."""
+MAX_SELECTION_COPIES = 64
+"""Copies of a pending row drawn in one selection round, at most,"""
+MAX_ROUND_ROWS = 1 << 18
+"""and rows drawn in one round, at most (copies shrink for a large chunk)."""
 CHUNK_ROWS = SAMPLE_BLOCK_ROWS
 """Output rows drawn together (each chunk from its own seed)."""
 CONDITION_STREAM = 0xC0_5D
@@ -93,23 +101,35 @@ def _fill(
     """One row per id of ``row_ids``, each meeting its conditions."""
     pending = row_ids
     done: list[tuple[np.ndarray, pd.DataFrame]] = []
-    generated = 0
+    generated, copies = 0, 1
     rounds = max(int(max_tries), SELECTION_ROUNDS + 1)
     for round_number in range(rounds):
         if not len(pending):
             break
+        select = generator.selector is not None and round_number < SELECTION_ROUNDS
+        drawn = np.repeat(pending, copies) if select else pending
         round_seed = block_seed(seed, round_number)
-        scalars, codes = draw_conditioned(generator, plan, pending, round_seed)
-        generated += len(pending)
+        scalars, codes = draw_conditioned(generator, plan, drawn, round_seed)
+        generated += len(drawn)
         rng = np.random.default_rng([round_seed, 1])
         rows = generator.transformer.decode(scalars, codes, random_state=rng)
-        rows = finish(plan, rows, pending)
-        keep = plan.check(rows, pending)
-        if generator.selector is not None and round_number < SELECTION_ROUNDS and keep.any():
+        rows = finish(plan, rows, drawn)
+        keep = plan.check(rows, drawn)
+        kept_share = None
+        if select and keep.any():
+            meets = keep.sum()
             keep &= generator.selector.keep(rows, rng)
+            kept_share = keep.sum() / meets
+        if select:  # the first copy kept of each row
+            firsts = np.flatnonzero(keep)
+            _, first = np.unique(drawn[firsts], return_index=True)
+            keep = np.zeros(len(drawn), dtype=bool)
+            keep[firsts[first]] = True
         if keep.any():
-            done.append((pending[keep], rows[keep]))
-        pending = pending[~keep]
+            done.append((drawn[keep], rows[keep]))
+        pending = np.setdiff1d(pending, drawn[keep], assume_unique=True)
+        if kept_share is not None:
+            copies = _selection_copies(kept_share, len(pending))
     if len(pending):
         produced = len(row_ids) - len(pending)
         raise InvalidDataError(plan.failure_message(generated, produced, len(row_ids)))
@@ -120,6 +140,14 @@ def _fill(
 
 
 @torch.no_grad()
+def _selection_copies(kept_share: float, pending: int) -> int:
+    """Copies per pending row for the next selection round: enough for about one to pass at
+    the share the critic kept, within the round's bounds."""
+    wanted = MAX_SELECTION_COPIES if kept_share <= 0 else int(np.ceil(1.0 / kept_share))
+    room = max(MAX_ROUND_ROWS // max(int(pending), 1), 1)
+    return int(min(wanted, MAX_SELECTION_COPIES, room))
+
+
 def draw_conditioned(
     generator: RowGenerator, plan: ConditionPlan, row_ids: np.ndarray, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:

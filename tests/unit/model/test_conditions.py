@@ -123,6 +123,37 @@ class TestDictConditions:
         )
 
 
+class _OneInTwenty:
+    """A row critic that keeps rows of a high age only (about 1 in 20 of the model's rows)."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+
+    def keep(self, rows: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        return (rows["age"] >= self.threshold).to_numpy()
+
+
+def test_conditioned_rows_pass_the_row_critic_at_a_low_acceptance(adult_model, monkeypatch):
+    from synthgan.model import conditioned
+
+    threshold = float(adult_model.sample(4000, random_state=3)["age"].quantile(0.95))
+    original = Synthesizer._row_generator
+
+    def low_acceptance(self, *, selection=True):
+        generator = original(self, selection=selection)
+        generator.selector = _OneInTwenty(threshold) if selection else None
+        return generator
+
+    monkeypatch.setattr(Synthesizer, "_row_generator", low_acceptance)
+    conditions = {"sex": "Female"}
+    rows = adult_model.sample(400, conditions=conditions, random_state=0)
+    assert (rows["sex"] == "Female").all() and len(rows) == 400
+    assert (rows["age"] >= threshold).mean() > 0.95  # passed the critic, not its last rounds
+    monkeypatch.setattr(conditioned, "MAX_SELECTION_COPIES", 1)  # one draw per round: before
+    before = adult_model.sample(400, conditions=conditions, random_state=0)
+    assert (before["age"] >= threshold).mean() < 0.5
+
+
 class TestConditionErrors:
     @pytest.mark.parametrize(
         ("conditions", "message"),
