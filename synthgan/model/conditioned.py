@@ -1,6 +1,10 @@
 """Rows that meet conditions on any columns, by construction.
 
-For each output row (a chunk of them at a time):
+When every row meets the same conditions (not a frame of them), the model's own rows come
+first: unconditioned rows, selected as ``sample`` selects them, that happen to meet the
+conditions (rejection: exactly the model's distribution given the conditions), from at most
+``FILTER_BUDGET`` times as many kept rows as are wanted. Conditions the model meets often are
+filled this way; the rows still wanted (all of them for a rare condition) are built:
 
 1. **Condition vector.** Of the row's span conditions that the condition vector covers, the one
    the training rows meet least often is fed to the generator, with a category drawn from its
@@ -44,8 +48,8 @@ import torch
 from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.model.conditions import ConditionPlan, SpanCondition, rows_of
-from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
+from synthgan.model.conditions import ConditionPlan, Conditions, SpanCondition, rows_of
+from synthgan.model.generation import DECODE_BLOCKS, SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.runtime import block_seed
 
 CANDIDATES = 8
@@ -61,10 +65,15 @@ MAX_SELECTION_COPIES = 64
 """Copies of a pending row drawn in one selection round, at most,"""
 MAX_ROUND_ROWS = 1 << 18
 """and rows drawn in one round, at most (copies shrink for a large chunk)."""
+FILTER_BUDGET = 32
+"""Kept unconditioned rows looked through per wanted row before the rest are built (a condition
+met by at least 1 in 32 of the model's rows is met by its own rows alone)."""
 CHUNK_ROWS = SAMPLE_BLOCK_ROWS
 """Output rows drawn together (each chunk from its own seed)."""
 CONDITION_STREAM = 0xC0_5D
 """Seeds conditioned chunks apart from the unconditioned blocks."""
+FILTER_STREAM = 0xF1_17E4
+"""Seeds the unconditioned rows looked through, apart from the built rows' draws."""
 
 
 def iter_conditioned_rows(
@@ -102,6 +111,13 @@ def _fill(
     pending = row_ids
     done: list[tuple[np.ndarray, pd.DataFrame]] = []
     generated, copies = 0, 1
+    if plan.n_rows is None:  # the same conditions for every row: the model's own rows first
+        found, generated = _meeting_unconditioned(generator, plan, len(row_ids), seed)
+        if found is not None and len(found):
+            rng = np.random.default_rng([seed, FILTER_STREAM])
+            chosen = np.sort(rng.choice(row_ids, size=len(found), replace=False))
+            done.append((chosen, found))
+            pending = np.setdiff1d(row_ids, chosen, assume_unique=True)
     rounds = max(int(max_tries), SELECTION_ROUNDS + 1)
     for round_number in range(rounds):
         if not len(pending):
@@ -140,6 +156,32 @@ def _fill(
 
 
 @torch.no_grad()
+def _meeting_unconditioned(
+    generator: RowGenerator, plan: ConditionPlan, n: int, seed: int
+) -> tuple[pd.DataFrame | None, int]:
+    """At most ``n`` of the model's unconditioned, selected rows that meet ``plan`` (the same
+    conditions for every row), looking through at most ``FILTER_BUDGET * n`` kept rows (fewer
+    when, after the first ``SAMPLE_BLOCK_ROWS``, under 1 in ``4 * FILTER_BUDGET`` meets them);
+    and the rows generated for them."""
+    parts, found, kept, generated, block, group = [], 0, 0, 0, 0, 1
+    while found < n and kept < FILTER_BUDGET * n:
+        seeds = [block_seed(seed, FILTER_STREAM + block + i) for i in range(group)]
+        block += group
+        rows = generator.select(generator.decode(seeds, Conditions(), 0), seeds, 0)
+        generated += group * SAMPLE_BLOCK_ROWS
+        kept += len(rows)
+        meets = rows[plan.check(rows, np.zeros(len(rows), dtype=np.int64))]
+        parts.append(meets.iloc[: n - found])
+        found += len(parts[-1])
+        group = min(2 * group, DECODE_BLOCKS)
+        if kept >= SAMPLE_BLOCK_ROWS and found * FILTER_BUDGET * 4 < kept:
+            break  # met by under 1 in 32 kept rows: building them is cheaper
+    if not parts:
+        return None, generated
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return rows.reset_index(drop=True), generated
+
+
 def _selection_copies(kept_share: float, pending: int) -> int:
     """Copies per pending row for the next selection round: enough for about one to pass at
     the share the critic kept, within the round's bounds."""

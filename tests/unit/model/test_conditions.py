@@ -89,6 +89,7 @@ class TestDictConditions:
         # to relationship (real married women: 94% wives)
         import synthgan.model.conditioned as conditioned
 
+        monkeypatch.setattr(conditioned, "FILTER_BUDGET", 0)  # built rows, none looked up
         conditions = {"sex": "Female", "marital-status": "Married-civ-spouse"}
         rows = family_model.sample(2000, conditions=conditions, random_state=0)
         monkeypatch.setattr(conditioned, "CANDIDATES", 1)
@@ -145,6 +146,7 @@ def test_conditioned_rows_pass_the_row_critic_at_a_low_acceptance(adult_model, m
         return generator
 
     monkeypatch.setattr(Synthesizer, "_row_generator", low_acceptance)
+    monkeypatch.setattr(conditioned, "FILTER_BUDGET", 0)  # every row built, none looked up
     conditions = {"sex": "Female"}
     rows = adult_model.sample(400, conditions=conditions, random_state=0)
     assert (rows["sex"] == "Female").all() and len(rows) == 400
@@ -152,6 +154,20 @@ def test_conditioned_rows_pass_the_row_critic_at_a_low_acceptance(adult_model, m
     monkeypatch.setattr(conditioned, "MAX_SELECTION_COPIES", 1)  # one draw per round: before
     before = adult_model.sample(400, conditions=conditions, random_state=0)
     assert (before["age"] >= threshold).mean() < 0.5
+
+
+def test_a_common_condition_is_met_by_the_models_own_rows(adult_model, monkeypatch):
+    from synthgan.model import conditioned
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("a row was built")
+
+    monkeypatch.setattr(conditioned, "draw_conditioned", no_building)
+    rows = adult_model.sample(300, conditions={"sex": "Female"}, random_state=0)
+    assert len(rows) == 300 and (rows["sex"] == "Female").all()
+    with pytest.raises(AssertionError, match="a row was built"):  # rare: built
+        adult_model.sample(300, conditions={"sex": "Female", "age": 37,
+                                            "relationship": "Husband"}, random_state=0)  # fmt: skip
 
 
 class TestConditionErrors:
