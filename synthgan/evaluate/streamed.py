@@ -325,7 +325,7 @@ def evaluate_sources(real, synthetic, *, holdout=None, target: str | None = None
     The column kinds are inferred from the real sample, unless ``schema`` is given.
     """
     from synthgan.evaluate.evaluator import evaluate
-    from synthgan.io import iter_frames, open_dataset
+    from synthgan.io import dataset_rows, iter_frames, open_dataset
     from synthgan.schema import resolve_schema
     from synthgan.transform.stats import RowReservoir
 
@@ -336,6 +336,10 @@ def evaluate_sources(real, synthetic, *, holdout=None, target: str | None = None
         )
     sources = {"real": real, "synthetic": synthetic, "holdout": holdout}
     sets = {name: open_dataset(data) for name, data in sources.items() if data is not None}
+    for name, dataset in sets.items():
+        if dataset_rows(dataset) == 0:
+            raise InvalidDataError(f"The {name} table ({sources[name]}) has no rows; "
+                                   "evaluation needs rows in every table.")  # fmt: skip
 
     def frames(name):
         return lambda: iter_frames(sets[name], chunk_rows)

@@ -93,7 +93,13 @@ class DistributedSync(Synchronisation):
         return box[0]
 
     def shard(self, n_rows: int) -> np.ndarray:
-        """This process's rows of a table of ``n_rows``: rank, rank + N, ..."""
+        """This process's rows of a table of ``n_rows``: rank, rank + N, ... (every process
+        raises the same error when the table has fewer rows than processes)."""
+        if n_rows < self.world_size:
+            raise InvalidDataError(
+                f"The table has {n_rows} row(s), fewer than the {self.world_size} processes "
+                f"training on it. Use at most {max(n_rows, 1)} processes, or one."
+            )
         return np.arange(self.rank, n_rows, self.world_size)
 
     def seed(self, seed: int) -> int:

@@ -136,3 +136,14 @@ def test_a_missing_local_table_is_one_line(runner, tmp_path):
     result = runner.invoke(main, ["evaluate", str(tmp_path / "nope.parquet"), str(tmp_path)])
     assert result.exit_code != 0
     assert "does not exist" in result.output and "Traceback" not in result.output
+
+
+def test_an_empty_table_is_one_line(runner, tmp_path):
+    table = make_mixed_frame(n=50, nulls=False)
+    table.to_parquet(tmp_path / "real.parquet")
+    table.iloc[:0].to_parquet(tmp_path / "synthetic.parquet")
+    result = runner.invoke(main, ["evaluate", str(tmp_path / "real.parquet"),
+                                  str(tmp_path / "synthetic.parquet"), "--stream"])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: The synthetic table (")
+    assert result.output.strip().endswith("has no rows; evaluation needs rows in every table.")

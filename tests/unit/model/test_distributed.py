@@ -237,3 +237,11 @@ def test_batch_must_split_into_multiples_of_pac():
     assert per_rank_batch(500, 10, 2) == 250
     with pytest.raises(InvalidDataError, match=r"batch_size=500 does not split into 3.*510"):
         per_rank_batch(500, 10, 3)
+
+
+def test_a_table_with_fewer_rows_than_processes_is_one_clear_error():
+    sync = DistributedSync.__new__(DistributedSync)  # no process group needed for shard()
+    sync.rank, sync.world_size = 1, 3
+    assert sync.shard(7).tolist() == [1, 4]
+    with pytest.raises(InvalidDataError, match=r"2 row\(s\), fewer than the 3 processes.*at most 2"):
+        sync.shard(2)
