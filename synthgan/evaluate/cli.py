@@ -108,17 +108,13 @@ def _evaluate_streamed(real, synthetic, holdout, target, json_path, report_path,
     from synthgan.evaluate.streamed import SAMPLE_ROWS, evaluate_sources
     from synthgan.io import write_text
 
-    if report_path is not None:
-        raise InvalidDataError(
-            "--report is not supported by a streamed evaluation yet. Drop it (--json writes "
-            "every score), or evaluate tables that fit in memory without --stream."
-        )
     if target is not None and holdout is None:
         raise InvalidDataError("--target needs --holdout (the real rows the utility model is "
                                "tested on). Add --holdout, or drop --target.")  # fmt: skip
     scores = evaluate_sources(real, synthetic, holdout=holdout, target=target,
                               schema=load_schema(schema_path), random_state=random_state,
-                              sample_rows=sample_rows or SAMPLE_ROWS)  # fmt: skip
+                              sample_rows=sample_rows or SAMPLE_ROWS,
+                              report_path=report_path)  # fmt: skip
     sampled = scores["sampled"]["metrics"]
     for name, value in scores.items():
         if not isinstance(value, dict):
@@ -132,3 +128,5 @@ def _evaluate_streamed(real, synthetic, holdout, target, json_path, report_path,
     if json_path is not None:
         write_text(json.dumps(scores, indent=2), json_path)
         click.echo(f"Wrote the scores to {json_path}", err=True)
+    if report_path is not None:
+        click.echo(f"Wrote the report of the samples to {report_path}", err=True)

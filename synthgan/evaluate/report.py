@@ -151,7 +151,8 @@ class Report:
         from synthgan.evaluate import _plots
 
         has_holdout = self.meta.get("rows", {}).get("holdout") is not None
-        sections = [
+        sections = [_sampled_html(self.meta["sampled"])] if "sampled" in self.meta else []
+        sections += [
             "<h2>Verdict</h2>",
             _verdicts_html(self.verdicts),
             "<h2>Summary</h2>",
@@ -192,6 +193,18 @@ class Report:
         if path is not None:
             write_text(page, path)
         return page
+
+
+def _sampled_html(sampled: dict[str, Any]) -> str:
+    """The note of a streamed evaluation's page: every figure on it is from uniform samples."""
+    parts = ", ".join(f"{table}: {rows:,} of {sampled['table_rows'][table]:,} rows"
+                      for table, rows in sampled["rows"].items())  # fmt: skip
+    return (
+        '<p class="note"><b>Streamed evaluation.</b> Every figure and plot on this page comes '
+        f"from seeded uniform samples of the tables ({html.escape(parts)}). The fidelity "
+        "figures over every row and the closest-record distances over the whole real table are "
+        "in the JSON scores (docs/scale.md).</p>"
+    )
 
 
 def _verdicts_html(verdicts: dict[str, dict[str, Any]]) -> str:

@@ -308,7 +308,7 @@ already looks at a bounded subsample in memory, except utility and copies; see d
 
 def evaluate_sources(real, synthetic, *, holdout=None, target: str | None = None, schema=None,
                      chunk_rows: int = 65_536, sample_rows: int = SAMPLE_ROWS,
-                     random_state: int = 0) -> dict:  # fmt: skip
+                     random_state: int = 0, report_path=None) -> dict:  # fmt: skip
     """Scores of ``synthetic`` against ``real`` (and ``holdout``), each a Parquet file, folder or
     Dataset read in chunks.
 
@@ -322,7 +322,9 @@ def evaluate_sources(real, synthetic, *, holdout=None, target: str | None = None
       too the utility metrics. Where every table fits in the samples these are the in-memory
       evaluator's figures exactly.
 
-    The column kinds are inferred from the real sample, unless ``schema`` is given.
+    The column kinds are inferred from the real sample, unless ``schema`` is given. With
+    ``report_path``, the in-memory evaluator's HTML report of the samples (every metric and
+    plot, marked as sampled) is written there.
     """
     from synthgan.evaluate.evaluator import evaluate
     from synthgan.io import dataset_rows, iter_frames, open_dataset
@@ -368,9 +370,15 @@ def evaluate_sources(real, synthetic, *, holdout=None, target: str | None = None
 
     needs = {"holdout": holdout is not None, "target": target is not None}
     wanted = [name for name in SAMPLED_METRICS if all(needs[need] for need in METRICS[name].needs)]
+    # each metric draws from its own seeded stream: the same figures with or without the others
     report = evaluate(samples["real"], samples["synthetic"], samples.get("holdout"), target,
-                      metrics=wanted, schema=schema, random_state=random_state)  # fmt: skip
+                      metrics=None if report_path is not None else wanted, schema=schema,
+                      random_state=random_state)  # fmt: skip
     scores.update({name: report.scores[name] for name in wanted if name in report.scores})
     scores["sampled"] = {"metrics": [n for n in wanted if n in report.scores],
                          "rows": {name: len(sample) for name, sample in samples.items()}}  # fmt: skip
+    if report_path is not None:
+        report.meta["sampled"] = {"rows": scores["sampled"]["rows"],
+                                  "table_rows": scores["rows"]}  # fmt: skip
+        report.to_html(report_path)
     return scores

@@ -84,9 +84,6 @@ def test_streamed_evaluate_samples_only_the_sampled_metrics(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--report", "r.html"], "Error: --report is not supported by a streamed evaluation yet. "
-         "Drop it (--json writes every score), or evaluate tables that fit in memory without "
-         "--stream."),
         (["--target", "flag"], "Error: --target needs --holdout (the real rows the utility model "
          "is tested on). Add --holdout, or drop --target."),
     ],
@@ -95,10 +92,35 @@ def test_streamed_evaluate_refusals_are_one_line(runner, tmp_path, extra, messag
     table = make_mixed_frame(n=100, nulls=False)
     path = tmp_path / "t.parquet"
     table.to_parquet(path)
-    extra = [str(tmp_path / e) if e.endswith(".html") else e for e in extra]
     result = runner.invoke(main, ["evaluate", str(path), str(path), "--stream", *extra])
     assert result.exit_code == 1
     assert result.output.strip() == message
+
+
+def test_streamed_report_is_the_samples_report_marked_as_such(runner, tmp_path):
+    real = make_mixed_frame(n=400, nulls=True, seed=1)
+    synthetic = make_mixed_frame(n=300, nulls=True, seed=2)
+    holdout = make_mixed_frame(n=200, nulls=True, seed=3)
+    paths = {}
+    for name, frame in (("real", real), ("synthetic", synthetic), ("holdout", holdout)):
+        paths[name] = tmp_path / f"{name}.parquet"
+        frame.to_parquet(paths[name])
+    page, scores_path = tmp_path / "report.html", tmp_path / "scores.json"
+    result = runner.invoke(main, ["evaluate", str(paths["real"]), str(paths["synthetic"]),
+                                  "--holdout", str(paths["holdout"]), "--target", "flag",
+                                  "--stream", "--sample-rows", "250", "--report", str(page),
+                                  "--json", str(scores_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert "Streamed evaluation." in text
+    assert "real: 250 of 400 rows, synthetic: 250 of 300 rows, holdout: 200 of 200 rows" in text
+    assert "<h2>Distance to closest record</h2>" in text
+    scores = json.loads(scores_path.read_text())  # the same sampled figures as without --report
+    without = tmp_path / "without.json"
+    runner.invoke(main, ["evaluate", str(paths["real"]), str(paths["synthetic"]), "--holdout",
+                         str(paths["holdout"]), "--target", "flag", "--stream", "--sample-rows",
+                         "250", "--json", str(without)])  # fmt: skip
+    assert scores == json.loads(without.read_text())
 
 
 def test_sample_rows_without_stream_is_refused(runner, tmp_path):
