@@ -85,6 +85,9 @@ class NumericColumnTransformer:
     # column's own resolution, and an integer column's exact origin (None: no shift).
     resolution_: str = "ns"
     int_origin_: int | None = None
+    # a datetime column's largest tick (its smallest is the origin): sampled ticks are clipped
+    # to them exactly, past the float rounding of ``max_`` (None in older files: no such clip)
+    max_tick_: int | None = None
     # the values' quantile map, when quantile_knots asked for one (never in a private fit)
     quantile_: QuantileMap | None = None
     # with a quantile map and quantile_bins: the number of equal-mass bins of u that replace the
@@ -184,17 +187,24 @@ class NumericColumnTransformer:
             valid = ticks[~null]
             origin = int(valid.min())
             self.origin_ns_ = origin * tick_ns
-            offsets = valid - origin
+            self.max_tick_ = int(valid.max())
+            # in uint64: the span of int64 ticks may exceed int64 (wraps back exactly)
+            offsets = valid.view(np.uint64) - np.uint64(origin % 2**64)
             self.unit_ = next(
                 (
                     unit
                     for unit, size in _DATETIME_UNITS.items()
-                    if size >= tick_ns and np.all(offsets % (size // tick_ns) == 0)
+                    if size >= tick_ns and np.all(offsets % np.uint64(size // tick_ns) == 0)
                 ),
                 self.resolution_,
             )
         step = _DATETIME_UNITS[self.unit_] // tick_ns
-        values = (ticks - self.origin_ns_ // tick_ns).astype(np.float64) / step
+        origin_ticks = self.origin_ns_ // tick_ns
+        below = ticks < origin_ticks
+        bits, origin_bits = ticks.view(np.uint64), np.uint64(origin_ticks % 2**64)
+        offsets = (bits - origin_bits).astype(np.float64)
+        offsets[below] = -(origin_bits - bits[below]).astype(np.float64)
+        values = offsets / step
         values[null] = np.nan
         return values
 
@@ -202,8 +212,15 @@ class NumericColumnTransformer:
         null = np.isnan(values)
         if self.kind is ColumnKind.DATETIME:
             tick_ns = _DATETIME_UNITS[self.resolution_]
-            steps = np.where(null, 0.0, np.round(values)).astype(np.int64)
-            ticks = self.origin_ns_ // tick_ns + steps * (_DATETIME_UNITS[self.unit_] // tick_ns)
+            step = np.uint64(_DATETIME_UNITS[self.unit_] // tick_ns)
+            steps = np.clip(np.where(null, 0.0, np.round(values)), -(2.0**63), 2.0**64 - 2048)
+            # origin + steps * step in uint64, wrapping as int64 would: exact where it fits
+            up = np.where(steps >= 0, steps, 0.0).astype(np.uint64) * step
+            down = np.where(steps < 0, -steps, 0.0).astype(np.uint64) * step
+            ticks = (np.uint64(self.origin_ns_ // tick_ns % 2**64) + up - down).view(np.int64)
+            if self.clip and self.max_tick_ is not None:
+                ticks = np.clip(ticks, self.origin_ns_ // tick_ns, self.max_tick_)
+                ticks[null] = 0
             out = pd.Series(ticks.view(f"datetime64[{self.resolution_}]"), index=index)
             if self.tz_ is not None:
                 out = out.dt.tz_localize("UTC").dt.tz_convert(self.tz_)
@@ -444,6 +461,8 @@ class NumericColumnTransformer:
             state.update(
                 tz=self.tz_, origin_ns=self.origin_ns_, unit=self.unit_, resolution=self.resolution_
             )
+            if self.max_tick_ is not None:
+                state["max_tick"] = self.max_tick_
         if self.int_origin_ is not None:
             state["int_origin"] = self.int_origin_
         if self.quantile_ is not None:
@@ -468,6 +487,7 @@ class NumericColumnTransformer:
         )
         if obj.kind is ColumnKind.DATETIME:
             obj.tz_, obj.origin_ns_, obj.unit_ = state["tz"], int(state["origin_ns"]), state["unit"]
+            obj.max_tick_ = None if state.get("max_tick") is None else int(state["max_tick"])
             obj.resolution_ = state.get("resolution", "ns")  # files before it counted in ns
         if state.get("int_origin") is not None:
             obj.int_origin_ = int(state["int_origin"])

@@ -71,3 +71,24 @@ class TestModeSpecificNormalizer:
         middle = pd.Series(np.zeros(4000), name="x")
         modes = t.transform(middle, rng)[:, 1:].argmax(axis=1)
         assert 0.3 < modes.mean() < 0.7
+
+
+def test_datetimes_spanning_more_than_int64_stay_exact_and_within_bounds():
+    # nanosecond ticks from near the bottom to near the top of int64: their span exceeds int64
+    ticks = np.array([-9207643421128385062, 9120038400000269786, -4246685573565524191,
+                      0, 1_000_000_007, 7_000_000_000_000_000_001], dtype=np.int64)  # fmt: skip
+    column = pd.Series(ticks.view("datetime64[ns]"), name="when")
+    transformer = NumericColumnTransformer(kind=ColumnKind.DATETIME).fit(
+        column, np.random.default_rng(0)
+    )
+    block = transformer.transform(column, np.random.default_rng(0))
+    back = transformer.inverse_transform(block, column.index).to_numpy().view(np.int64)
+    # float64 steps: within a microsecond at 9e18 ns from the origin, and in the right order
+    assert np.abs(back - ticks).max() < 1_000 and (np.argsort(back) == np.argsort(ticks)).all()
+    # scalars the generator may produce anywhere: decoded inside [min, max] exactly
+    noisy = block.copy()
+    noisy[:, 0] += np.random.default_rng(1).normal(0.0, 3.0, len(noisy)).astype(noisy.dtype)
+    decoded = transformer.inverse_transform(noisy, column.index).to_numpy().view(np.int64)
+    assert decoded.min() >= ticks.min() and decoded.max() <= ticks.max()
+    restored = NumericColumnTransformer.from_state(transformer.get_state())
+    assert restored.max_tick_ == int(ticks.max())
