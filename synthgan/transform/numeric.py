@@ -85,6 +85,9 @@ class NumericColumnTransformer:
     # column's own resolution, and an integer column's exact origin (None: no shift).
     resolution_: str = "ns"
     int_origin_: int | None = None
+    # an exact integer column's largest value: sampled integers are clipped to [int_origin_,
+    # int_max_] exactly, past the float rounding of ``max_`` (None in older files)
+    int_max_: int | None = None
     # a datetime column's largest tick (its smallest is the origin): sampled ticks are clipped
     # to them exactly, past the float rounding of ``max_`` (None in older files: no such clip)
     max_tick_: int | None = None
@@ -109,6 +112,7 @@ class NumericColumnTransformer:
         if fitting:
             exact = self.kind is ColumnKind.INTEGER and pd.api.types.is_integer_dtype(series.dtype)
             self.int_origin_ = int(series.min()) if exact and series.notna().any() else None
+            self.int_max_ = None if self.int_origin_ is None else int(series.max())
         if self.int_origin_ is not None and pd.api.types.is_integer_dtype(series.dtype):
             return self._integers_to_float(series)
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -150,6 +154,8 @@ class NumericColumnTransformer:
                           np.uint64(max(self.int_origin_ - info.min, 0)))  # fmt: skip
         bits = np.uint64(self.int_origin_ % 2**64) + up - down  # wraps like the dtype's own sum
         ints = bits.view(np.int64) if numpy_dtype.kind == "i" else bits
+        if self.clip and self.int_max_ is not None:
+            ints = np.clip(ints, self.int_origin_, self.int_max_)
         return ints.astype(numpy_dtype)
 
     def _datetime_to_float(self, series: pd.Series, *, fitting: bool) -> np.ndarray:
@@ -465,6 +471,8 @@ class NumericColumnTransformer:
                 state["max_tick"] = self.max_tick_
         if self.int_origin_ is not None:
             state["int_origin"] = self.int_origin_
+        if self.int_max_ is not None:
+            state["int_max"] = self.int_max_
         if self.quantile_ is not None:
             state["quantile"] = self.quantile_.get_state()
         if self.n_bins_:
@@ -491,6 +499,8 @@ class NumericColumnTransformer:
             obj.resolution_ = state.get("resolution", "ns")  # files before it counted in ns
         if state.get("int_origin") is not None:
             obj.int_origin_ = int(state["int_origin"])
+        if state.get("int_max") is not None:
+            obj.int_max_ = int(state["int_max"])
         if state.get("quantile") is not None:
             obj.quantile_ = QuantileMap.from_state(state["quantile"])
         obj.n_bins_ = int(state.get("bins", 0))

@@ -92,3 +92,18 @@ def test_datetimes_spanning_more_than_int64_stay_exact_and_within_bounds():
     assert decoded.min() >= ticks.min() and decoded.max() <= ticks.max()
     restored = NumericColumnTransformer.from_state(transformer.get_state())
     assert restored.max_tick_ == int(ticks.max())
+
+
+def test_int64_values_far_from_zero_decode_within_their_bounds():
+    # fuzz case: three int64 values; float64 steps rounded the top one 252 past the maximum
+    values = np.array([-8918490974116450275, -4246685573565524191, -6000000000000000001])
+    column = pd.Series(values, name="c0", dtype="int64")
+    transformer = NumericColumnTransformer(kind=ColumnKind.INTEGER).fit(
+        column, np.random.default_rng(0)
+    )
+    block = transformer.transform(column, np.random.default_rng(0))
+    noisy = np.repeat(block, 200, axis=0)
+    noisy[:, 0] += np.random.default_rng(1).normal(0.0, 3.0, len(noisy)).astype(noisy.dtype)
+    decoded = transformer.inverse_transform(noisy, pd.RangeIndex(len(noisy)))
+    assert decoded.min() >= values.min() and decoded.max() <= values.max()
+    assert NumericColumnTransformer.from_state(transformer.get_state()).int_max_ == values.max()
