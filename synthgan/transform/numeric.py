@@ -141,8 +141,11 @@ class NumericColumnTransformer:
         values[null] = np.nan
         return values
 
-    def _floats_to_integers(self, values: np.ndarray, null: np.ndarray) -> np.ndarray:
-        """The integers ``int_origin_ + round(values)`` in the column's numpy dtype."""
+    def _floats_to_integers(
+        self, values: np.ndarray, null: np.ndarray, clip: bool = False
+    ) -> np.ndarray:
+        """The integers ``int_origin_ + round(values)`` in the column's numpy dtype (``clip``:
+        within the fitted bounds, exactly)."""
         numpy_dtype = np.dtype(getattr(pd.api.types.pandas_dtype(self.dtype_), "numpy_dtype",
                                        self.dtype_))  # fmt: skip
         steps = np.clip(np.where(null, 0.0, np.round(values)), -(2.0**63), 2.0**64 - 2048)
@@ -154,7 +157,7 @@ class NumericColumnTransformer:
                           np.uint64(max(self.int_origin_ - info.min, 0)))  # fmt: skip
         bits = np.uint64(self.int_origin_ % 2**64) + up - down  # wraps like the dtype's own sum
         ints = bits.view(np.int64) if numpy_dtype.kind == "i" else bits
-        if self.clip and self.int_max_ is not None:
+        if clip and self.int_max_ is not None:
             ints = np.clip(ints, self.int_origin_, self.int_max_)
         return ints.astype(numpy_dtype)
 
@@ -214,7 +217,9 @@ class NumericColumnTransformer:
         values[null] = np.nan
         return values
 
-    def _from_float(self, values: np.ndarray, index: pd.Index) -> pd.Series:
+    def _from_float(self, values: np.ndarray, index: pd.Index, clip: bool = False) -> pd.Series:
+        """The column from float steps; ``clip``: integers and datetimes within the fitted
+        bounds exactly (past float rounding), as ``inverse_transform`` asks when it clips."""
         null = np.isnan(values)
         if self.kind is ColumnKind.DATETIME:
             tick_ns = _DATETIME_UNITS[self.resolution_]
@@ -224,7 +229,7 @@ class NumericColumnTransformer:
             up = np.where(steps >= 0, steps, 0.0).astype(np.uint64) * step
             down = np.where(steps < 0, -steps, 0.0).astype(np.uint64) * step
             ticks = (np.uint64(self.origin_ns_ // tick_ns % 2**64) + up - down).view(np.int64)
-            if self.clip and self.max_tick_ is not None:
+            if clip and self.max_tick_ is not None:
                 ticks = np.clip(ticks, self.origin_ns_ // tick_ns, self.max_tick_)
                 ticks[null] = 0
             out = pd.Series(ticks.view(f"datetime64[{self.resolution_}]"), index=index)
@@ -232,7 +237,7 @@ class NumericColumnTransformer:
                 out = out.dt.tz_localize("UTC").dt.tz_convert(self.tz_)
             return out.mask(null).astype(self.dtype_)
         if self.int_origin_ is not None:
-            ints = self._floats_to_integers(values, null)
+            ints = self._floats_to_integers(values, null, clip)
             if not null.any():
                 return pd.Series(ints, index=index, dtype=self.dtype_)
             if self.dtype_ not in _NUMPY_NUMBER_DTYPES:  # a nullable integer dtype
@@ -432,7 +437,7 @@ class NumericColumnTransformer:
         values[is_mass] = self.point_masses_[component[is_mass] - self.n_modes]
         if self.clip:
             values = np.clip(values, self.min_, self.max_)  # NaN stays NaN
-        series = self._from_float(values, index)
+        series = self._from_float(values, index, clip=self.clip)
         series.name = self.column_
         return series
 
