@@ -161,7 +161,8 @@ def _meeting_unconditioned(
 ) -> tuple[pd.DataFrame | None, int]:
     """At most ``n`` of the model's unconditioned, selected rows that meet ``plan`` (the same
     conditions for every row), looking through at most ``FILTER_BUDGET * n`` kept rows (fewer
-    when, after the first ``SAMPLE_BLOCK_ROWS``, under 1 in ``4 * FILTER_BUDGET`` meets them);
+    when, after the first ``SAMPLE_BLOCK_ROWS`` kept rows, under 1 in ``4 * FILTER_BUDGET``
+    meets them);
     and the rows generated for them."""
     parts, found, kept, generated, block, group = [], 0, 0, 0, 0, 1
     while found < n and kept < FILTER_BUDGET * n:
@@ -175,7 +176,7 @@ def _meeting_unconditioned(
         found += len(parts[-1])
         group = min(2 * group, DECODE_BLOCKS)
         if kept >= SAMPLE_BLOCK_ROWS and found * FILTER_BUDGET * 4 < kept:
-            break  # met by under 1 in 32 kept rows: building them is cheaper
+            break  # met by under 1 in 4 * FILTER_BUDGET kept rows: building them is cheaper
     if not parts:
         return None, generated
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
