@@ -42,6 +42,10 @@ SMALL_ROWS = 8000
 SMALL_SEED = 0
 EPSILONS = ("0.5", "1", "3", "10", "none")
 PEERS = ("smartnoise-mst", "smartnoise-aim", "smartnoise-dpctgan", "smartnoise-patectgan")
+CONTINUOUS_MIN_UNIQUE = 20
+"""smartnoise's roles as run_smartnoise.py gives them: a numeric column with more distinct values
+is continuous (binned, its bounds paid for), every other column categorical (its values read from
+the data outside the budget)."""
 
 
 def load_split(name: str):
@@ -53,6 +57,41 @@ def load_split(name: str):
         rows = np.sort(np.random.default_rng(SMALL_SEED).choice(len(train), SMALL_ROWS, False))
         return train.iloc[rows].reset_index(drop=True), test
     return bench_quality.load_split(name)
+
+
+def column_roles(train, id_columns) -> tuple[list[str], list[str]]:
+    import pandas as pd
+
+    categorical, continuous = [], []
+    for column in train.columns:
+        if column in id_columns:
+            continue
+        series = train[column]
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        if numeric and series.nunique() > CONTINUOUS_MIN_UNIQUE:
+            continuous.append(column)
+        else:
+            categorical.append(column)
+    return categorical, continuous
+
+
+def public_domain_as_smartnoise(train, id_columns) -> dict:
+    """What smartnoise-synth reads from the data for free, as synthgan's ``public_domain``: the
+    values of every column it treats as categorical (category lists; bounds for the integer ones,
+    which synthgan then codes value by value when they hold at most 20 integers)."""
+    import pandas as pd
+
+    categorical, _ = column_roles(train, id_columns)
+    domain: dict = {"categories": {}, "bounds": {}}
+    for column in categorical:
+        series = train[column].dropna()
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        if numeric:
+            if series.min() < series.max():
+                domain["bounds"][column] = (float(series.min()), float(series.max()))
+        elif not pd.api.types.is_bool_dtype(series):
+            domain["categories"][column] = sorted(series.unique().tolist(), key=str)
+    return domain
 
 
 def spec_of(name: str) -> Table:
@@ -125,8 +164,9 @@ def run(args) -> int:
         sdmetrics=benchenv.version("sdmetrics"),
     )  # fmt: skip
     overrides = bench_quality.parse_overrides(args.set)
-    if overrides and not args.tag:
-        raise SystemExit("--set changes synthgan's settings: give the variant a --tag.")
+    if (overrides or args.public_domain) and not args.tag:
+        raise SystemExit("--set and --public-domain change synthgan's settings: give the variant "
+                         "a --tag.")  # fmt: skip
     system = "synthgan" + (f"_{args.tag}" if args.tag else "")
     for table in args.tables:
         train, test = load_split(table)
@@ -134,7 +174,12 @@ def run(args) -> int:
         for epsilon in args.epsilons:
             for seed in args.seeds:
                 if not args.rescore and not args.no_synthgan:
-                    synthetic, record = fit_synthgan(train, epsilon, seed, overrides)
+                    settings = dict(overrides)
+                    if args.public_domain == "smartnoise" and epsilon != "none":
+                        settings["public_domain"] = public_domain_as_smartnoise(
+                            train, spec.id_columns
+                        )
+                    synthetic, record = fit_synthgan(train, epsilon, seed, settings)
                     record = {"system": system, "table": table, "epsilon": epsilon, "seed": seed,
                               **record, "provenance": header}  # fmt: skip
                     out = run_dir(system, epsilon) / f"{table}_seed{seed}"
@@ -260,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--tag", default="")
+    parser.add_argument("--public-domain", choices=["smartnoise"], default=None,
+                        help="Give synthgan as public_domain what smartnoise reads from the data "
+                        "outside its budget (values of its categorical columns).")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--with-peers", action="store_true", help="Also score new peer tables.")
     parser.add_argument("--engine", action="store_true",

@@ -158,6 +158,7 @@ def share(
     epsilon: float | None = None,
     no_dp: bool = False,
     delta: float | None = None,
+    public_domain: dict | None = None,
     target: str | None = None,
     report_dir: str | os.PathLike | None = None,
     force: bool = False,
@@ -187,6 +188,10 @@ def share(
         Train without differential privacy: the release then carries no formal guarantee.
     delta : float, optional
         Delta of the DP guarantee (default: min(1e-5, 1/(10 n))).
+    public_domain : dict, optional
+        With ``epsilon``: category lists and numeric bounds known without the data,
+        ``{"categories": {col: [values]}, "bounds": {col: (low, high)}}``; they cost no budget and
+        the model card lists them as assumptions.
     target : str, optional
         A column to predict; adds train-on-synthetic utility to the internal report.
     report_dir : path, optional
@@ -221,6 +226,11 @@ def share(
         raise InvalidDataError(
             f"holdout_fraction={holdout_fraction!r} must be in [0.05, 0.5]; the default is "
             f"{HOLDOUT_FRACTION}."
+        )
+    if public_domain is not None and epsilon is None:
+        raise InvalidDataError(
+            "public_domain spares privacy budget and applies to a private share only; pass "
+            "epsilon=E with it, or drop it for no_dp=True."
         )
     _check_thresholds(max_dcr_share, max_mia_auc, max_copy_excess)
     release_dir = Path(release_dir)
@@ -259,7 +269,7 @@ def share(
 
     params = {"random_state": random_state, "verbose": verbose, "schema": kept_schema}
     if epsilon is not None:
-        params.update(private_params(epsilon), delta=delta)
+        params.update(private_params(epsilon), delta=delta, public_domain=public_domain)
     params.update(synthesizer_params or {})
     model = Synthesizer(**params).fit(train)
     if model.privacy_ is not None:
@@ -325,6 +335,21 @@ def _marginals_lines(marginals: dict | None) -> list[str]:
     ]
 
 
+def _public_domain_lines(public_domain: dict | None) -> list[str]:
+    """The facts the owner declared public: not read from the data, so not covered by epsilon."""
+    categories = (public_domain or {}).get("categories") or {}
+    bounds = (public_domain or {}).get("bounds") or {}
+    if not categories and not bounds:
+        return []
+    given = [f"the categories of `{column}`" for column in categories]
+    for column, (low, high) in bounds.items():
+        given.append(f"the bounds of `{column}` ({float(low):g} to {float(high):g})")
+    return [
+        "- Declared public by the data owner and taken as given, not read from the data (no "
+        "budget spent; the guarantee assumes they are public): " + "; ".join(given) + "."
+    ]
+
+
 def _fmt(value: float) -> str:
     return f"{value:.4f}"
 
@@ -376,6 +401,7 @@ def model_card(model, result: ShareResult, *, source_name: str) -> str:
             f"histogram (noise multiplier {plan['stats_noise_multiplier']:.3f}), part of the same "
             "budget.",
             *_marginals_lines(privacy.get("marginals")),
+            *_public_domain_lines(model.public_domain),
             f"- Accountant: {privacy['accountant']}.",
             "- Not covered by epsilon: the number of rows, the column names and kinds"
             + ("" if privacy.get("schema_supplied") else " (inferred from the data)")

@@ -26,6 +26,10 @@ GATE_FAILED_EXIT = 3
               help="Train without differential privacy (no formal guarantee).")  # fmt: skip
 @click.option("--delta", type=click.FloatRange(min=0, min_open=True), default=None,
               help="DP delta [default: min(1e-5, 1/(10 rows))].")  # fmt: skip
+@click.option("--public-domain", "public_domain_path",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="JSON file of facts known without the data, which cost no budget: "
+              '{"categories": {"col": [values]}, "bounds": {"col": [low, high]}}.')  # fmt: skip
 @click.option("--target", default=None, help="Column to predict (adds utility to the report).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Owner-only folder for report.html, scores.json, the model and the holdout "
@@ -55,6 +59,7 @@ def share_command(
     epsilon: float | None,
     no_dp: bool,
     delta: float | None,
+    public_domain_path: Path | None,
     target: str | None,
     report_dir: Path | None,
     force: bool,
@@ -80,6 +85,7 @@ def share_command(
     \b
     Example:
       synthgan share datasets/adult/train.parquet -o release/ --epsilon 3 --target income
+      synthgan share data.parquet -o release/ --epsilon 1 --public-domain codebook.json
       synthgan share data.parquet -o release/ --no-dp --report-dir ~/private/run1
     """
     from synthgan.exceptions import InvalidDataError
@@ -97,7 +103,8 @@ def share_command(
     if batch_size is not None:
         params["batch_size"] = batch_size
     result = share(
-        read_table(data), output, epsilon=epsilon, no_dp=no_dp, delta=delta, target=target,
+        read_table(data), output, epsilon=epsilon, no_dp=no_dp, delta=delta,
+        public_domain=load_public_domain(public_domain_path), target=target,
         report_dir=report_dir, force=force, holdout_fraction=holdout_fraction,
         max_dcr_share=max_dcr_share, max_mia_auc=max_mia_auc, max_copy_excess=max_copy_excess,
         n_rows=n_rows, schema=load_schema(schema_path), synthesizer_params=params,
@@ -130,6 +137,29 @@ def share_command(
             f"{output / 'MODEL_CARD.md'} ({guarantee}){forced}",
             err=True,
         )
+
+
+def load_public_domain(path: Path | None) -> dict | None:
+    """The --public-domain file's dict; its keys and columns are checked by the private fit."""
+    import json
+
+    from synthgan.exceptions import InvalidDataError
+
+    if path is None:
+        return None
+    try:
+        public_domain = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidDataError(
+            f"--public-domain {path}: not a readable JSON file ({error}). Write it as "
+            '{"categories": {"col": ["a", "b"]}, "bounds": {"col": [0, 100]}}.'
+        ) from None
+    if not isinstance(public_domain, dict):
+        raise InvalidDataError(
+            f"--public-domain {path}: the file holds a JSON {type(public_domain).__name__}, not an "
+            'object. Write it as {"categories": {"col": ["a", "b"]}, "bounds": {"col": [0, 100]}}.'
+        )
+    return public_domain
 
 
 __all__ = ["share_command"]

@@ -27,33 +27,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/
 
 import benchenv  # noqa: E402
-from bench_privacy import load_split, spec_of  # noqa: E402
+from bench_privacy import column_roles, load_split, spec_of  # noqa: E402
 from bench_quality import TABLES  # noqa: E402
 
 RESULTS = benchenv.REPO_ROOT / "benchmarks" / "results" / "privacy"
 PREPROCESSOR_SHARE = 0.1
-CONTINUOUS_MIN_UNIQUE = 20
 SYNTHS = ("mst", "aim", "dpctgan", "patectgan")
 
 
 def default_delta(n_rows: int) -> float:
     return min(1e-5, 1.0 / (10.0 * n_rows))
-
-
-def column_roles(train, id_columns) -> tuple[list[str], list[str]]:
-    import pandas as pd
-
-    categorical, continuous = [], []
-    for column in train.columns:
-        if column in id_columns:
-            continue
-        series = train[column]
-        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-        if numeric and series.nunique() > CONTINUOUS_MIN_UNIQUE:
-            continuous.append(column)
-        else:
-            categorical.append(column)
-    return categorical, continuous
 
 
 def run_one(synth: str, epsilon: float, table: str, seed: int, out_dir: Path) -> dict:

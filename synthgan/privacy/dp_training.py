@@ -56,6 +56,7 @@ from synthgan.privacy.accounting import (
 )
 from synthgan.privacy.dp_marginals import measure_pairs, tune_generator
 from synthgan.privacy.dp_transform import (
+    CLI_HINT,
     check_public_domain,
     discovers_categories,
     fit_private_statistics,
@@ -391,7 +392,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         if encoded is None:
             raise InvalidDataError(
                 "No row survives the private category lists. Raise epsilon or give the "
-                "categories in public_domain."
+                "categories in public_domain" + CLI_HINT + "."
             )
         spans = model.condition_spans_  # categorical only in a private fit (_build_networks)
         row_categories = None

@@ -99,6 +99,8 @@ Gaussian modes: a code per value, which the two-way marginals release then measu
 against the other columns (Adult's education-num against education)."""
 STRING_ID_SHAPE = "a" * 12
 PUBLIC_DOMAIN_KEYS = ("categories", "bounds")
+CLI_HINT = " (synthgan share: --public-domain FILE, the same dict as JSON)"
+"""Ends every message that names public_domain, for those who share from the command line."""
 
 
 @dataclass
@@ -122,7 +124,7 @@ def check_public_domain(public_domain: dict | None, schema: Schema) -> dict:
         raise InvalidDataError(
             "public_domain must be a dict with the keys 'categories' (column -> list of values) "
             "and/or 'bounds' (column -> (low, high)), e.g. "
-            "public_domain={'bounds': {'age': (17, 90)}}."
+            "public_domain={'bounds': {'age': (17, 90)}}" + CLI_HINT + "."
         )
     categories = dict(public_domain.get("categories") or {})
     bounds = dict(public_domain.get("bounds") or {})
@@ -293,8 +295,8 @@ def _categorical(
             raise InvalidDataError(
                 f"Column {name!r}: no category is frequent enough to survive the noisy threshold "
                 f"({threshold:.0f} rows) at this epsilon. Give its categories in "
-                f"public_domain={{'categories': {{{name!r}: [...]}}}}, raise epsilon, or mark the "
-                "column 'ignored' in the schema."
+                f"public_domain={{'categories': {{{name!r}: [...]}}}}{CLI_HINT}, raise epsilon, "
+                "or mark the column 'ignored' in the schema."
             )
         if keep.sum() == 1:
             # read from the released list only: says nothing the release does not
@@ -303,7 +305,7 @@ def _categorical(
                 f"at this epsilon: the others fell under the noisy threshold ({threshold:.0f} "
                 "rows), so the synthetic column is constant and rows holding them are left out "
                 f"of training. Give its categories in public_domain={{'categories': {{{name!r}: "
-                "[...]}}, or raise epsilon.",
+                f"[...]}}}}{CLI_HINT}, or raise epsilon.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -360,8 +362,8 @@ def _numeric(
         if kept.size == 0:
             raise InvalidDataError(
                 f"Column {name!r}: too few rows to find private bounds at this epsilon. Give them "
-                f"in public_domain={{'bounds': {{{name!r}: (low, high)}}}}, raise epsilon, or "
-                "mark the column 'ignored' in the schema."
+                f"in public_domain={{'bounds': {{{name!r}: (low, high)}}}}{CLI_HINT}, raise "
+                "epsilon, or mark the column 'ignored' in the schema."
             )
         low, high = grid.interval(kept[0])[0], grid.interval(kept[-1])[1]
         if kind is ColumnKind.INTEGER:  # the integers a bin [low, high) holds

@@ -185,3 +185,48 @@ def test_private_share_records_the_epsilon_spent(runner, table, tmp_path):
     assert "the generator took 10 steps towards the noisy counts" in card  # tests' TUNE_STEPS
     spent = float(card.split("(epsilon = ")[1].split(",")[0])
     assert 0 < spent <= 8.0
+
+
+class TestPublicDomain:
+    def test_the_file_is_used_and_listed_in_the_card(self, runner, table, tmp_path):
+        pytest.importorskip("opacus")
+        from synthgan import Synthesizer
+
+        codebook = tmp_path / "codebook.json"
+        codebook.write_text('{"categories": {"city": ["Berlin", "Madrid", "Paris", "Rome"]}, '
+                            '"bounds": {"age": [18, 79]}}')  # fmt: skip
+        release = tmp_path / "rel"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            result = runner.invoke(main, ["share", str(table), "-o", str(release), "--epsilon",
+                                          "1", "--public-domain", str(codebook), *FAST])  # fmt: skip
+        assert result.exit_code in (0, 3), result.output
+        card = (tmp_path / "rel-internal" / "MODEL_CARD.md").read_text()
+        assert "Declared public by the data owner" in card
+        assert "the categories of `city`; the bounds of `age` (18 to 79)" in card
+        model = Synthesizer.load(tmp_path / "rel-internal" / "model.synthgan")
+        columns = model.transformer_.transformers_
+        assert list(columns["city"].categories_) == ["Berlin", "Madrid", "Paris", "Rome"]
+        assert (columns["age"].min_, columns["age"].max_) == (18.0, 79.0)
+
+    @pytest.mark.parametrize(
+        ("content", "message"),
+        [("{not json", "not a readable JSON file"), ("[1, 2]", "holds a JSON list, not an object"),
+         ('{"ranges": {}}', "must be a dict with the keys")],
+    )  # fmt: skip
+    def test_a_bad_file_is_named(self, runner, table, tmp_path, content, message):
+        pytest.importorskip("opacus")
+        codebook = tmp_path / "codebook.json"
+        codebook.write_text(content)
+        result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"),
+                                      "--epsilon", "1", "--public-domain", str(codebook), *FAST])  # fmt: skip
+        assert result.exit_code == 1 and message in result.output, result.output
+        assert "Traceback" not in result.output
+        assert not (tmp_path / "rel").exists()
+
+    def test_it_needs_a_private_share(self, runner, table, tmp_path):
+        codebook = tmp_path / "codebook.json"
+        codebook.write_text('{"bounds": {"age": [18, 79]}}')
+        result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"), "--no-dp",
+                                      "--public-domain", str(codebook), *FAST])  # fmt: skip
+        assert result.exit_code == 1 and "applies to a private share only" in result.output
