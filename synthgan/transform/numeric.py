@@ -57,6 +57,41 @@ class _SpanPlan:
     activation: Activation
 
 
+
+# -- exact integer arithmetic around an origin (integers and datetime ticks past 2**53) -----------
+
+
+def _offsets(bits: np.ndarray, origin: int, *, below: np.ndarray) -> np.ndarray:
+    """Each value's exact distance from ``origin`` as float64, from its two's-complement ``bits``
+    (uint64): the difference is taken in uint64, where it cannot overflow, and negated where the
+    value lies ``below`` the origin."""
+    origin_bits = np.uint64(origin % 2**64)
+    offsets = (bits - origin_bits).astype(np.float64)
+    offsets[below] = -(origin_bits - bits[below]).astype(np.float64)
+    return offsets
+
+
+def _shifted(
+    origin: int,
+    values: np.ndarray,
+    null: np.ndarray,
+    *,
+    step: int = 1,
+    max_up: int | None = None,
+    max_down: int | None = None,
+) -> np.ndarray:
+    """``origin + round(values) * step`` as uint64 bits, wrapping as int64 would, so exact
+    wherever the result fits; steps up (down) are capped at ``max_up`` (``max_down``); nulls
+    give the origin."""
+    steps = np.clip(np.where(null, 0.0, np.round(values)), -(2.0**63), 2.0**64 - 2048)
+    up = np.where(steps >= 0, steps, 0.0).astype(np.uint64)
+    down = np.where(steps < 0, -steps, 0.0).astype(np.uint64)
+    if max_up is not None:
+        up = np.minimum(up, np.uint64(max(max_up, 0)))
+    if max_down is not None:
+        down = np.minimum(down, np.uint64(max(max_down, 0)))
+    return np.uint64(origin % 2**64) + up * np.uint64(step) - down * np.uint64(step)
+
 class NumericColumnTransformer:
     """Mode-specific normaliser of one numeric (continuous, integer or datetime) column."""
 
@@ -134,10 +169,7 @@ class NumericColumnTransformer:
             if numpy_dtype.kind == "i"
             else ints.astype(np.uint64)
         )
-        origin = np.uint64(self.int_origin_ % 2**64)
-        below = ints < self.int_origin_
-        values = (bits - origin).astype(np.float64)
-        values[below] = -(origin - bits[below]).astype(np.float64)
+        values = _offsets(bits, self.int_origin_, below=ints < self.int_origin_)
         values[null] = np.nan
         return values
 
@@ -148,14 +180,10 @@ class NumericColumnTransformer:
         within the fitted bounds, exactly)."""
         numpy_dtype = np.dtype(getattr(pd.api.types.pandas_dtype(self.dtype_), "numpy_dtype",
                                        self.dtype_))  # fmt: skip
-        steps = np.clip(np.where(null, 0.0, np.round(values)), -(2.0**63), 2.0**64 - 2048)
         info = np.iinfo(numpy_dtype)
         # a float step rounds up to 2**63 near the top of int64: stay within the dtype
-        up = np.minimum(np.where(steps >= 0, steps, 0.0).astype(np.uint64),
-                        np.uint64(max(info.max - self.int_origin_, 0)))  # fmt: skip
-        down = np.minimum(np.where(steps < 0, -steps, 0.0).astype(np.uint64),
-                          np.uint64(max(self.int_origin_ - info.min, 0)))  # fmt: skip
-        bits = np.uint64(self.int_origin_ % 2**64) + up - down  # wraps like the dtype's own sum
+        bits = _shifted(self.int_origin_, values, null, max_up=info.max - self.int_origin_,
+                        max_down=self.int_origin_ - info.min)  # fmt: skip
         ints = bits.view(np.int64) if numpy_dtype.kind == "i" else bits
         if clip and self.int_max_ is not None:
             ints = np.clip(ints, self.int_origin_, self.int_max_)
@@ -209,11 +237,7 @@ class NumericColumnTransformer:
             )
         step = _DATETIME_UNITS[self.unit_] // tick_ns
         origin_ticks = self.origin_ns_ // tick_ns
-        below = ticks < origin_ticks
-        bits, origin_bits = ticks.view(np.uint64), np.uint64(origin_ticks % 2**64)
-        offsets = (bits - origin_bits).astype(np.float64)
-        offsets[below] = -(origin_bits - bits[below]).astype(np.float64)
-        values = offsets / step
+        values = _offsets(ticks.view(np.uint64), origin_ticks, below=ticks < origin_ticks) / step
         values[null] = np.nan
         return values
 
@@ -223,12 +247,8 @@ class NumericColumnTransformer:
         null = np.isnan(values)
         if self.kind is ColumnKind.DATETIME:
             tick_ns = _DATETIME_UNITS[self.resolution_]
-            step = np.uint64(_DATETIME_UNITS[self.unit_] // tick_ns)
-            steps = np.clip(np.where(null, 0.0, np.round(values)), -(2.0**63), 2.0**64 - 2048)
-            # origin + steps * step in uint64, wrapping as int64 would: exact where it fits
-            up = np.where(steps >= 0, steps, 0.0).astype(np.uint64) * step
-            down = np.where(steps < 0, -steps, 0.0).astype(np.uint64) * step
-            ticks = (np.uint64(self.origin_ns_ // tick_ns % 2**64) + up - down).view(np.int64)
+            step = _DATETIME_UNITS[self.unit_] // tick_ns
+            ticks = _shifted(self.origin_ns_ // tick_ns, values, null, step=step).view(np.int64)
             if clip and self.max_tick_ is not None:
                 ticks = np.clip(ticks, self.origin_ns_ // tick_ns, self.max_tick_)
                 ticks[null] = 0
