@@ -136,13 +136,17 @@ class ConditionSampler:
         count = self.category_count[span, category]
         pick = (torch.rand(len(span), device=self.device, generator=generator) * count).long()
         position = self.category_start[span, category] + torch.minimum(pick, count - 1)
+        rows = self._rows_at(span, position.clamp(min=0))
         if not self.missing_here:
-            return self.rows_by_category[span, position]
+            return rows
         # a condition drawn from the whole table's counts that this shard holds no row of:
         # a row of the shard drawn uniformly stands in (rare: only categories with fewer rows
         # than processes can be missing from a shard)
-        rows = self.rows_by_category[span, position.clamp(min=0)]
         return torch.where(count > 0, rows, self.uniform_rows(len(span), generator))
+
+    def _rows_at(self, span: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        """The training row at each position of its span's category-sorted row list."""
+        return self.rows_by_category[span, position]
 
     def uniform_rows(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         return torch.randint(self.n_rows, (batch,), device=self.device, generator=generator)

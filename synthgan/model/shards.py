@@ -345,21 +345,12 @@ class ShardedConditionSampler(ConditionSampler):
         shards.on_release(sampler._index.release)
         return sampler
 
-    def real_rows(
-        self, span: torch.Tensor, category: torch.Tensor, generator: torch.Generator
-    ) -> torch.Tensor:
-        count = self.category_count[span, category]
-        pick = (torch.rand(len(span), device=self.device, generator=generator) * count).long()
-        position = self.category_start[span, category] + torch.minimum(pick, count - 1)
-        flat = (span * self.n_rows + position.clamp(min=0)).cpu().numpy()
+    def _rows_at(self, span: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+        """The row list lives in the memory-mapped index on disk, not in a tensor."""
+        flat = (span * self.n_rows + position).cpu().numpy()
         rows = self._index.array.reshape(-1)[flat].astype(np.int64)
         self.shards.touched(len(rows) * TOUCHED_BYTES)
-        rows = torch.from_numpy(rows).to(self.device)
-        if not self.missing_here:
-            return rows
-        # a condition drawn from the whole table's counts that this process's rows lack: a row
-        # drawn uniformly stands in, as in ConditionSampler.real_rows
-        return torch.where(count > 0, rows, self.uniform_rows(len(span), generator))
+        return torch.from_numpy(rows).to(self.device)
 
     def close(self) -> None:
         if getattr(self, "_index", None) is not None:
