@@ -135,9 +135,12 @@ def fit_engine_dp(train, epsilon: str, seed: int, spec: Table):
     budget = float(epsilon)
     delta = min(1e-5, 1.0 / (10.0 * len(train)))
     dp = {"max_epsilon": 0.9 * budget, "delta": delta, "value_protection_epsilon": 0.1 * budget}
+    from mostlyai.engine.domain import DifferentialPrivacyConfig
+
+    # train() takes the dict; analyze() reads attributes of the config object
     synthetic, record = bench_quality.fit_engine(
         train, seed, spec, {"differential_privacy": dp}, verbose=False,
-        analyze={"differential_privacy": dp},
+        analyze={"differential_privacy": DifferentialPrivacyConfig(**dp)},
     )  # fmt: skip
     return synthetic, {**record, "differential_privacy": dp}
 
