@@ -42,6 +42,8 @@ SMALL_ROWS = 8000
 SMALL_SEED = 0
 EPSILONS = ("0.5", "1", "3", "10", "none")
 PEERS = ("smartnoise-mst", "smartnoise-aim", "smartnoise-dpctgan", "smartnoise-patectgan")
+PLOTTED_VARIANTS = {"synthgan_pubsn": "synthgan, given smartnoise's free facts"}
+"""Tagged variants the plot draws beside the systems' defaults, with their labels."""
 CONTINUOUS_MIN_UNIQUE = 20
 """smartnoise's roles as run_smartnoise.py gives them: a numeric column with more distinct values
 is continuous (binned, its bounds paid for), every other column categorical (its values read from
@@ -270,8 +272,10 @@ def plot(path: Path, table: str) -> None:
     import matplotlib.pyplot as plt
 
     found = collect()
-    # the systems' defaults only: a tagged variant (synthgan_<tag>) is an ablation, in the tables
-    systems = sorted({k[2] for k in found if k[0] == table and "_" not in k[2]})
+    # the systems' defaults, and the variants named in PLOTTED_VARIANTS; other tagged variants
+    # (synthgan_<tag>) are ablations, in the tables
+    systems = sorted({k[2] for k in found
+                      if k[0] == table and ("_" not in k[2] or k[2] in PLOTTED_VARIANTS)})  # fmt: skip
     epsilons = [e for e in EPSILONS if e != "none"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     for ax, (key, title) in zip(axes, (("sdmetrics_quality", "SDMetrics quality"),
@@ -285,7 +289,7 @@ def plot(path: Path, table: str) -> None:
                     xs.append(float(epsilon))
                     ys.append(statistics.fmean(values))
             if xs:
-                ax.plot(xs, ys, "o-", label=system)
+                ax.plot(xs, ys, "o-", label=PLOTTED_VARIANTS.get(system, system))
             ceiling = found.get((table, "none", system))
             if ceiling and system == "synthgan":
                 value = statistics.fmean(r[key] for r in ceiling)
