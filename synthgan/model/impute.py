@@ -60,8 +60,8 @@ def impute(model, data: pd.DataFrame, *, random_state: int | None, max_tries: in
         t = transformer.transformers_[column]
         if getattr(t, "has_nulls_", False) and not isinstance(t, DerivedColumnTransformer):
             conditions[column] = conditions[column].where(rows[column].notna(), NOT_NULL)
-    drawn = model.sample(len(rows), conditions if steering else None,
-                         random_state=random_state, max_tries=max_tries)  # fmt: skip
+    drawn = model.sample(len(rows), conditions if steering else None, random_state=random_state,
+                         max_tries=max_tries, reach_bounds=False)  # fmt: skip
     unmet = np.zeros(len(rows), dtype=bool)
     if plan is not None:
         drawn, broken = _within_rules(model, plan, rows, drawn, conditions if steering else None,
@@ -108,7 +108,7 @@ def _within_rules(model, plan, rows, drawn, conditions, columns, random_state, m
             return drawn, bad
         again = model.sample(len(bad), None if conditions is None else conditions.iloc[bad],
                              random_state=block_seed(seed, round_number),
-                             max_tries=max_tries)  # fmt: skip
+                             max_tries=max_tries, reach_bounds=False)  # fmt: skip
         drawn = drawn.copy()
         for column in drawn.columns:
             values = drawn[column].copy()

@@ -66,9 +66,11 @@ def sample_chunk(
     ``chunk * chunk_rows`` to at most ``(chunk + 1) * chunk_rows``, indexed from 0)."""
     first = chunk * chunk_rows
     rows = max(0, min(chunk_rows, n - first))
+    # the first chunk spans the training range when the whole sample does (Synthesizer.sample)
     frame = model.sample(
-        rows, conditions, random_state=chunk_seed(seed, chunk), max_tries=max_tries
-    )
+        rows, conditions, random_state=chunk_seed(seed, chunk), max_tries=max_tries,
+        reach_bounds=chunk == 0 and model.reaches_bounds(n, conditions),
+    )  # fmt: skip
     # id columns numbered on from the earlier chunks, so ids stay unique over the whole sample
     rng = np.random.default_rng([int(seed), int(chunk), ID_STREAM])
     return model.transformer_.renumber_ids(frame, rng, first)

@@ -858,6 +858,7 @@ class Synthesizer:
         distribution: dict | None = None,
         random_state: int | None = None,
         max_tries: int = 100,
+        reach_bounds: bool | None = None,
     ) -> pd.DataFrame:
         """Generate ``n`` synthetic rows.
 
@@ -886,6 +887,11 @@ class Synthesizer:
             The same seed gives the same rows.
         max_tries : int, default=100
             Bounds the rounds of redrawing rows that a check on decoded rows sends back.
+        reach_bounds : bool, optional
+            Move each numeric column's smallest and largest sampled value (one row each) onto
+            the training minimum and maximum, so the sample spans the training range as the
+            training table does. None (the default): when ``n`` is at least the number of rows
+            the model trained on, without conditions or rules (docs/transform.md, "Bounds").
 
         Returns
         -------
@@ -900,7 +906,8 @@ class Synthesizer:
         n, conditions = sampling_request(n, conditions, distribution, schema,
                                          block_seed(seed, 0xD15))  # fmt: skip
         rows = self._row_generator()
-        blocks = list(self._iter_rows(rows, n, conditions, seed, max_tries))
+        blocks = self._iter_rows(rows, n, conditions, seed, max_tries)
+        blocks = list(self._bounded(blocks, n, conditions, reach_bounds))
         if len(blocks) == 1:
             return blocks[0]  # already indexed 0..n-1: no copy
         return pd.concat(blocks, ignore_index=True) if blocks else rows.empty_frame()
@@ -915,6 +922,36 @@ class Synthesizer:
         from synthgan.model.impute import impute
 
         return impute(self, data, random_state=random_state, max_tries=max_tries)
+
+    def reaches_bounds(self, n: int, conditions=None) -> bool:
+        """Whether a sample of ``n`` rows spans the training range by default (``reach_bounds``
+        of :meth:`sample`): as many rows as the model trained on or more, and neither
+        conditions nor rules to meet (a value moved onto a bound could break them)."""
+        trained = getattr(self, "rows_trained_", None)
+        return (
+            trained is not None and n >= trained and not self._constrained(conditions)
+        )
+
+    def _constrained(self, conditions) -> str | None:
+        if conditions is not None and len(conditions) > 0:
+            return "conditions"
+        return "rules" if getattr(self, "rules_", None) is not None else None
+
+    def _bounded(self, blocks, n: int, conditions, reach_bounds: bool | None):
+        """``blocks`` with the first one's numeric extremes moved onto the training bounds
+        (``TableTransformer.reach_bounds``) where ``reach_bounds`` asks (None: by default,
+        :meth:`reaches_bounds`)."""
+        if reach_bounds is None:
+            reach_bounds = self.reaches_bounds(n, conditions)
+        elif reach_bounds and self._constrained(conditions):
+            raise InvalidDataError(
+                f"reach_bounds=True cannot be combined with {self._constrained(conditions)}: a "
+                "value moved onto a training bound could break them. Leave reach_bounds at None "
+                "or False."
+            )
+        if not reach_bounds:
+            return blocks
+        return _first_mapped(blocks, self.transformer_.reach_bounds)
 
     def _iter_rows(self, rows: RowGenerator, n, conditions, random_state, max_tries):
         """Blocks of sampled rows: the model's own, or under rules those the rule plan decodes
@@ -946,6 +983,7 @@ class Synthesizer:
         chunk_rows: int = 100_000,
         random_state: int | None = None,
         max_tries: int = 100,
+        reach_bounds: bool | None = None,
     ) -> Path:
         """Stream ``n`` rows to a Parquet file in chunks of ``chunk_rows`` (atomically); the same
         seed gives the same rows as :meth:`sample`, whatever ``chunk_rows``."""
@@ -954,6 +992,7 @@ class Synthesizer:
             raise InvalidDataError(f"chunk_rows must be positive, got {chunk_rows!r}.")
         rows = self._row_generator()
         blocks = self._iter_rows(rows, n, conditions, random_state, max_tries)
+        blocks = self._bounded(blocks, n, conditions, reach_bounds)
         return rows.write_parquet(path, blocks, chunk_rows)
 
     # -- persistence -----------------------------------------------------------------------------
@@ -990,6 +1029,12 @@ class Synthesizer:
         right.set_xlabel("epoch")
         right.set_title("fooled rate (0.5: fooled half the time)")
         return ax
+
+
+def _first_mapped(blocks, function):
+    """``blocks`` with ``function`` applied to the first one."""
+    for i, block in enumerate(blocks):
+        yield function(block) if i == 0 else block
 
 
 def load(path: str | os.PathLike, *, device: str = "auto") -> Synthesizer:

@@ -272,6 +272,34 @@ class TableTransformer:
                 rows[name] = transformer.generate(len(rows), rows.index, rng, row_offset=row_offset)
         return rows
 
+    def reach_bounds(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` with each numeric column's smallest value moved onto the fitted minimum and
+        its largest onto the fitted maximum (one row each, nulls untouched), and the derived
+        columns computed again from their sources. Sampled values already lie within the bounds,
+        so a sample holding these rows spans the training range exactly, as the training table
+        does (docs/transform.md, "Bounds")."""
+        self._check_fitted()
+        rows = rows.copy()
+        two = pd.RangeIndex(2)
+        for name, transformer in self.transformers_.items():
+            if not isinstance(transformer, NumericColumnTransformer) or not transformer.clip:
+                continue
+            column = rows[name].reset_index(drop=True)
+            if column.notna().sum() < 2 or transformer.dtype_ in ("bool", "boolean"):
+                continue
+            bounds = transformer._from_float(
+                np.array([transformer.min_, transformer.max_]), two, clip=True
+            )
+            lowest, highest = column.idxmin(), column.idxmax()
+            if lowest == highest:  # one distinct value among the rows
+                continue
+            column.iloc[lowest], column.iloc[highest] = bounds.iloc[0], bounds.iloc[1]
+            rows[name] = column.set_axis(rows.index)
+        for transformer in self.transformers_.values():  # sources are never derived: one pass
+            if isinstance(transformer, DerivedColumnTransformer):
+                rows[transformer.column_] = transformer.decode_from(rows)
+        return rows
+
     def fit_transform(self, df: pd.DataFrame) -> np.ndarray:
         return self.fit(df).transform(df)
 

@@ -41,6 +41,17 @@ def test_a_chunk_is_the_same_made_alone_or_again(mixed_model):
     assert not first["price"].reset_index(drop=True).equals(other["price"].iloc[:50])
 
 
+def test_the_first_chunk_spans_the_training_range_when_the_sample_does(mixed, mixed_model):
+    n = mixed_model.rows_trained_
+    parts = [sample_chunk(mixed_model, c, n=n, seed=1, chunk_rows=100) for c in range(3)]
+    rows = pd.concat(parts, ignore_index=True)
+    assert (rows["price"].min(), rows["price"].max()) == (mixed["price"].min(), mixed["price"].max())
+    plain = mixed_model.sample(100, random_state=chunk_seed(1, 0), reach_bounds=False)
+    assert not parts[0]["price"].equals(plain["price"])
+    smaller = sample_chunk(mixed_model, 0, n=n - 1, seed=1, chunk_rows=100)
+    assert smaller["price"].equals(plain["price"])
+
+
 def test_one_process_and_two_write_the_same_files(model_file, tmp_path):
     one = sample_to_directory(model_file, tmp_path / "one", 250, random_state=5,
                               chunk_rows=100, processes=1)  # fmt: skip

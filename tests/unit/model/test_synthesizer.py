@@ -89,6 +89,27 @@ class TestFitAndSample:
         pd.testing.assert_frame_equal(chunked, whole, check_dtype=False)
         assert chunked["user_id"].is_unique
 
+    def test_a_sample_as_large_as_the_training_table_spans_its_range(self, mixed, mixed_model):
+        numeric = ["price", "count", "count_nullable", "day", "stamp_tz"]
+        full = mixed_model.sample(len(mixed), random_state=5)
+        for column in numeric:
+            assert (full[column].min(), full[column].max()) == (mixed[column].min(),
+                                                                mixed[column].max())
+        plain = mixed_model.sample(len(mixed), random_state=5, reach_bounds=False)
+        assert plain["price"].min() > mixed["price"].min()  # else the test shows nothing
+        changed = full.ne(plain) & plain.notna()
+        assert changed[numeric].sum().le(2).all() and changed.drop(columns=numeric).sum().sum() == 0
+        smaller = mixed_model.sample(len(mixed) - 1, random_state=5)
+        pd.testing.assert_frame_equal(
+            smaller, mixed_model.sample(len(mixed) - 1, random_state=5, reach_bounds=False)
+        )
+
+    def test_reaching_bounds_under_conditions_is_refused(self, mixed, mixed_model):
+        rows = mixed_model.sample(len(mixed), {"city": "Rome"}, random_state=5)
+        assert (rows["city"] == "Rome").all()  # conditions leave the bounds alone by default
+        with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with con"):
+            mixed_model.sample(len(mixed), {"city": "Rome"}, reach_bounds=True)
+
     @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
     def test_each_train_precision_fits_reproducibly(self, mixed, precision):
         """bfloat16 autocast is exercised on every machine (emulated where not native)."""
@@ -108,9 +129,9 @@ class TestFitAndSample:
 
     def test_blocks_decoded_together_equal_blocks_decoded_alone(self, mixed_model):
         """9,000 rows are three blocks decoded in one call; 4,096 rows are the first block
-        alone: the same rows, regenerated ids included."""
-        together = mixed_model.sample(9000, random_state=5)
-        alone = mixed_model.sample(4096, random_state=5)
+        alone: the same rows, regenerated ids included (with no row moved onto a bound)."""
+        together = mixed_model.sample(9000, random_state=5, reach_bounds=False)
+        alone = mixed_model.sample(4096, random_state=5, reach_bounds=False)
         pd.testing.assert_frame_equal(together.iloc[:4096], alone)
 
     def test_shared_row_encoder_in_the_critic(self, mixed, tmp_path):

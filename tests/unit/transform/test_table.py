@@ -170,3 +170,35 @@ class TestErrors:
     def test_bad_parameter(self):
         with pytest.raises(InvalidDataError, match="max_modes=0"):
             TableTransformer(max_modes=0).fit(pd.DataFrame({"a": [1.0, 2.0]}))
+
+
+class TestReachBounds:
+    def test_one_row_per_bound_moves_onto_it_exactly(self):
+        df = make_mixed_frame(nulls=True)
+        tt = TableTransformer(random_state=0).fit(df)
+        numeric = ["price", "count", "count_nullable", "day", "stamp_tz"]
+        inside = df.copy()
+        for column in numeric:  # every row strictly inside the training range
+            low, high = df[column].min(), df[column].max()
+            inside = inside[inside[column].isna() | inside[column].between(low, high, "neither")]
+        inside = inside.reset_index(drop=True)
+        moved = tt.reach_bounds(inside)
+        for column in numeric:
+            assert moved[column].min() == df[column].min()
+            assert moved[column].max() == df[column].max()
+            assert moved[column].dtype == df[column].dtype
+            changed = moved[column].ne(inside[column]) & inside[column].notna()
+            assert changed.sum() == 2
+        pd.testing.assert_frame_equal(moved.drop(columns=numeric), inside.drop(columns=numeric))
+        assert moved[numeric].isna().equals(inside[numeric].isna())
+
+    def test_derived_columns_follow_their_moved_sources(self):
+        rng = np.random.default_rng(0)
+        df = pd.DataFrame({"a": rng.integers(0, 100, 400), "b": rng.integers(0, 50, 400)})
+        df["total"] = df["a"] + df["b"]
+        tt = TableTransformer(random_state=0, derive_columns=True).fit(df)
+        assert [d.target for d in tt.derivations] == ["total"]
+        inside = df[df["a"].between(1, 98) & df["b"].between(1, 48)].reset_index(drop=True)
+        moved = tt.reach_bounds(inside)
+        assert (moved["a"].min(), moved["a"].max()) == (df["a"].min(), df["a"].max())
+        assert (moved["total"] == moved["a"] + moved["b"]).all()
