@@ -360,6 +360,10 @@ def parse_distribution(text: str | None) -> dict | None:
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=None,
               help="Rows per part file of a directory [default: 250,000]; the rows depend on it, "
               "not on --processes.")  # fmt: skip
+@click.option("--reach-bounds/--no-reach-bounds", "reach_bounds", default=None,
+              help="Move each numeric column's smallest and largest sampled value onto the "
+              "training minimum and maximum [default: when -n is at least the rows trained on, "
+              "without conditions or rules].")  # fmt: skip
 @quiet_option
 @reports_errors
 def sample(
@@ -373,6 +377,7 @@ def sample(
     device: str,
     processes: int | None,
     chunk_rows: int | None,
+    reach_bounds: bool | None,
     quiet: bool,
 ) -> None:
     """Generate rows from a MODEL file written by `synthgan fit`.
@@ -408,7 +413,7 @@ def sample(
         sample_to_directory(
             model_path, output, n, random_state=seed, chunk_rows=chunk_rows or CHUNK_ROWS,
             processes=processes, conditions=conditions or None,
-            device="cpu" if device == "auto" else device,
+            device="cpu" if device == "auto" else device, reach_bounds=reach_bounds,
         )  # fmt: skip
         if not quiet:
             click.echo(f"Wrote {n:,} rows to {output}/ (partitioned Parquet)", err=True)
@@ -418,12 +423,14 @@ def sample(
     model = load(model_path, device=device)
     model.verbose = not quiet
     if fmt == "parquet" and conditions_path is None and shares is None:
-        model.sample_to_parquet(output, n, conditions=conditions, random_state=seed)
+        model.sample_to_parquet(output, n, conditions=conditions, random_state=seed,
+                                reach_bounds=reach_bounds)  # fmt: skip
         written = n
     else:
         if isinstance(conditions, dict) and not conditions:
             conditions = None
-        rows = model.sample(n, conditions, distribution=shares, random_state=seed)
+        rows = model.sample(n, conditions, distribution=shares, random_state=seed,
+                            reach_bounds=reach_bounds)  # fmt: skip
         write_table(rows, output)
         written = len(rows)
     if not quiet:

@@ -61,15 +61,19 @@ def sample_chunk(
     chunk_rows: int = CHUNK_ROWS,
     conditions: dict | None = None,
     max_tries: int = 100,
+    reach_bounds: bool | None = None,
 ) -> pd.DataFrame:
     """Chunk ``chunk`` of a sample of ``n`` rows seeded by ``seed`` (rows
-    ``chunk * chunk_rows`` to at most ``(chunk + 1) * chunk_rows``, indexed from 0)."""
+    ``chunk * chunk_rows`` to at most ``(chunk + 1) * chunk_rows``, indexed from 0).
+    ``reach_bounds`` is the whole sample's (``Synthesizer.sample``): the first chunk carries
+    the rows moved onto the training bounds."""
     first = chunk * chunk_rows
     rows = max(0, min(chunk_rows, n - first))
-    # the first chunk spans the training range when the whole sample does (Synthesizer.sample)
+    if reach_bounds is None:
+        reach_bounds = model.reaches_bounds(n, conditions)
     frame = model.sample(
         rows, conditions, random_state=chunk_seed(seed, chunk), max_tries=max_tries,
-        reach_bounds=chunk == 0 and model.reaches_bounds(n, conditions),
+        reach_bounds=chunk == 0 and reach_bounds,
     )  # fmt: skip
     # id columns numbered on from the earlier chunks, so ids stay unique over the whole sample
     rng = np.random.default_rng([int(seed), int(chunk), ID_STREAM])
@@ -117,10 +121,10 @@ def _load_worker(model_path: str, device: str, one_thread: bool = True) -> None:
 
 
 def _write_chunk(task: tuple) -> int:
-    chunk, n, seed, chunk_rows, conditions, max_tries, directory = task
+    chunk, n, seed, chunk_rows, conditions, max_tries, reach_bounds, directory = task
     frame = sample_chunk(
         _WORKER_MODEL, chunk, n=n, seed=seed, chunk_rows=chunk_rows,
-        conditions=conditions, max_tries=max_tries,
+        conditions=conditions, max_tries=max_tries, reach_bounds=reach_bounds,
     )  # fmt: skip
     write_part(frame, Path(directory), chunk)
     return len(frame)
@@ -154,12 +158,18 @@ def sample_to_directory(
     conditions: dict | None = None,
     max_tries: int = 100,
     device: str = "cpu",
+    reach_bounds: bool | None = None,
 ) -> Path:
     """Write ``n`` rows of the model file ``model_path`` to ``directory`` as partitioned
     Parquet (``part-00000.parquet``, ...), one file per chunk, made by ``processes`` local
     processes (default: one per usable core, at most one per chunk). The files are the same
     whatever ``processes``; read them back with ``pandas.read_parquet(directory)``."""
     chunks = chunk_count(n, chunk_rows)
+    if reach_bounds and conditions:
+        raise InvalidDataError(
+            "reach_bounds=True cannot be combined with conditions: a value moved onto a "
+            "training bound could break them. Leave reach_bounds at None or False."
+        )
     if processes is not None and (isinstance(processes, bool) or int(processes) < 1):
         raise InvalidDataError(f"processes must be a positive integer, got {processes!r}.")
     seed = seed_from(random_state)  # one seed for every chunk, drawn here when None
@@ -172,7 +182,8 @@ def sample_to_directory(
             "write to an empty or new directory."
         )
     processes = default_processes(chunks) if processes is None else min(int(processes), max(chunks, 1))
-    tasks = [(c, n, seed, chunk_rows, conditions, max_tries, str(directory)) for c in range(chunks)]
+    tasks = [(c, n, seed, chunk_rows, conditions, max_tries, reach_bounds, str(directory))
+             for c in range(chunks)]  # fmt: skip
     if processes == 1:
         _load_worker(str(model_path), device, one_thread=False)
         try:

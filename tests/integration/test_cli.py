@@ -76,6 +76,30 @@ def test_fit_then_sample_parquet_and_csv(runner, model_file, tmp_path):
     assert (pd.read_csv(csv)["city"] == "Paris").all()
 
 
+def test_sample_reaches_the_training_bounds_unless_told_not_to(runner, table, model_file, tmp_path):
+    real = pd.read_parquet(table)
+    bounds = (real["price"].min(), real["price"].max())
+
+    def price_range(name: str, *options: str) -> tuple[float, float]:
+        out = tmp_path / name
+        args = ["sample", str(model_file), "-n", str(len(real)), "-o", str(out), "--seed", "1"]
+        result = runner.invoke(main, [*args, "-q", *options])
+        assert result.exit_code == 0, result.output
+        rows = pd.read_csv(out) if out.suffix == ".csv" else pd.read_parquet(out)
+        return rows["price"].min(), rows["price"].max()
+
+    assert price_range("a.parquet") == pytest.approx(bounds)
+    assert price_range("b.csv") == pytest.approx(bounds)
+    assert price_range("parts", "--chunk-rows", "80", "--processes", "1") == pytest.approx(bounds)
+    low, high = price_range("c.parquet", "--no-reach-bounds")
+    assert low > bounds[0] or high < bounds[1]
+    refused = runner.invoke(main, ["sample", str(model_file), "-n", "200", "-o",
+                                   str(tmp_path / "w.csv"), "--where", "city=Paris",
+                                   "--reach-bounds"])  # fmt: skip
+    assert refused.exit_code != 0 and "cannot be combined with conditions" in refused.output
+    assert not (tmp_path / "w.csv").exists()
+
+
 def test_fit_default_output_is_beside_the_input(runner, table):
     result = runner.invoke(main, ["fit", str(table), *FAST])
     assert result.exit_code == 0, result.output
