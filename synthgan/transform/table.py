@@ -287,9 +287,12 @@ class TableTransformer:
             column = rows[name].reset_index(drop=True)
             if column.notna().sum() < 2 or transformer.dtype_ in ("bool", "boolean"):
                 continue
-            bounds = transformer._from_float(
-                np.array([transformer.min_, transformer.max_]), two, clip=True
-            )
+            high = transformer.max_
+            if transformer.int_max_ is not None or transformer.max_tick_ is not None:
+                # the float maximum may be rounded below the largest integer or tick; the exact
+                # clip brings one step above it back onto that value
+                high = np.nextafter(high, np.inf)
+            bounds = transformer._from_float(np.array([transformer.min_, high]), two, clip=True)
             lowest, highest = column.idxmin(), column.idxmax()
             if lowest == highest:  # one distinct value among the rows
                 continue

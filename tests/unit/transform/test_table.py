@@ -202,3 +202,13 @@ class TestReachBounds:
         moved = tt.reach_bounds(inside)
         assert (moved["a"].min(), moved["a"].max()) == (df["a"].min(), df["a"].max())
         assert (moved["total"] == moved["a"] + moved["b"]).all()
+
+    def test_integers_beyond_float_precision_land_on_their_bounds_exactly(self):
+        rng = np.random.default_rng(0)
+        values = rng.integers(0, 2**59, 80)
+        values[:2] = [-(2**61) - 3, 2**60 + 1]  # offsets from the minimum a float rounds down
+        df = pd.DataFrame({"big": rng.choice(values, 2000)})
+        tt = TableTransformer(random_state=0).fit(df)
+        inside = df[df["big"].between(-(2**61) - 2, 2**60)].reset_index(drop=True)
+        moved = tt.reach_bounds(inside)
+        assert moved["big"].min() == -(2**61) - 3 and moved["big"].max() == 2**60 + 1
