@@ -61,16 +61,19 @@ def load_split(name: str):
     return bench_quality.load_split(name)
 
 
-def column_roles(train, id_columns) -> tuple[list[str], list[str]]:
+def _is_number(series) -> bool:
     import pandas as pd
 
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def column_roles(train, id_columns) -> tuple[list[str], list[str]]:
     categorical, continuous = [], []
     for column in train.columns:
         if column in id_columns:
             continue
         series = train[column]
-        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-        if numeric and series.nunique() > CONTINUOUS_MIN_UNIQUE:
+        if _is_number(series) and series.nunique() > CONTINUOUS_MIN_UNIQUE:
             continuous.append(column)
         else:
             categorical.append(column)
@@ -87,8 +90,7 @@ def public_domain_as_smartnoise(train, id_columns) -> dict:
     domain: dict = {"categories": {}, "bounds": {}}
     for column in categorical:
         series = train[column].dropna()
-        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-        if numeric:
+        if _is_number(series):
             if series.min() < series.max():
                 domain["bounds"][column] = (float(series.min()), float(series.max()))
         elif not pd.api.types.is_bool_dtype(series):

@@ -57,6 +57,9 @@ SPLIT_SEED = 0
 TEST_FRACTION = 0.3
 ENGINE = "mostlyai-engine"
 CACHED_MODELS = ("ctgan", "tvae")  # tvae-flush-denormal is a diagnostic, not the defaults
+FIGURES = ("sdmetrics_quality", "sdmetrics_column_shapes", "sdmetrics_column_pair_trends",
+           "utility_synthetic", "detection_auc", "dcr_share", "exact_copies")  # fmt: skip
+"""The figures the diagnostic scripts print of each scored table."""
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_quality  # noqa: E402
 import pandas as pd  # noqa: E402
 
-FIGURES = ("sdmetrics_quality", "sdmetrics_column_shapes", "sdmetrics_column_pair_trends",
-           "utility_synthetic", "detection_auc", "dcr_share", "exact_copies")  # fmt: skip
+FIGURES = bench_quality.FIGURES
 
 
 def main(argv: list[str] | None = None) -> int:

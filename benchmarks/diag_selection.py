@@ -32,8 +32,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-FIGURES = ("sdmetrics_quality", "sdmetrics_column_shapes", "sdmetrics_column_pair_trends",
-           "utility_synthetic", "detection_auc", "dcr_share", "exact_copies")  # fmt: skip
+FIGURES = bench_quality.FIGURES
 
 
 def _paths(args) -> tuple[Path, Path]:

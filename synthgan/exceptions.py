@@ -24,3 +24,11 @@ class ModelFileError(SynthganError):
 def not_fitted(obj: object) -> NotFittedError:
     name = type(obj).__name__
     return NotFittedError(f"This {name} is not fitted yet. Call fit(data) first.")
+
+
+def bounds_refused(constraint: str) -> InvalidDataError:
+    """``reach_bounds=True`` asked together with ``constraint`` ("conditions" or "rules")."""
+    return InvalidDataError(
+        f"reach_bounds=True cannot be combined with {constraint}: a value moved onto a training "
+        "bound could break them. Leave reach_bounds at None or False."
+    )

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthgan.exceptions import InvalidDataError
+from synthgan.exceptions import InvalidDataError, bounds_refused
 from synthgan.model.runtime import seed_from
 from synthgan.model.threads import usable_cores
 
@@ -165,11 +165,8 @@ def sample_to_directory(
     processes (default: one per usable core, at most one per chunk). The files are the same
     whatever ``processes``; read them back with ``pandas.read_parquet(directory)``."""
     chunks = chunk_count(n, chunk_rows)
-    if reach_bounds and conditions:
-        raise InvalidDataError(
-            "reach_bounds=True cannot be combined with conditions: a value moved onto a "
-            "training bound could break them. Leave reach_bounds at None or False."
-        )
+    if reach_bounds and conditions:  # before any part is written (rules: the model's own check)
+        raise bounds_refused("conditions")
     if processes is not None and (isinstance(processes, bool) or int(processes) < 1):
         raise InvalidDataError(f"processes must be a positive integer, got {processes!r}.")
     seed = seed_from(random_state)  # one seed for every chunk, drawn here when None

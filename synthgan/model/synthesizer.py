@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from synthgan.exceptions import InvalidDataError, not_fitted
+from synthgan.exceptions import InvalidDataError, bounds_refused, not_fitted
 from synthgan.model import persistence
 from synthgan.model.calibration import CALIBRATION_ROWS, BinCalibration, binned_columns
 from synthgan.model.conditions import Conditions
@@ -941,14 +941,11 @@ class Synthesizer:
         """``blocks`` with the first one's numeric extremes moved onto the training bounds
         (``TableTransformer.reach_bounds``) where ``reach_bounds`` asks (None: by default,
         :meth:`reaches_bounds`)."""
+        constraint = self._constrained(conditions)
         if reach_bounds is None:
             reach_bounds = self.reaches_bounds(n, conditions)
-        elif reach_bounds and self._constrained(conditions):
-            raise InvalidDataError(
-                f"reach_bounds=True cannot be combined with {self._constrained(conditions)}: a "
-                "value moved onto a training bound could break them. Leave reach_bounds at None "
-                "or False."
-            )
+        elif reach_bounds and constraint:
+            raise bounds_refused(constraint)
         if not reach_bounds:
             return blocks
         return _first_mapped(blocks, self.transformer_.reach_bounds)

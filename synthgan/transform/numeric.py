@@ -57,7 +57,6 @@ class _SpanPlan:
     activation: Activation
 
 
-
 # -- exact integer arithmetic around an origin (integers and datetime ticks past 2**53) -----------
 
 
@@ -91,6 +90,7 @@ def _shifted(
     if max_down is not None:
         down = np.minimum(down, np.uint64(max(max_down, 0)))
     return np.uint64(origin % 2**64) + up * np.uint64(step) - down * np.uint64(step)
+
 
 class NumericColumnTransformer:
     """Mode-specific normaliser of one numeric (continuous, integer or datetime) column."""
