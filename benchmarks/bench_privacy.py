@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,27 @@ def public_domain_as_smartnoise(train, id_columns) -> dict:
         elif not pd.api.types.is_bool_dtype(series):
             domain["categories"][column] = sorted(series.unique().tolist(), key=str)
     return domain
+
+
+ADULT_EDUCATION_CODES = [
+    "Preschool", "1st-4th", "5th-6th", "7th-8th", "9th", "10th", "11th", "12th", "HS-grad",
+    "Some-college", "Assoc-voc", "Assoc-acdm", "Bachelors", "Masters", "Prof-school", "Doctorate",
+]  # fmt: skip
+"""education-num 1..16 in this order: the code book of UCI's Adult (adult.names), not the rows."""
+_LOG_GRID = [k / 100 for k in range(0, 1001)]
+DECLARED_RELATIONS = {
+    "adult": [{"type": "lookup", "source": "education", "target": "education-num",
+               "keys": ADULT_EDUCATION_CODES, "values": list(range(1, 17))}],
+    # ISLR's Wage documentation: logwage is the log of wage; knots of exp on a fixed grid
+    "wage": [{"type": "monotone", "source": "logwage", "target": "wage",
+              "source_knots": _LOG_GRID, "target_knots": [math.exp(x) for x in _LOG_GRID]}],
+}  # fmt: skip
+"""``--public-domain relations``: the exact relations each table's documentation states, as
+``public_domain["derived"]`` (written from the documentation, never read from the rows)."""
+
+
+def public_domain_relations(table: str) -> dict:
+    return {"derived": DECLARED_RELATIONS.get("adult" if table == "adult8k" else table, [])}
 
 
 def spec_of(name: str) -> Table:
@@ -186,6 +208,8 @@ def run(args) -> int:
                         settings["public_domain"] = public_domain_as_smartnoise(
                             train, spec.id_columns
                         )
+                    elif args.public_domain == "relations" and epsilon != "none":
+                        settings["public_domain"] = public_domain_relations(table)
                     synthetic, record = fit_synthgan(train, epsilon, seed, settings)
                     record = {"system": system, "table": table, "epsilon": epsilon, "seed": seed,
                               **record, "provenance": header}  # fmt: skip
@@ -314,9 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--tag", default="")
-    parser.add_argument("--public-domain", choices=["smartnoise"], default=None,
+    parser.add_argument("--public-domain", choices=["smartnoise", "relations"], default=None,
                         help="Give synthgan as public_domain what smartnoise reads from the data "
-                        "outside its budget (values of its categorical columns).")  # fmt: skip
+                        "outside its budget (values of its categorical columns), or the exact "
+                        "relations the table's documentation states (DECLARED_RELATIONS).")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--with-peers", action="store_true", help="Also score new peer tables.")
     parser.add_argument("--engine", action="store_true",

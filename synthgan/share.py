@@ -337,13 +337,19 @@ def _marginals_lines(marginals: dict | None) -> list[str]:
 
 def _public_domain_lines(public_domain: dict | None) -> list[str]:
     """The facts the owner declared public: not read from the data, so not covered by epsilon."""
+    from synthgan.transform.derived import derivation_from_dict
+
     categories = (public_domain or {}).get("categories") or {}
     bounds = (public_domain or {}).get("bounds") or {}
-    if not categories and not bounds:
+    derived = (public_domain or {}).get("derived") or []
+    if not categories and not bounds and not derived:
         return []
     given = [f"the categories of `{column}`" for column in categories]
     for column, (low, high) in bounds.items():
         given.append(f"the bounds of `{column}` ({float(low):g} to {float(high):g})")
+    for state in derived:  # checked by the fit
+        relation = derivation_from_dict({"numeric_source": False, **state})
+        given.append(f"the relation \"{relation.describe()}\" (computed, not learnt)")
     return [
         "- Declared public by the data owner and taken as given, not read from the data (no "
         "budget spent; the guarantee assumes they are public): " + "; ".join(given) + "."

@@ -29,7 +29,8 @@ GATE_FAILED_EXIT = 3
 @click.option("--public-domain", "public_domain_path",
               type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="JSON file of facts known without the data, which cost no budget: "
-              '{"categories": {"col": [values]}, "bounds": {"col": [low, high]}}.')  # fmt: skip
+              '{"categories": {"col": [values]}, "bounds": {"col": [low, high]}, '
+              '"derived": [exact relations, docs/privacy.md]}.')  # fmt: skip
 @click.option("--target", default=None, help="Column to predict (adds utility to the report).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Owner-only folder for report.html, scores.json, the model and the holdout "

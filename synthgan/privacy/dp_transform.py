@@ -41,6 +41,13 @@ from synthgan.exceptions import InvalidDataError
 from synthgan.schema import ColumnKind, Schema, unknown_column_message
 from synthgan.transform import TableTransformer
 from synthgan.transform.categorical import CategoricalColumnTransformer, _plain
+from synthgan.transform.derived import (
+    DerivedColumnTransformer,
+    Lookup,
+    Monotone,
+    Sum,
+    derivation_from_dict,
+)
 from synthgan.transform.identifier import IdColumnTransformer
 from synthgan.transform.mixture import Mixture
 from synthgan.transform.numeric import NumericColumnTransformer
@@ -98,7 +105,7 @@ transformer's default number of point masses) gets a point mass at each of them 
 Gaussian modes: a code per value, which the two-way marginals release then measures exactly
 against the other columns (Adult's education-num against education)."""
 STRING_ID_SHAPE = "a" * 12
-PUBLIC_DOMAIN_KEYS = ("categories", "bounds")
+PUBLIC_DOMAIN_KEYS = ("categories", "bounds", "derived")
 CLI_HINT = " (synthgan share: --public-domain FILE, the same dict as JSON)"
 """Ends every message that names public_domain, for those who share from the command line."""
 
@@ -117,13 +124,14 @@ class PrivateStatistics:
 
 
 def check_public_domain(public_domain: dict | None, schema: Schema) -> dict:
-    """``{"categories": {col: [...]}, "bounds": {col: (low, high)}}``, checked against the schema."""
+    """``{"categories": {col: [...]}, "bounds": {col: (low, high)}, "derived": [relation, ...]}``
+    checked against the schema; "derived" comes back as target column -> relation."""
     if public_domain is None:
-        return {"categories": {}, "bounds": {}}
+        return {"categories": {}, "bounds": {}, "derived": {}}
     if not isinstance(public_domain, dict) or set(public_domain) - set(PUBLIC_DOMAIN_KEYS):
         raise InvalidDataError(
-            "public_domain must be a dict with the keys 'categories' (column -> list of values) "
-            "and/or 'bounds' (column -> (low, high)), e.g. "
+            "public_domain must be a dict with the keys 'categories' (column -> list of values), "
+            "'bounds' (column -> (low, high)) and/or 'derived' (a list of exact relations), e.g. "
             "public_domain={'bounds': {'age': (17, 90)}}" + CLI_HINT + "."
         )
     categories = dict(public_domain.get("categories") or {})
@@ -164,7 +172,94 @@ def check_public_domain(public_domain: dict | None, schema: Schema) -> dict:
                 f"public_domain['bounds'][{column!r}] = {pair!r}: low must be below high."
             )
         bounds[column] = (low, high)
-    return {"categories": categories, "bounds": bounds}
+    derived = _declared_relations(public_domain.get("derived") or [], schema)
+    return {"categories": categories, "bounds": bounds, "derived": derived}
+
+
+def _declared_relations(declared, schema: Schema) -> dict:
+    """public_domain["derived"]: exact relations the owner declares (as the model file stores
+    them: sum, lookup, monotone; a lookup's ``numeric_source`` may be left out), each checked
+    against the schema. A declared column is computed from its sources, as a non-private fit
+    computes the relations it finds; nothing about it is read from the rows."""
+    if not isinstance(declared, list):
+        raise InvalidDataError(
+            "public_domain['derived'] must be a list of relations, e.g. "
+            "[{'type': 'sum', 'target': 'total', 'left': 'part_a', 'right': 'part_b'}]" + CLI_HINT
+            + "."
+        )
+    relations: dict = {}
+    for position, state in enumerate(declared):
+        where = f"public_domain['derived'][{position}]"
+        if isinstance(state, dict) and state.get("type") == "lookup" and state.get("source") in \
+                schema.names:  # fmt: skip
+            numeric = schema.kind(state["source"]) in (ColumnKind.CONTINUOUS, ColumnKind.INTEGER)
+            state = {"numeric_source": numeric, **state}
+        try:
+            relation = derivation_from_dict(state)
+        except (KeyError, TypeError, ValueError) as error:
+            raise InvalidDataError(
+                f"{where} = {state!r} is not a relation ({error}). Give one of "
+                "{'type': 'sum', 'target', 'left', 'right'}, {'type': 'monotone', 'source', "
+                "'target', 'source_knots', 'target_knots'} or {'type': 'lookup', 'source', "
+                "'target', 'keys', 'values'}."
+            ) from None
+        for column in (relation.target, *relation.sources):
+            if column not in schema.names:
+                raise InvalidDataError(f"{where}: " + unknown_column_message(column, schema.names))
+        _check_declared(relation, schema, where)
+        if relation.target in relations or relation.target in relation.sources:
+            raise InvalidDataError(
+                f"{where}: column {relation.target!r} is derived twice or from itself."
+            )
+        relations[relation.target] = relation
+    for target, relation in relations.items():
+        used = [s for s in relation.sources if s in relations]
+        if used:
+            raise InvalidDataError(
+                f"public_domain['derived']: {target!r} is computed from {used[0]!r}, which is "
+                "itself derived. Derive both from modelled columns."
+            )
+    return relations
+
+
+def _check_declared(relation, schema: Schema, where: str) -> None:
+    def numeric(column: str) -> bool:
+        return schema.kind(column) in (ColumnKind.CONTINUOUS, ColumnKind.INTEGER)
+
+    if isinstance(relation, Sum | Monotone):
+        columns = [relation.target, *relation.sources]
+        other = [c for c in columns if not numeric(c)]
+        if other:
+            raise InvalidDataError(
+                f"{where}: a {type(relation).__name__.lower()} relation takes continuous or "
+                f"integer columns; {other[0]!r} is {schema.kind(other[0]).value}."
+            )
+    if isinstance(relation, Monotone):
+        x = np.asarray(relation.source_knots, dtype=np.float64)
+        y = np.asarray(relation.target_knots, dtype=np.float64)
+        if x.ndim != 1 or len(x) < 2 or x.shape != y.shape or not np.all(np.isfinite(x)) \
+                or not np.all(np.isfinite(y)) or not np.all(np.diff(x) > 0):  # fmt: skip
+            raise InvalidDataError(
+                f"{where}: source_knots and target_knots must be lists of finite numbers of one "
+                "length (at least 2), source_knots increasing."
+            )
+    if isinstance(relation, Lookup):
+        if len(relation.keys) != len(relation.values) or not relation.keys:
+            raise InvalidDataError(f"{where}: keys and values must be non-empty lists of one length.")
+        if relation.numeric_source != numeric(relation.source):
+            raise InvalidDataError(
+                f"{where}: numeric_source must be {numeric(relation.source)} for the "
+                f"{schema.kind(relation.source).value} column {relation.source!r}."
+            )
+        if relation.numeric_source and not (
+            all(isinstance(k, int | float) and not isinstance(k, bool) for k in relation.keys)
+            and np.all(np.diff(np.asarray(relation.keys, dtype=np.float64)) > 0)
+        ):
+            raise InvalidDataError(f"{where}: the keys of a numeric source must be increasing numbers.")
+        if numeric(relation.target) and not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in relation.values
+        ):
+            raise InvalidDataError(f"{where}: the values of a numeric column must be numbers.")
 
 
 def discovers_categories(schema: Schema, data: pd.DataFrame, public: dict) -> bool:
@@ -233,6 +328,9 @@ def fit_private_statistics(
             transformer, known = _numeric(series, spec.kind, public_domain, sd, rng, max_modes)
             transformers[spec.name] = transformer
             keep_rows &= known
+        relation = public_domain["derived"].get(spec.name)
+        if relation is not None:
+            transformers[spec.name] = _derived(relation, transformers[spec.name])
     table = TableTransformer(schema=schema, max_modes=max_modes, **transformer_params)
     table.schema_ = schema
     table._rng = np.random.default_rng(rng.integers(2**63))
@@ -241,6 +339,20 @@ def fit_private_statistics(
     table.columns_ = list(data.columns)
     noisy_rows = float(_noisy(np.array([len(data)]), sd, rng)[0])
     return PrivateStatistics(table, category_counts, keep_rows, n_released, float(sd), noisy_rows)
+
+
+def _derived(relation, inner) -> DerivedColumnTransformer:
+    """A declared relation's column: computed from its sources after decoding; ``inner`` (fitted
+    on the noisy histogram as any column) keeps its dtype and categories."""
+    if isinstance(relation, Lookup) and inner.kind.is_categorical:
+        missing = [v for v in relation.values if v not in inner.categories_]
+        if missing:
+            raise InvalidDataError(
+                f"public_domain['derived']: the lookup into {relation.target!r} gives "
+                f"{missing[0]!r}, which is not among its private categories. Give them in "
+                f"public_domain={{'categories': {{{relation.target!r}: [...]}}}}{CLI_HINT}."
+            )
+    return DerivedColumnTransformer(relation, inner)
 
 
 def _id_transformer(series: pd.Series) -> IdColumnTransformer:

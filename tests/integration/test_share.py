@@ -212,7 +212,8 @@ class TestPublicDomain:
     @pytest.mark.parametrize(
         ("content", "message"),
         [("{not json", "not a readable JSON file"), ("[1, 2]", "holds a JSON list, not an object"),
-         ('{"ranges": {}}', "must be a dict with the keys")],
+         ('{"ranges": {}}', "must be a dict with the keys"),
+         ('{"derived": [{"type": "sum", "target": "age"}]}', "is not a relation")],
     )  # fmt: skip
     def test_a_bad_file_is_named(self, runner, table, tmp_path, content, message):
         pytest.importorskip("opacus")

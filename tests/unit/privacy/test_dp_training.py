@@ -278,3 +278,74 @@ def test_a_column_left_with_one_private_category_is_named_in_a_warning():
     df = private_frame().assign(rare=lambda d: np.where(np.arange(len(d)) < 30, "Yes", "No"))
     with pytest.warns(UserWarning, match=r"Column 'rare' keeps one category \('No'\)"):
         Synthesizer(epsilon=1.0, pac=1, **SMALL).fit(df)
+
+
+class TestDeclaredRelations:
+    """public_domain["derived"]: relations the owner declares are computed, never learnt."""
+
+    @staticmethod
+    def frame(n: int = 1500) -> pd.DataFrame:
+        df = private_frame(n)
+        rng = np.random.default_rng(1)
+        return df.assign(
+            log_pay=rng.normal(4.6, 0.3, n),
+            pay=lambda d: np.exp(d["log_pay"]),
+            total=lambda d: d["age"] + d["gain"],
+            size=lambda d: d["city"].map({"Berlin": 3.7, "Paris": 2.1, "Rome": 2.8, "Atlantis": 0.0}),
+        )
+
+    DECLARED = [
+        {"type": "monotone", "source": "log_pay", "target": "pay",
+         "source_knots": np.linspace(0, 10, 1001).tolist(),
+         "target_knots": np.exp(np.linspace(0, 10, 1001)).tolist()},
+        {"type": "sum", "target": "total", "left": "age", "right": "gain"},
+        {"type": "lookup", "source": "city", "target": "size",
+         "keys": ["Berlin", "Paris", "Rome"], "values": [3.7, 2.1, 2.8]},
+    ]  # fmt: skip
+
+    def test_declared_columns_hold_on_every_sampled_row(self, tmp_path):
+        model = Synthesizer(epsilon=8.0, pac=1, public_domain={"derived": self.DECLARED},
+                            **SMALL).fit(self.frame())  # fmt: skip
+        rows = load(model.save(tmp_path / "m.synthgan")).sample(400, random_state=0)
+        np.testing.assert_allclose(rows["pay"], np.exp(rows["log_pay"]), rtol=1e-4)
+        assert (rows["total"] == rows["age"] + rows["gain"]).all()
+        sizes = rows["city"].map({"Berlin": 3.7, "Paris": 2.1, "Rome": 2.8})
+        assert (rows["size"] == sizes).all()
+        for column in ("pay", "total", "size"):  # not modelled: no span of its own
+            assert model.transformer_.layout_.spans_of(column) == ()
+
+    def test_the_release_is_unchanged_and_the_card_names_them(self):
+        from synthgan.share import _public_domain_lines
+
+        plain = Synthesizer(epsilon=8.0, pac=1, **SMALL).fit(self.frame())
+        declared = Synthesizer(epsilon=8.0, pac=1, public_domain={"derived": self.DECLARED},
+                               **SMALL).fit(self.frame())  # fmt: skip
+        # the same histograms are released (the declared columns' too): the same spend
+        assert declared.privacy_["epsilon_spent"] == plain.privacy_["epsilon_spent"]
+        line = " ".join(_public_domain_lines(declared.public_domain))
+        assert "total = age + gain" in line and "pay is a monotone function of log_pay" in line
+
+    @pytest.mark.parametrize(
+        "relation, match",
+        [
+            ({"type": "sum", "target": "totl", "left": "age", "right": "gain"}, "Did you mean 'total'"),
+            ({"type": "sum", "target": "total", "left": "city", "right": "gain"}, "'city' is discrete"),
+            ({"type": "ratio", "target": "total"}, "is not a relation"),
+            ({"type": "monotone", "source": "log_pay", "target": "pay", "source_knots": [2, 1],
+              "target_knots": [1, 2]}, "source_knots increasing"),
+            ({"type": "sum", "target": "age", "left": "age", "right": "gain"}, "derived twice or from itself"),
+            ({"type": "lookup", "source": "city", "target": "size", "keys": ["Rome"], "values": ["x"]},
+             "must be numbers"),
+        ],
+    )  # fmt: skip
+    def test_bad_declarations_are_one_clear_error(self, relation, match):
+        with pytest.raises(InvalidDataError, match=match):
+            Synthesizer(epsilon=8.0, pac=1, public_domain={"derived": [relation]},
+                        **SMALL).fit(self.frame(300))  # fmt: skip
+
+    def test_a_chain_of_relations_is_refused(self):
+        chain = [{"type": "sum", "target": "total", "left": "age", "right": "gain"},
+                 {"type": "sum", "target": "price", "left": "total", "right": "gain"}]  # fmt: skip
+        with pytest.raises(InvalidDataError, match="'price' is computed from 'total'"):
+            Synthesizer(epsilon=8.0, pac=1, public_domain={"derived": chain},
+                        **SMALL).fit(self.frame(300))  # fmt: skip
