@@ -192,8 +192,7 @@ def _declared_relations(declared, schema: Schema) -> dict:
         where = f"public_domain['derived'][{position}]"
         if isinstance(state, dict) and state.get("type") == "lookup" and state.get("source") in \
                 schema.names:  # fmt: skip
-            numeric = schema.kind(state["source"]) in (ColumnKind.CONTINUOUS, ColumnKind.INTEGER)
-            state = {"numeric_source": numeric, **state}
+            state = {"numeric_source": _numeric_kind(schema, state["source"]), **state}
         try:
             relation = derivation_from_dict(state)
         except (KeyError, TypeError, ValueError) as error:
@@ -222,10 +221,21 @@ def _declared_relations(declared, schema: Schema) -> dict:
     return relations
 
 
+def _numeric_kind(schema: Schema, column: str) -> bool:
+    return schema.kind(column) in (ColumnKind.CONTINUOUS, ColumnKind.INTEGER)
+
+
 def _check_declared(relation, schema: Schema, where: str) -> None:
     def numeric(column: str) -> bool:
-        return schema.kind(column) in (ColumnKind.CONTINUOUS, ColumnKind.INTEGER)
+        return _numeric_kind(schema, column)
 
+    for column in (relation.target, *relation.sources):
+        kind = schema.kind(column)
+        if not (numeric(column) or kind.is_categorical):
+            raise InvalidDataError(
+                f"{where}: column {column!r} is {kind.value}; relations take modelled "
+                "categorical, continuous or integer columns."
+            )
     if isinstance(relation, Sum | Monotone):
         columns = [relation.target, *relation.sources]
         other = [c for c in columns if not numeric(c)]

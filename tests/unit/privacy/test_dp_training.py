@@ -331,6 +331,8 @@ class TestDeclaredRelations:
             ({"type": "sum", "target": "totl", "left": "age", "right": "gain"}, "Did you mean 'total'"),
             ({"type": "sum", "target": "total", "left": "city", "right": "gain"}, "'city' is discrete"),
             ({"type": "ratio", "target": "total"}, "is not a relation"),
+            ({"type": "sum", "target": "total", "left": "user_id", "right": "gain"},
+             "column 'user_id' is id; relations take modelled"),
             ({"type": "monotone", "source": "log_pay", "target": "pay", "source_knots": [2, 1],
               "target_knots": [1, 2]}, "source_knots increasing"),
             ({"type": "sum", "target": "age", "left": "age", "right": "gain"}, "derived twice or from itself"),
