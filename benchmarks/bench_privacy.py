@@ -204,12 +204,13 @@ def run(args) -> int:
             for seed in args.seeds:
                 if not args.rescore and not args.no_synthgan:
                     settings = dict(overrides)
-                    if args.public_domain == "smartnoise" and epsilon != "none":
-                        settings["public_domain"] = public_domain_as_smartnoise(
-                            train, spec.id_columns
-                        )
-                    elif args.public_domain == "relations" and epsilon != "none":
-                        settings["public_domain"] = public_domain_relations(table)
+                    if args.public_domain and epsilon != "none":
+                        domain: dict = {}
+                        if "smartnoise" in args.public_domain:
+                            domain.update(public_domain_as_smartnoise(train, spec.id_columns))
+                        if "relations" in args.public_domain:
+                            domain.update(public_domain_relations(table))
+                        settings["public_domain"] = domain
                     synthetic, record = fit_synthgan(train, epsilon, seed, settings)
                     record = {"system": system, "table": table, "epsilon": epsilon, "seed": seed,
                               **record, "provenance": header}  # fmt: skip
@@ -338,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--tag", default="")
-    parser.add_argument("--public-domain", choices=["smartnoise", "relations"], default=None,
+    parser.add_argument("--public-domain", nargs="+", choices=["smartnoise", "relations"],
+                        default=None,
                         help="Give synthgan as public_domain what smartnoise reads from the data "
                         "outside its budget (values of its categorical columns), or the exact "
                         "relations the table's documentation states (DECLARED_RELATIONS).")  # fmt: skip
