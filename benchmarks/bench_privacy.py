@@ -117,11 +117,16 @@ DECLARED_RELATIONS = {
 
 
 def public_domain_relations(table: str) -> dict:
-    return {"derived": DECLARED_RELATIONS.get("adult" if table == "adult8k" else table, [])}
+    return {"derived": DECLARED_RELATIONS.get(source_table(table), [])}
+
+
+def source_table(name: str) -> str:
+    """The bench_quality table a table of this benchmark is drawn from (adult8k: adult)."""
+    return "adult" if name == "adult8k" else name
 
 
 def spec_of(name: str) -> Table:
-    return TABLES["adult" if name == "adult8k" else name]
+    return TABLES[source_table(name)]
 
 
 def run_dir(system: str, epsilon: str) -> Path:

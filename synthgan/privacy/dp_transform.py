@@ -225,20 +225,22 @@ def _numeric_kind(schema: Schema, column: str) -> bool:
     return schema.kind(column) in (ColumnKind.CONTINUOUS, ColumnKind.INTEGER)
 
 
-def _check_declared(relation, schema: Schema, where: str) -> None:
-    def numeric(column: str) -> bool:
-        return _numeric_kind(schema, column)
+def _all_numbers(values) -> bool:
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
 
+
+def _check_declared(relation, schema: Schema, where: str) -> None:
+    numeric = {c: _numeric_kind(schema, c) for c in (relation.target, *relation.sources)}
     for column in (relation.target, *relation.sources):
         kind = schema.kind(column)
-        if not (numeric(column) or kind.is_categorical):
+        if not (numeric[column] or kind.is_categorical):
             raise InvalidDataError(
                 f"{where}: column {column!r} is {kind.value}; relations take modelled "
                 "categorical, continuous or integer columns."
             )
     if isinstance(relation, Sum | Monotone):
         columns = [relation.target, *relation.sources]
-        other = [c for c in columns if not numeric(c)]
+        other = [c for c in columns if not numeric[c]]
         if other:
             raise InvalidDataError(
                 f"{where}: a {type(relation).__name__.lower()} relation takes continuous or "
@@ -256,19 +258,17 @@ def _check_declared(relation, schema: Schema, where: str) -> None:
     if isinstance(relation, Lookup):
         if len(relation.keys) != len(relation.values) or not relation.keys:
             raise InvalidDataError(f"{where}: keys and values must be non-empty lists of one length.")
-        if relation.numeric_source != numeric(relation.source):
+        if relation.numeric_source != numeric[relation.source]:
             raise InvalidDataError(
-                f"{where}: numeric_source must be {numeric(relation.source)} for the "
+                f"{where}: numeric_source must be {numeric[relation.source]} for the "
                 f"{schema.kind(relation.source).value} column {relation.source!r}."
             )
         if relation.numeric_source and not (
-            all(isinstance(k, int | float) and not isinstance(k, bool) for k in relation.keys)
+            _all_numbers(relation.keys)
             and np.all(np.diff(np.asarray(relation.keys, dtype=np.float64)) > 0)
         ):
             raise InvalidDataError(f"{where}: the keys of a numeric source must be increasing numbers.")
-        if numeric(relation.target) and not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in relation.values
-        ):
+        if numeric[relation.target] and not _all_numbers(relation.values):
             raise InvalidDataError(f"{where}: the values of a numeric column must be numbers.")
 
 
