@@ -5,6 +5,8 @@
     /work/peers-venv/bin/python benchmarks/diag_selection.py fit diamonds 0
     # the first critic's acceptance ceiling at other quantiles (0.9 is the default)
     /work/peers-venv/bin/python benchmarks/diag_selection.py ceiling diamonds 0 --quantiles 0.97 0.99
+    # what each part of the selection does: none, the critic alone, + one-way factors, + pairs
+    /work/peers-venv/bin/python benchmarks/diag_selection.py parts caravan 0
     # later stages by HistGradientBoosting (a lead: not in the model file, which holds no trees)
     /work/peers-venv/bin/python benchmarks/diag_selection.py hgb-stages caravan 0 --rounds 2
     # caravan's percentage bands: keep only rows whose band sums lie in the training range
@@ -92,6 +94,33 @@ def ceiling(args) -> None:
         selection.CEILING_QUANTILE = quantile
         model._fit_row_critic(real)
         _score(model, args, f"ceiling quantile {quantile}", acceptance=model.selection_["acceptance"])
+
+
+def parts(args) -> None:
+    """The same model sampled without selection, with the first critic alone, with its one-way
+    marginal factors, and with the pair factors too (the defaults), without refinements."""
+    import synthgan.model.synthesizer as synthesizer_module
+
+    synthesizer_module.MAX_REFINEMENTS = 0
+    fit_factors, select_pairs = (synthesizer_module.fit_marginal_factors,
+                                 synthesizer_module.select_pairs)  # fmt: skip
+
+    def critic_alone(fake, fake_logits, spans, **_):
+        ceiling = float(torch.quantile(fake_logits.double(), 0.9))
+        accept = torch.exp(torch.clamp(fake_logits.double() - ceiling, max=0.0))
+        return None, ceiling, {"acceptance": float(accept.mean())}
+
+    model, real = _load(args)
+    model.rejection = False
+    _score(model, args, "no selection")
+    model.rejection = True
+    variants = {"critic alone": (critic_alone, select_pairs),
+                "critic + one-way factors": (fit_factors, lambda codes, widths: []),
+                "critic + one-way and pair factors": (fit_factors, select_pairs)}  # fmt: skip
+    for tag, (factors, pairs) in variants.items():
+        synthesizer_module.fit_marginal_factors, synthesizer_module.select_pairs = factors, pairs
+        model._fit_row_critic(real)
+        _score(model, args, tag, acceptance=round(model.selection_["acceptance"], 4))
 
 
 def hgb_stages(args) -> None:
@@ -242,8 +271,8 @@ def profiles(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["fit", "ceiling", "hgb-stages", "group-sums",
-                                                   "profiles"])  # fmt: skip
+    parser.add_argument("command", choices=["fit", "parts", "ceiling", "hgb-stages",
+                                            "group-sums", "profiles"])  # fmt: skip
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
     parser.add_argument("seed", type=int)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/synthgan-diag-selection"))
@@ -255,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blur", type=float, default=0.05)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    commands = {"fit": fit, "ceiling": ceiling, "hgb-stages": hgb_stages,
+    commands = {"fit": fit, "parts": parts, "ceiling": ceiling, "hgb-stages": hgb_stages,
                 "group-sums": group_sums, "profiles": profiles}  # fmt: skip
     commands[args.command](args)
     return 0
