@@ -70,12 +70,13 @@ def _train_loop(config: dict) -> None:
 class _ChunkMaker:
     """A Ray Data callable class: loads the model once per worker, makes the chunks it is given."""
 
-    def __init__(self, blob_ref, n: int, seed: int, chunk_rows: int, conditions, max_tries: int):
+    def __init__(self, blob_ref, n: int, seed: int, chunk_rows: int, conditions, max_tries: int,
+                 reach_bounds: bool) -> None:  # fmt: skip
         import ray
 
         self.model = model_from_bytes(ray.get(blob_ref))
         self.n, self.seed, self.chunk_rows = n, seed, chunk_rows
-        self.conditions, self.max_tries = conditions, max_tries
+        self.conditions, self.max_tries, self.reach_bounds = conditions, max_tries, reach_bounds
 
     def __call__(self, batch):
         import pandas as pd
@@ -84,6 +85,7 @@ class _ChunkMaker:
             sample_chunk(
                 self.model, int(chunk), n=self.n, seed=self.seed, chunk_rows=self.chunk_rows,
                 conditions=self.conditions, max_tries=self.max_tries,
+                reach_bounds=self.reach_bounds,
             )  # fmt: skip
             for chunk in batch["id"].tolist()
         ]
@@ -100,6 +102,7 @@ def sample(
     concurrency: int = 2,
     conditions: dict | None = None,
     max_tries: int = 100,
+    reach_bounds: bool | None = None,
 ):
     """A Ray Dataset of ``n`` rows of the model file ``model_path`` (see :func:`synthgan.spark.sample`
     for the parameters; ``blocks`` plays the part of Spark's partitions, ``concurrency`` the
@@ -110,11 +113,14 @@ def sample(
 
     chunks = chunk_count(n, chunk_rows)
     seed = seed_from(random_state)
-    blob_ref = ray.put(Path(model_path).read_bytes())
+    blob = Path(model_path).read_bytes()
+    # decided (and refused) here, before any task starts
+    reach_bounds = model_from_bytes(blob).will_reach_bounds(n, conditions, reach_bounds)
+    blob_ref = ray.put(blob)
     index = ray.data.range(chunks, override_num_blocks=max(1, blocks or chunks))
     return index.map_batches(
         _ChunkMaker,
-        fn_constructor_args=(blob_ref, n, seed, chunk_rows, conditions, max_tries),
+        fn_constructor_args=(blob_ref, n, seed, chunk_rows, conditions, max_tries, reach_bounds),
         batch_size=1,
         batch_format="pandas",
         concurrency=concurrency,

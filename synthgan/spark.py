@@ -95,6 +95,7 @@ def sample(
     partitions: int | None = None,
     conditions: dict | None = None,
     max_tries: int = 100,
+    reach_bounds: bool | None = None,
 ):
     """A Spark DataFrame of ``n`` rows of the model file ``model_path``, made on the executors.
 
@@ -110,6 +111,10 @@ def sample(
         Rows per chunk (the unit of work and of seeding); the rows depend on it.
     partitions : int, optional
         Spark partitions (tasks); default one per chunk.
+    conditions, max_tries, reach_bounds
+        As :meth:`synthgan.Synthesizer.sample` takes them; the first chunk carries the rows moved
+        onto the training bounds. ``reach_bounds=True`` with conditions or rules is refused here,
+        before any task starts.
 
     Returns
     -------
@@ -126,6 +131,7 @@ def sample(
     blob = Path(model_path).read_bytes()
     model = Synthesizer.load(model_path, device="cpu")
     model.verbose = False
+    reach_bounds = model.will_reach_bounds(n, conditions, reach_bounds)
     example = spark_frame(model.sample(10, conditions, random_state=0, max_tries=max_tries))
     schema = from_arrow_schema(pa.Schema.from_pandas(example, preserve_index=False))
     shared = spark.sparkContext.broadcast(blob)
@@ -136,7 +142,7 @@ def sample(
             for chunk in batch["id"].tolist():
                 rows = sample_chunk(
                     worker_model, int(chunk), n=n, seed=seed, chunk_rows=chunk_rows,
-                    conditions=conditions, max_tries=max_tries,
+                    conditions=conditions, max_tries=max_tries, reach_bounds=reach_bounds,
                 )  # fmt: skip
                 yield spark_frame(rows)
 

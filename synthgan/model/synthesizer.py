@@ -937,16 +937,21 @@ class Synthesizer:
             return "conditions"
         return "rules" if getattr(self, "rules_", None) is not None else None
 
+    def will_reach_bounds(self, n: int, conditions=None, reach_bounds: bool | None = None) -> bool:
+        """Whether a sample of ``n`` rows moves its numeric extremes onto the training bounds,
+        given ``reach_bounds`` as :meth:`sample` takes it (None: :meth:`reaches_bounds`).
+        True together with conditions or rules raises :class:`InvalidDataError`."""
+        if reach_bounds is None:
+            return self.reaches_bounds(n, conditions)
+        constraint = self._constrained(conditions)
+        if reach_bounds and constraint:
+            raise bounds_refused(constraint)
+        return bool(reach_bounds)
+
     def _bounded(self, blocks, n: int, conditions, reach_bounds: bool | None):
         """``blocks`` with the first one's numeric extremes moved onto the training bounds
-        (``TableTransformer.reach_bounds``) where ``reach_bounds`` asks (None: by default,
-        :meth:`reaches_bounds`)."""
-        constraint = self._constrained(conditions)
-        if reach_bounds is None:
-            reach_bounds = self.reaches_bounds(n, conditions)
-        elif reach_bounds and constraint:
-            raise bounds_refused(constraint)
-        if not reach_bounds:
+        (``TableTransformer.reach_bounds``) where :meth:`will_reach_bounds` says so."""
+        if not self.will_reach_bounds(n, conditions, reach_bounds):
             return blocks
         return _first_mapped(blocks, self.transformer_.reach_bounds)
 

@@ -49,3 +49,19 @@ def test_same_seed_same_rows_on_one_and_three_blocks(model_file):
     assert len(one) == 250 and one["user_id"].is_unique
     np.testing.assert_array_equal(one["price"].to_numpy(float), three["price"].to_numpy(float))
     pd.testing.assert_series_equal(one["city"], three["city"])
+
+
+def test_reach_bounds_as_sample_takes_it(model_file):
+    from synthgan import ray as synthgan_ray
+    from synthgan.exceptions import InvalidDataError
+
+    price = load(model_file, device="cpu").transformer_.transformers_["price"]
+
+    def rows(**kwargs):
+        return synthgan_ray.sample(model_file, 300, random_state=4, chunk_rows=100, **kwargs).to_pandas()
+
+    spanning = rows()  # as many rows as trained on: the training range, by default
+    assert (spanning["price"].min(), spanning["price"].max()) == (price.min_, price.max_)
+    assert rows(reach_bounds=False)["price"].min() > price.min_  # else the test shows nothing
+    with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with con"):
+        synthgan_ray.sample(model_file, 300, conditions={"city": "Rome"}, reach_bounds=True)

@@ -72,3 +72,22 @@ def test_same_seed_same_rows_on_one_and_three_partitions(spark, model_file):
     )  # fmt: skip
     assert one["user_id"].tolist() == local["user_id"].tolist()
     np.testing.assert_array_equal(one["price"].to_numpy(float), local["price"].to_numpy(float))
+
+
+def test_reach_bounds_as_sample_takes_it(spark, model_file):
+    from synthgan import spark as synthgan_spark
+    from synthgan.exceptions import InvalidDataError
+
+    model = load(model_file, device="cpu")
+    price = model.transformer_.transformers_["price"]
+
+    def rows(**kwargs):
+        return synthgan_spark.sample(spark, model_file, 300, random_state=4, chunk_rows=100,
+                                     **kwargs).toPandas()  # fmt: skip
+
+    spanning = rows()  # as many rows as trained on: the training range, by default
+    assert (spanning["price"].min(), spanning["price"].max()) == (price.min_, price.max_)
+    plain = rows(reach_bounds=False)
+    assert plain["price"].min() > price.min_  # else the test shows nothing
+    with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with con"):
+        synthgan_spark.sample(spark, model_file, 300, conditions={"city": "Rome"}, reach_bounds=True)

@@ -109,6 +109,13 @@ class TestFitAndSample:
         assert (rows["city"] == "Rome").all()  # conditions leave the bounds alone by default
         with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with con"):
             mixed_model.sample(len(mixed), {"city": "Rome"}, reach_bounds=True)
+        # what the engine adapters ask before any task starts
+        assert mixed_model.will_reach_bounds(len(mixed)) is True
+        assert mixed_model.will_reach_bounds(len(mixed) - 1) is False
+        assert mixed_model.will_reach_bounds(len(mixed), {"city": "Rome"}) is False
+        assert mixed_model.will_reach_bounds(10, reach_bounds=True) is True
+        with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with con"):
+            mixed_model.will_reach_bounds(len(mixed), {"city": "Rome"}, reach_bounds=True)
 
     @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
     def test_each_train_precision_fits_reproducibly(self, mixed, precision):
