@@ -3,7 +3,8 @@
 Fits ``--start`` epochs, samples as many rows as the training table and scores them as
 bench_quality.py does (synthgan's evaluator and SDMetrics' QualityReport), then trains on with
 ``partial_fit`` to each later checkpoint and scores again. The rejection sampler's classifier is
-refitted at every checkpoint, as a fit of that length would. Fit seconds are cumulative (a
+refitted at every checkpoint, as a fit of that length would; its held-out loss (what a stopping
+rule inside the fit could read) is recorded beside the scores. Fit seconds are cumulative (a
 model fitted for N epochs in one go takes about what the checkpoint at N shows).
 
     /work/peers-venv/bin/python benchmarks/bench_epochs.py --table adult --seed 0 \\
@@ -56,8 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         synthetic, _ = aligned(model.sample(len(train), random_state=args.seed), train,
                                spec.id_columns)  # fmt: skip
         figures = score(synthetic, train, test, spec, threads=args.threads)
+        selection = model.selection_ or {}
+        # what the fit itself sees at this length: the rejection sampler's first critic on the
+        # training rows against the generator's (held-out fifth; log 2 = cannot tell them apart)
         row = {"epochs": epochs, "fit_seconds": round(fit_seconds, 1),
-               **{k: figures[k] for k in KEYS}}  # fmt: skip
+               **{k: figures[k] for k in KEYS},
+               "critic_held_out_loss": selection.get("held_out_loss"),
+               "acceptance": selection.get("acceptance")}  # fmt: skip
         print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                        for k, v in row.items()), file=sys.stderr, flush=True)  # fmt: skip
         rows.append(row)
