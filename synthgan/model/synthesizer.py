@@ -84,10 +84,21 @@ REFINEMENT_MAX_TRIES = 100
 """A refinement round draws at most this many generated rows per kept row it needs (sample()'s
 default); a selection that keeps fewer ends the rounds."""
 AUTO_STEPS = 3_000
-"""Generator steps of a fit with ``epochs="auto"``."""
+"""Generator steps of a fit with ``epochs="auto"`` on a table of up to ``STEPS_COLUMNS`` modelled
+columns."""
+STEPS_COLUMNS = 32
+"""Beyond this many modelled columns ``epochs="auto"`` trains proportionally longer, up to
+``MAX_STEPS_FACTOR`` times ``AUTO_STEPS`` (caravan's 79 columns: 6,000 steps; docs/training.md,
+"Training length on a wide table")."""
+MAX_STEPS_FACTOR = 2.0
 AUTO_MIN_EPOCHS = 5
 AUTO_MAX_EPOCHS = 1_000
 PRIVATE_AUTO_EPOCHS = 80
+
+
+def modelled_columns(layout) -> int:
+    """Columns the networks model (derived and id columns have no span)."""
+    return len({span.column for span in layout.spans})
 
 
 def row_width(row_dim: int | str | None, layout) -> int | None:
@@ -95,8 +106,15 @@ def row_width(row_dim: int | str | None, layout) -> int | None:
     per column the networks model, within [``MIN_ROW_DIM``, ``MAX_ROW_DIM``]."""
     if row_dim != "auto":
         return row_dim
-    columns = len({span.column for span in layout.spans})
-    return int(min(max(ROW_DIM_PER_COLUMN * columns, MIN_ROW_DIM), MAX_ROW_DIM))
+    return int(min(max(ROW_DIM_PER_COLUMN * modelled_columns(layout), MIN_ROW_DIM), MAX_ROW_DIM))
+
+
+def auto_steps(layout) -> int:
+    """Generator steps of an ``epochs="auto"`` fit: ``AUTO_STEPS``, and on a table of more than
+    ``STEPS_COLUMNS`` modelled columns as many more in proportion, at most ``MAX_STEPS_FACTOR``
+    times as many."""
+    factor = min(max(modelled_columns(layout) / STEPS_COLUMNS, 1.0), MAX_STEPS_FACTOR)
+    return int(round(AUTO_STEPS * factor))
 
 
 class Synthesizer:
@@ -108,8 +126,10 @@ class Synthesizer:
     epochs : int or "auto", default="auto"
         Passes over the training rows (one pass = n_rows / batch_size generator steps). "auto":
         enough passes for ``AUTO_STEPS`` (3,000) generator steps, at least ``AUTO_MIN_EPOCHS``
-        (5) and at most ``AUTO_MAX_EPOCHS`` (1,000): 47 epochs on Adult's 32,561 rows, 375 on
-        caravan's 4,075. Quality grows with steps, not passes: on bikeshare (12 steps an epoch)
+        (5) and at most ``AUTO_MAX_EPOCHS`` (1,000): 47 epochs on Adult's 32,561 rows. A table of
+        more than ``STEPS_COLUMNS`` (32) modelled columns trains proportionally longer, at most
+        twice as long: 750 epochs (6,000 steps) on caravan's 4,075 rows of 79 modelled columns.
+        Quality grows with steps, not passes: on bikeshare (12 steps an epoch)
         80 epochs beat 40 on every fidelity figure, on caravan 400 beat 80, while Adult's
         detection AUC moved from 0.571 at 40 epochs to 0.553-0.563 at 60-80 (docs/training.md).
         A private fit takes 80 for "auto" (more steps at a fixed budget mean more noise each).
@@ -356,12 +376,12 @@ class Synthesizer:
 
     def epochs_for(self, steps_per_epoch: int) -> int:
         """The epochs a fit trains at ``steps_per_epoch`` steps each: ``epochs``, or for
-        "auto" enough for AUTO_STEPS steps within [AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS]."""
+        "auto" enough for :func:`auto_steps` steps within [AUTO_MIN_EPOCHS, AUTO_MAX_EPOCHS]."""
         if self.epochs != "auto":
             return int(self.epochs)
         if self.epsilon is not None:
             return PRIVATE_AUTO_EPOCHS
-        wanted = -(-AUTO_STEPS // max(int(steps_per_epoch), 1))
+        wanted = -(-auto_steps(self.transformer_.layout_) // max(int(steps_per_epoch), 1))
         return int(min(max(wanted, AUTO_MIN_EPOCHS), AUTO_MAX_EPOCHS))
 
     def _check_params(self) -> None:

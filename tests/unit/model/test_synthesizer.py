@@ -6,7 +6,14 @@ import pytest
 import torch
 
 from synthgan import InvalidDataError, ModelFileError, NotFittedError, Synthesizer, load
-from synthgan.model.synthesizer import MAX_ROW_DIM, MIN_ROW_DIM, ROW_DIM_PER_COLUMN, row_width
+from synthgan.model.synthesizer import (
+    AUTO_STEPS,
+    MAX_ROW_DIM,
+    MIN_ROW_DIM,
+    ROW_DIM_PER_COLUMN,
+    auto_steps,
+    row_width,
+)
 from tests.unit.model.conftest import FAST
 
 
@@ -169,6 +176,21 @@ class TestFitAndSample:
         assert row_width("auto", model.transformer_.layout_) == max(
             MIN_ROW_DIM, ROW_DIM_PER_COLUMN * columns
         )
+
+    def test_auto_steps_grow_with_the_column_count(self, mixed):
+        model = Synthesizer(random_state=0, **FAST).fit(mixed)
+        assert auto_steps(model.transformer_.layout_) == AUTO_STEPS  # a narrow table
+        model.epochs = "auto"
+        assert model.epochs_for(3) == AUTO_STEPS // 3
+        rng = np.random.default_rng(0)
+
+        def layout(columns):
+            frame = pd.DataFrame({f"c{i}": rng.integers(0, 3, 60) for i in range(columns)})
+            return Synthesizer(random_state=0, **FAST).fit(frame).transformer_.layout_
+
+        assert auto_steps(layout(32)) == AUTO_STEPS
+        assert auto_steps(layout(48)) == AUTO_STEPS * 3 // 2  # in proportion beyond 32
+        assert auto_steps(layout(80)) == 2 * AUTO_STEPS  # at most twice
 
     def test_resume_continues_training(self, mixed):
         model = Synthesizer(random_state=0, **FAST).fit(mixed)
