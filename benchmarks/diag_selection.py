@@ -100,13 +100,14 @@ def parts(args) -> None:
     """The same model sampled without selection, with the first critic alone, with its one-way
     marginal factors, and with the pair factors too (the defaults), without refinements."""
     import synthgan.model.synthesizer as synthesizer_module
+    from synthgan.model import selection
 
     synthesizer_module.MAX_REFINEMENTS = 0
     fit_factors, select_pairs = (synthesizer_module.fit_marginal_factors,
                                  synthesizer_module.select_pairs)  # fmt: skip
 
     def critic_alone(fake, fake_logits, spans, **_):
-        ceiling = float(torch.quantile(fake_logits.double(), 0.9))
+        ceiling = float(torch.quantile(fake_logits.double(), selection.CEILING_QUANTILE))
         accept = torch.exp(torch.clamp(fake_logits.double() - ceiling, max=0.0))
         return None, ceiling, {"acceptance": float(accept.mean())}
 

@@ -69,8 +69,7 @@ def sample_chunk(
     the rows moved onto the training bounds."""
     first = chunk * chunk_rows
     rows = max(0, min(chunk_rows, n - first))
-    if reach_bounds is None:
-        reach_bounds = model.reaches_bounds(n, conditions)
+    reach_bounds = model.will_reach_bounds(n, conditions, reach_bounds)
     frame = model.sample(
         rows, conditions, random_state=chunk_seed(seed, chunk), max_tries=max_tries,
         reach_bounds=chunk == 0 and reach_bounds,

@@ -14,6 +14,7 @@ from synthgan.model.synthesizer import (
     auto_steps,
     row_width,
 )
+from synthgan.transform import TableTransformer
 from tests.unit.model.conftest import FAST
 
 
@@ -186,7 +187,7 @@ class TestFitAndSample:
 
         def layout(columns):
             frame = pd.DataFrame({f"c{i}": rng.integers(0, 3, 60) for i in range(columns)})
-            return Synthesizer(random_state=0, **FAST).fit(frame).transformer_.layout_
+            return TableTransformer().fit(frame).layout_
 
         assert auto_steps(layout(32)) == AUTO_STEPS
         assert auto_steps(layout(48)) == AUTO_STEPS * 3 // 2  # in proportion beyond 32
