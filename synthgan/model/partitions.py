@@ -164,10 +164,14 @@ def sample_to_directory(
     processes (default: one per usable core, at most one per chunk). The files are the same
     whatever ``processes``; read them back with ``pandas.read_parquet(directory)``."""
     chunks = chunk_count(n, chunk_rows)
-    if reach_bounds and conditions:  # before any part is written (rules: the model's own check)
-        raise bounds_refused("conditions")
     if processes is not None and (isinstance(processes, bool) or int(processes) < 1):
         raise InvalidDataError(f"processes must be a positive integer, got {processes!r}.")
+    if reach_bounds:  # refused under conditions or rules: say so before any part is written
+        if conditions:
+            raise bounds_refused("conditions")
+        from synthgan.model.synthesizer import Synthesizer
+
+        Synthesizer.load(model_path, device=device).will_reach_bounds(n, conditions, reach_bounds)
     seed = seed_from(random_state)  # one seed for every chunk, drawn here when None
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

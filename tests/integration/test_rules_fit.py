@@ -55,6 +55,16 @@ def test_the_same_rows_after_save_and_load(model, tmp_path):
     pd.testing.assert_frame_equal(again.sample(300, random_state=4), model.sample(300, random_state=4))
 
 
+def test_a_directory_sample_refuses_reach_bounds_before_writing(model, tmp_path):
+    from synthgan.model.partitions import sample_to_directory
+
+    path = model.save(tmp_path / "ruled.synthgan")
+    with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with rules"):
+        sample_to_directory(path, tmp_path / "out", 300, chunk_rows=100, processes=1,
+                            reach_bounds=True)  # fmt: skip
+    assert not (tmp_path / "out").exists()
+
+
 def test_conditions_on_kept_and_rewritten_columns(model):
     # 'edu' is one column of a fixed combination: its value picks the joint category
     rows = model.sample(300, conditions={"edu": "Masters"}, random_state=2)
