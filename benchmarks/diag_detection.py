@@ -1,16 +1,24 @@
 """Where a real-vs-synthetic detector finds the synthetic rows, and what the row critic can see.
 
-Two diagnostics of one synthetic table against its training rows (docs/training.md, "The row
-critic reads each value's rank"):
+Diagnostics of synthetic tables against their training rows (docs/training.md, "The row critic
+reads each value's rank", and docs/benchmarks.md for ``labels``):
 
 * ``columns``: HistGradientBoosting's 3-fold ROC AUC on each column alone, then (tables of at
   most 14 columns) on each pair, and on all columns but one;
 * ``critic``: an MLP of the row critic's shape (256, 256) on the encoded rows alone, and with
-  each binned column's normal score beside them, held-out ROC AUC.
+  each binned column's normal score beside them, held-out ROC AUC;
+* ``labels``: the utility model (synthgan.evaluate's HistGradientBoosting) fitted on the
+  training rows, then scored on the test rows' target and on each synthetic table's own target
+  (ROC AUC, R^2 for a number). Rows drawn from the population score about what the test rows
+  score; a table scored well above them carries the training rows' own label noise (the fitted
+  model has learnt it), one scored below carries labels less tied to the other columns than
+  real ones are.
 
     .venv/bin/python benchmarks/diag_detection.py columns diamonds \\
         benchmarks/results/quality/synthgan/diamonds_seed0.parquet
     .venv/bin/python benchmarks/diag_detection.py critic diamonds <synthetic.parquet>
+    .venv/bin/python benchmarks/diag_detection.py labels caravan \\
+        benchmarks/results/quality/synthgan/caravan_seed*.parquet
 
 The figures in docs/training.md were read off the previous defaults' tables, at 579d179
 (``git show 579d179:benchmarks/results/quality/synthgan/diamonds_seed0.parquet > d.parquet``).
@@ -98,14 +106,51 @@ def critic(table: str, synthetic: Path) -> None:
               f"{roc_auc_score(labels[order[cut:]], held):.3f}")  # fmt: skip
 
 
+def labels(table: str, synthetics: list[Path]) -> None:
+    from synthgan.evaluate.utility import UtilityModel
+
+    spec = bench_quality.TABLES[table]
+    train, test = bench_quality.load_split(table)
+    keep = [c for c in train.columns if c not in spec.id_columns]
+    train, test = train[keep], test[keep]
+    features = [c for c in keep if c != spec.target]
+    model = UtilityModel(task=spec.task).fit(train[features], train[spec.target])
+
+    def score(rows: pd.DataFrame) -> float:
+        truth = rows[spec.target]
+        if spec.task == "regression":
+            from sklearn.metrics import r2_score
+
+            return r2_score(truth.astype(float), model.predict(rows[features]))
+        from sklearn.metrics import roc_auc_score
+
+        positive = model.classes_[-1] if len(model.classes_) == 2 else None
+        if positive is None:
+            raise SystemExit(f"{table}: labels scores a two-class target only")
+        probability = model.predict_proba(rows[features])[:, -1]
+        return roc_auc_score(truth.astype(str) == positive, probability)
+
+    metric = "R^2" if spec.task == "regression" else "ROC AUC"
+    print(f"{table}: the utility model fitted on the training rows, {metric} of {spec.target}")
+    print(f"  training rows (its own fit)   {score(train):.3f}")
+    print(f"  test rows                     {score(test):.3f}")
+    for path in synthetics:
+        rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
+        print(f"  {str(path):<29s} {score(rows[keep]):.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["columns", "critic"])
+    parser.add_argument("what", choices=["columns", "critic", "labels"])
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
-    parser.add_argument("synthetic", type=Path, help="a synthetic table (Parquet)")
+    parser.add_argument("synthetic", type=Path, nargs="+", help="synthetic table(s) (Parquet)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    (columns if args.what == "columns" else critic)(args.table, args.synthetic)
+    if args.what == "labels":
+        labels(args.table, args.synthetic)
+        return
+    for path in args.synthetic:
+        (columns if args.what == "columns" else critic)(args.table, path)
 
 
 if __name__ == "__main__":
