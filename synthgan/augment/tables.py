@@ -88,16 +88,21 @@ def prepared_synthesizer(
 ) -> Any:
     """An unfitted clone of ``template`` (or of the default) with ``overrides`` applied, its
     batch_size and pac shrunk to fit a table of ``n_rows`` rows (:func:`fitting_batch`) and its
-    epochs raised to ``min_steps`` generator steps (:func:`epochs_for_steps`)."""
+    epochs raised to ``min_steps`` generator steps (:func:`epochs_for_steps`). ``epochs="auto"``
+    stays: it trains a number of steps of its own (``Synthesizer``'s ``epochs``)."""
     synthesizer = clone(default_synthesizer() if template is None else template)
     known = synthesizer.get_params()
     synthesizer.set_params(**{k: v for k, v in overrides.items() if k in known})
     params = synthesizer.get_params()
     batch_size, pac, epochs = params.get("batch_size"), params.get("pac"), params.get("epochs")
-    if not all(_positive_int(v) for v in (batch_size, pac, epochs)) or batch_size % pac:
+    auto = isinstance(epochs, str) and epochs == "auto"
+    if not all(_positive_int(v) for v in (batch_size, pac)) or batch_size % pac:
         return synthesizer  # Synthesizer.fit reports bad values in its own words
+    if not (auto or _positive_int(epochs)):
+        return synthesizer
     batch_size, pac = fitting_batch(n_rows, batch_size, pac)
-    epochs = epochs_for_steps(epochs, n_rows, batch_size, min_steps)
+    if not auto:
+        epochs = epochs_for_steps(epochs, n_rows, batch_size, min_steps)
     return synthesizer.set_params(batch_size=batch_size, pac=pac, epochs=epochs)
 
 

@@ -496,6 +496,15 @@ class TestSmallTables:
         sampler.fit_resample(X, y)
         assert sampler.fit_params_["epochs"] == 3
 
+    def test_a_template_training_auto_steps_still_shrinks_its_batch(self):
+        from synthgan import Synthesizer
+        from synthgan.augment.tables import prepared_synthesizer
+
+        template = Synthesizer(random_state=0)  # epochs="auto", batch 500, pac 10
+        prepared = prepared_synthesizer(template, {}, n_rows=48, min_steps=500)
+        assert (prepared.epochs, prepared.batch_size, prepared.pac) == ("auto", 20, 10)
+        assert template.batch_size == 500  # the template itself is left as it was
+
     def test_twenty_rows_with_the_default_template(self):
         X, y = binary_frame(20)  # 5 "yes"
         sampler = SyntheticOverSampler(epochs=1, min_steps=None, random_state=0)
