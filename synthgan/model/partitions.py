@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthgan.exceptions import InvalidDataError, bounds_refused
+from synthgan.exceptions import InvalidDataError
 from synthgan.model.runtime import seed_from
 from synthgan.model.threads import usable_cores
 
@@ -105,9 +105,9 @@ def model_from_bytes(blob: bytes):
 _WORKER_MODEL = None
 
 
-def _load_worker(model_path: str, device: str, one_thread: bool = True) -> None:
+def _load_worker(model_path: str, device: str, one_thread: bool = True, model=None) -> None:
     """Pool initialiser: one model per worker process, one thread each (the pool is the
-    parallelism)."""
+    parallelism). ``model``: the file's model, already loaded in this process."""
     global _WORKER_MODEL
     import torch
 
@@ -115,7 +115,7 @@ def _load_worker(model_path: str, device: str, one_thread: bool = True) -> None:
 
     if one_thread:
         torch.set_num_threads(1)
-    _WORKER_MODEL = Synthesizer.load(model_path, device=device)
+    _WORKER_MODEL = Synthesizer.load(model_path, device=device) if model is None else model
     _WORKER_MODEL.verbose = False
 
 
@@ -166,12 +166,12 @@ def sample_to_directory(
     chunks = chunk_count(n, chunk_rows)
     if processes is not None and (isinstance(processes, bool) or int(processes) < 1):
         raise InvalidDataError(f"processes must be a positive integer, got {processes!r}.")
+    model = None
     if reach_bounds:  # refused under conditions or rules: say so before any part is written
-        if conditions:
-            raise bounds_refused("conditions")
         from synthgan.model.synthesizer import Synthesizer
 
-        Synthesizer.load(model_path, device=device).will_reach_bounds(n, conditions, reach_bounds)
+        model = Synthesizer.load(model_path, device=device)
+        model.will_reach_bounds(n, conditions, reach_bounds)
     seed = seed_from(random_state)  # one seed for every chunk, drawn here when None
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -185,7 +185,7 @@ def sample_to_directory(
     tasks = [(c, n, seed, chunk_rows, conditions, max_tries, reach_bounds, str(directory))
              for c in range(chunks)]  # fmt: skip
     if processes == 1:
-        _load_worker(str(model_path), device, one_thread=False)
+        _load_worker(str(model_path), device, one_thread=False, model=model)
         try:
             for task in tasks:
                 _write_chunk(task)

@@ -73,3 +73,10 @@ def test_refuses_a_directory_with_part_files(model_file, tmp_path):
 def test_chunk_rows_must_be_positive(model_file, tmp_path):
     with pytest.raises(InvalidDataError, match="chunk_rows must be a positive integer"):
         sample_to_directory(model_file, tmp_path, 10, chunk_rows=0)
+
+
+def test_reach_bounds_under_conditions_is_refused_before_writing(model_file, tmp_path):
+    with pytest.raises(InvalidDataError, match="reach_bounds=True cannot be combined with con"):
+        sample_to_directory(model_file, tmp_path / "out", 300, chunk_rows=100, processes=1,
+                            conditions={"city": "Rome"}, reach_bounds=True)  # fmt: skip
+    assert not (tmp_path / "out").exists()
