@@ -96,10 +96,9 @@ def prepared_synthesizer(
     params = synthesizer.get_params()
     batch_size, pac, epochs = params.get("batch_size"), params.get("pac"), params.get("epochs")
     auto = isinstance(epochs, str) and epochs == "auto"
-    if not all(_positive_int(v) for v in (batch_size, pac)) or batch_size % pac:
+    if (not all(_positive_int(v) for v in (batch_size, pac)) or batch_size % pac
+            or not (auto or _positive_int(epochs))):  # fmt: skip
         return synthesizer  # Synthesizer.fit reports bad values in its own words
-    if not (auto or _positive_int(epochs)):
-        return synthesizer
     batch_size, pac = fitting_batch(n_rows, batch_size, pac)
     if not auto:
         epochs = epochs_for_steps(epochs, n_rows, batch_size, min_steps)
