@@ -107,30 +107,19 @@ def critic(table: str, synthetic: Path) -> None:
 
 
 def labels(table: str, synthetics: list[Path]) -> None:
-    from synthgan.evaluate.utility import UtilityModel
+    from synthgan.evaluate.utility import utility_scores
+    from synthgan.schema import infer_schema
 
     spec = bench_quality.TABLES[table]
     train, test = bench_quality.load_split(table)
     keep = [c for c in train.columns if c not in spec.id_columns]
     train, test = train[keep], test[keep]
-    features = [c for c in keep if c != spec.target]
-    model = UtilityModel(task=spec.task).fit(train[features], train[spec.target])
+    schema = infer_schema(test)  # one schema, so that every call fits the same model
+    metric = "r2" if spec.task == "regression" else "roc_auc"
 
     def score(rows: pd.DataFrame) -> float:
-        truth = rows[spec.target]
-        if spec.task == "regression":
-            from sklearn.metrics import r2_score
+        return utility_scores(train, rows, spec.target, task=spec.task, schema=schema)[metric]
 
-            return r2_score(truth.astype(float), model.predict(rows[features]))
-        from sklearn.metrics import roc_auc_score
-
-        positive = model.classes_[-1] if len(model.classes_) == 2 else None
-        if positive is None:
-            raise SystemExit(f"{table}: labels scores a two-class target only")
-        probability = model.predict_proba(rows[features])[:, -1]
-        return roc_auc_score(truth.astype(str) == positive, probability)
-
-    metric = "R^2" if spec.task == "regression" else "ROC AUC"
     print(f"{table}: the utility model fitted on the training rows, {metric} of {spec.target}")
     print(f"  training rows (its own fit)   {score(train):.3f}")
     print(f"  test rows                     {score(test):.3f}")
