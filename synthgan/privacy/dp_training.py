@@ -436,7 +436,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         "steps_taken": trainer.critic_steps,
         "plan": plan.to_dict(),
         "stats_noise_sd": stats.noise_sd,
-        "released_histogram_columns": stats.released_columns,
+        "stats_sensitivity": stats.sensitivity,
         "clipping": f"per pack of {plan.pac} row(s), L2 norm {MAX_GRAD_NORM}",
         "sampling": "Poisson over a fixed random partition into packs",
         "schema_supplied": model.schema is not None,

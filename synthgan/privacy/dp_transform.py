@@ -5,9 +5,10 @@ minima, maxima and mixtures from the rows. Here everything the model keeps about
 from a single Gaussian mechanism (accounted in :mod:`synthgan.privacy.accounting`):
 
 * each modelled column contributes one histogram over a domain, each row adds 1 to exactly one
-  bin per column and 1 to the row count, so the L2 sensitivity of the whole release is
-  ``sqrt(n_columns + 1)`` and every bin (and the count) gets Gaussian noise of standard deviation
-  ``stats_noise_multiplier * sqrt(n_columns + 1)``;
+  bin per column and 1 to the row count; each integer column also contributes a histogram of its
+  values (a bin per integer within +-``SPIKE_REACH``) to which a row adds ``SPIKE_WEIGHT``. The L2
+  sensitivity of the whole release is ``sqrt(n_columns + 1 + SPIKE_WEIGHT**2 * n_integer_columns)``
+  and every bin (and the count) gets Gaussian noise of ``stats_noise_multiplier`` times it;
 * categorical columns: the domain is the user's list (``public_domain["categories"]``, or the
   dtype's categories, or False/True for booleans), or else the values seen, kept only when the
   noisy count exceeds a threshold that a value held by one row passes with probability at most
@@ -20,7 +21,9 @@ from a single Gaussian mechanism (accounted in :mod:`synthgan.privacy.accounting
   ``public_domain["bounds"]``); values are clipped to them. The modes are placed at quantiles of
   the noisy histogram (post-processing), and 0 becomes a point mass when the noisy histogram puts
   at least ``ZERO_MASS_SHARE`` of the column there. An integer column whose bounds hold at most
-  ``SMALL_INTEGER_RANGE`` integers gets a point mass at each instead of modes;
+  ``SMALL_INTEGER_RANGE`` integers gets a point mass at each instead of modes; a wider one gets a
+  point mass at each value whose noisy count in the value histogram clears the bound threshold and
+  stands ``SPIKE_RATIO`` times above its neighbours' (a spike: 40 hours a week);
 * datetimes are days since 1970-01-01; id-like columns keep nothing of the data (integer ids are
   numbered from 1, string ids are 12 random lower-case letters).
 
@@ -97,6 +100,22 @@ INTEGER_GRID = Grid(np.concatenate([
 ]))  # fmt: skip
 """CONTINUOUS_GRID's edges beyond +-32.5, and a bin [k - 0.5, k + 0.5) for each integer between."""
 NUMERIC_KEEP_SD = CONTINUOUS_GRID.keep_sd
+SPIKE_REACH = 10_000
+SPIKE_GRID = Grid(np.arange(-SPIKE_REACH, SPIKE_REACH + 2) - 0.5)
+"""An integer column's value histogram: a bin [k - 0.5, k + 0.5) for each integer k within
++-SPIKE_REACH (values beyond add to no bin)."""
+SPIKE_WEIGHT = 0.5
+"""What a row adds to its integer columns' value histograms: spikes hold hundreds of rows, so
+their histogram can take four times the variance in row units (noise sd / SPIKE_WEIGHT) for a
+small rise of everyone else's (Adult's 15 columns, 6 of them integers: sd up 4.6%)."""
+SPIKE_RATIO = 3.0
+"""A value is a spike when its noisy count is at least this many times the median noisy count of
+its ``SPIKE_NEIGHBOURS`` integers either side (every age holds about as many rows as its
+neighbours, and none is one)."""
+SPIKE_NEIGHBOURS = 3
+MAX_SPIKES = 20
+"""At most this many spikes per column, the largest first (the ordinary transformer's default
+number of point masses)."""
 NULL_KEEP_SD = 3.0
 ZERO_MASS_SHARE = 0.05
 SMALL_INTEGER_RANGE = 20
@@ -117,7 +136,8 @@ class PrivateStatistics:
     transformer: TableTransformer
     category_counts: list[list[float]]
     keep_rows: np.ndarray  # (n_rows,) bool
-    released_columns: int
+    sensitivity: float
+    """L2 sensitivity of the release: sqrt(n_columns + 1 + SPIKE_WEIGHT**2 * n_integer_columns)."""
     noise_sd: float
     noisy_rows: float
     """The row count plus noise: what sizes the partition and the sampling rate."""
@@ -315,8 +335,10 @@ def fit_private_statistics(
 ) -> PrivateStatistics:
     """Release the noisy histogram once and build every fitted structure from it."""
     modelled = schema.modelled
-    n_released = len(modelled) + 1  # every modelled column's histogram, and the row count
-    sd = 0.0 if stats_noise_multiplier is None else stats_noise_multiplier * np.sqrt(n_released)
+    n_integer = sum(spec.kind is ColumnKind.INTEGER for spec in modelled)
+    # every modelled column's histogram, the row count, and the integer columns' value histograms
+    sensitivity = np.sqrt(len(modelled) + 1 + SPIKE_WEIGHT**2 * n_integer)
+    sd = 0.0 if stats_noise_multiplier is None else stats_noise_multiplier * sensitivity
     discovered = _discovered_columns(schema, data, public_domain)
     keep_rows = np.ones(len(data), dtype=bool)
     transformers: dict = {}
@@ -348,7 +370,9 @@ def fit_private_statistics(
     table.layout_ = table._build_layout()
     table.columns_ = list(data.columns)
     noisy_rows = float(_noisy(np.array([len(data)]), sd, rng)[0])
-    return PrivateStatistics(table, category_counts, keep_rows, n_released, float(sd), noisy_rows)
+    return PrivateStatistics(
+        table, category_counts, keep_rows, float(sensitivity), float(sd), noisy_rows
+    )
 
 
 def _derived(relation, inner) -> DerivedColumnTransformer:
@@ -460,7 +484,7 @@ def _numeric(
     max_modes: int,
 ):
     name = str(series.name)
-    transformer = _ClippingNumeric(kind=kind, max_modes=max_modes, max_point_masses=1)
+    transformer = _ClippingNumeric(kind=kind, max_modes=max_modes, max_point_masses=MAX_SPIKES)
     transformer.column_ = name
     transformer.dtype_ = str(series.dtype)
     transformer.min_, transformer.max_ = -np.inf, np.inf
@@ -477,6 +501,11 @@ def _numeric(
     noisy = _noisy(counts, sd, rng)
     noisy_null = _noisy(np.array([null.sum()]), sd, rng)[0]
     transformer.has_nulls_ = bool(noisy_null > NULL_KEEP_SD * sd) if sd > 0 else bool(null.any())
+    spikes, spike_counts = (
+        _spikes(values[~null], sd / SPIKE_WEIGHT, rng)
+        if kind is ColumnKind.INTEGER
+        else (np.array([]), np.array([]))
+    )
     if name in public_domain["bounds"]:
         low, high = public_domain["bounds"][name]
     else:
@@ -502,11 +531,36 @@ def _numeric(
     zero_bin = int(grid.bins(np.array([0.0]))[0])
     total = weights.sum()
     zero_mass = low <= 0.0 <= high and total > 0 and weights[zero_bin] >= ZERO_MASS_SHARE * total
-    transformer.point_masses_ = np.array([0.0]) if zero_mass else np.array([], dtype=np.float64)
     if zero_mass:
         weights[zero_bin] = 0.0
+    inside = (spikes >= low) & (spikes <= high) & (spikes != 0.0)
+    spikes, spike_counts = spikes[inside], spike_counts[inside]
+    np.subtract.at(weights, grid.bins(spikes), spike_counts)  # the modes place the rest
+    weights = np.clip(weights, 0.0, None)
+    masses = np.concatenate([[0.0] if zero_mass else [], spikes])
+    transformer.point_masses_ = np.sort(masses).astype(np.float64)
     transformer.mixture_ = _modes_from_histogram(weights, grid, low, high, max_modes)
     return transformer, known
+
+
+def _spikes(values: np.ndarray, sd: float, rng: np.random.Generator):
+    """The values of an integer column that hold far more rows than their neighbours, from a
+    noisy histogram of its values (noise ``sd`` in rows), with their noisy counts, largest first.
+
+    A spike's noisy count clears the bound threshold over the value histogram (a value no row
+    holds passes with probability at most NUMERIC_FALSE_BIN_RATE) and is SPIKE_RATIO times the
+    median of its neighbours' noisy counts."""
+    if sd == 0.0:
+        return np.array([]), np.array([])
+    counts = np.bincount(SPIKE_GRID.bins(values), minlength=SPIKE_GRID.n_bins)
+    noisy = _noisy(counts[1:-1], sd, rng)  # the end bins hold the values beyond the reach
+    padded = np.pad(noisy, SPIKE_NEIGHBOURS)
+    window = np.lib.stride_tricks.sliding_window_view(padded, 2 * SPIKE_NEIGHBOURS + 1)
+    neighbours = np.median(np.delete(window, SPIKE_NEIGHBOURS, axis=1), axis=1)
+    spike = (noisy > SPIKE_GRID.keep_sd * sd) & (noisy >= SPIKE_RATIO * neighbours)
+    index = np.flatnonzero(spike)
+    index = index[np.argsort(-noisy[index], kind="stable")][:MAX_SPIKES]
+    return (index - SPIKE_REACH).astype(np.float64), noisy[index]
 
 
 def _modes_from_histogram(

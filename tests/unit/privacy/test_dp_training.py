@@ -274,6 +274,26 @@ def test_a_small_integer_range_gets_a_code_per_value(tmp_path):
     assert set(sampled) <= set(range(1, 9)) and sampled.nunique() > 4
 
 
+def test_a_spike_of_a_wide_integer_column_gets_a_point_mass():
+    rng = np.random.default_rng(2)
+    df = private_frame().assign(hours=lambda d: np.where(rng.random(len(d)) < 0.6, 40,
+                                                          rng.integers(1, 100, len(d))))  # fmt: skip
+    model = Synthesizer(epsilon=8.0, pac=1, **SMALL).fit(df)
+    transformers = model.transformer_.transformers_
+    assert 40.0 in transformers["hours"].point_masses_.tolist()
+    assert transformers["hours"].mixture_ is not None  # the other 40% keep their modes
+    # every age holds about as many rows as its neighbours: no spike
+    assert transformers["age"].point_masses_.size == 0
+    privacy = model.privacy_
+    n_modelled, n_integer = 6, 3  # price, age, city, flag, gain, hours; age, gain, hours
+    assert privacy["stats_sensitivity"] == pytest.approx(np.sqrt(n_modelled + 1 + n_integer / 4))
+    assert privacy["stats_noise_sd"] == pytest.approx(
+        privacy["plan"]["stats_noise_multiplier"] * privacy["stats_sensitivity"]
+    )
+    sampled = model.sample(2000, random_state=0)["hours"]
+    assert 0.3 < (sampled == 40).mean() < 0.9
+
+
 def test_a_column_left_with_one_private_category_is_named_in_a_warning():
     df = private_frame().assign(rare=lambda d: np.where(np.arange(len(d)) < 30, "Yes", "No"))
     with pytest.warns(UserWarning, match=r"Column 'rare' keeps one category \('No'\)"):
