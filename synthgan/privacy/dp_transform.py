@@ -79,6 +79,10 @@ class Grid:
         """Noise deviations a bin's noisy count must clear to bound the column."""
         return float(norm.isf(NUMERIC_FALSE_BIN_RATE / self.n_bins))
 
+    def clears(self, noisy: np.ndarray, sd: float) -> np.ndarray:
+        """Bins whose noisy count clears ``keep_sd`` noise deviations (``sd``, in rows)."""
+        return noisy > self.keep_sd * max(sd, 1e-12)
+
     def bins(self, values: np.ndarray) -> np.ndarray:
         """Bin of each finite value: 0 is below the first edge, len(edges) above the last."""
         return np.searchsorted(self.edges, values, side="right")
@@ -509,7 +513,7 @@ def _numeric(
     if name in public_domain["bounds"]:
         low, high = public_domain["bounds"][name]
     else:
-        kept = np.flatnonzero(noisy > grid.keep_sd * max(sd, 1e-12))
+        kept = np.flatnonzero(grid.clears(noisy, sd))
         if kept.size == 0:
             raise InvalidDataError(
                 f"Column {name!r}: too few rows to find private bounds at this epsilon. Give them "
@@ -557,7 +561,7 @@ def _spikes(values: np.ndarray, sd: float, rng: np.random.Generator):
     padded = np.pad(noisy, SPIKE_NEIGHBOURS)
     window = np.lib.stride_tricks.sliding_window_view(padded, 2 * SPIKE_NEIGHBOURS + 1)
     neighbours = np.median(np.delete(window, SPIKE_NEIGHBOURS, axis=1), axis=1)
-    spike = (noisy > SPIKE_GRID.keep_sd * sd) & (noisy >= SPIKE_RATIO * neighbours)
+    spike = SPIKE_GRID.clears(noisy, sd) & (noisy >= SPIKE_RATIO * neighbours)
     index = np.flatnonzero(spike)
     index = index[np.argsort(-noisy[index], kind="stable")][:MAX_SPIKES]
     return (index - SPIKE_REACH).astype(np.float64), noisy[index]
