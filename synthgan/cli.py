@@ -76,6 +76,7 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path
     from synthgan.io import check_writable, read_table
     from synthgan.rules.discover import discover_rules
     from synthgan.schema import describe, resolve_schema
+    from synthgan.transform.composition import find_compositions
     from synthgan.transform.derived import find_derivations
 
     df = read_table(data)
@@ -101,6 +102,12 @@ def inspect(data: Path, schema_path: Path | None, as_json: bool, rules_out: Path
                    "sources; docs/transform.md):")  # fmt: skip
         for relation in relations:
             click.echo(f"  {relation.describe()}")
+    compositions = find_compositions(df, schema, exclude={r.target for r in relations})
+    if compositions:
+        click.echo("\nParts of a whole, their row sum kept within the training range (a fit "
+                   "moves a synthetic row's parts back into it; docs/transform.md):")  # fmt: skip
+        for composition in compositions:
+            click.echo(f"  {composition.describe()}")
     if rules:
         click.echo("\nRules that hold on every row (write them with --rules-out rules.json, "
                    "then synthgan fit --rules rules.json; docs/rules.md):")  # fmt: skip

@@ -195,7 +195,10 @@ class Synthesizer:
         education), a monotone function of another (wage = exp(logwage)), the sum of two others
         (bikers = casual + registered). They are left out of the model and computed from their
         sources, so every synthetic row keeps the relation (:mod:`synthgan.transform.derived`).
-        Never in a private fit.
+        Integer columns that are parts of one whole (shares of a postcode in tenths, whose row
+        sum stays within a narrow range) are found too (``transformer_.compositions_``): a
+        synthetic row whose sum falls outside the training range has its parts scaled back into
+        it (:mod:`synthgan.transform.composition`). Never in a private fit.
     rejection : bool, default=True
         Discriminator rejection sampling: after training, fit a real-vs-generated classifier on
         the training rows and keep each sampled row with probability min(1, its density ratio

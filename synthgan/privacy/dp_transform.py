@@ -371,6 +371,7 @@ def fit_private_statistics(
     table.schema_ = schema
     table._rng = np.random.default_rng(rng.integers(2**63))
     table.transformers_ = transformers
+    table.compositions_ = []  # never read from the private rows
     table.layout_ = table._build_layout()
     table.columns_ = list(data.columns)
     noisy_rows = float(_noisy(np.array([len(data)]), sd, rng)[0])

@@ -14,6 +14,7 @@ from synthgan.schema import (
     validate_frame,
 )
 from synthgan.transform.categorical import CategoricalColumnTransformer
+from synthgan.transform.composition import Composition, find_compositions
 from synthgan.transform.derived import (
     DerivedColumnTransformer,
     derivation_from_dict,
@@ -140,9 +141,13 @@ class TableTransformer:
         self._rng = np.random.default_rng(self.random_state)
         self.transformers_: dict[str, ColumnTransformer] = {}
         derived = {}
+        self.compositions_: list[Composition] = []
         if self.derive_columns:
             found = find_derivations(df, self.schema_, keep=self.always_model)
             derived = {relation.target: relation for relation in found}
+            self.compositions_ = find_compositions(
+                df, self.schema_, exclude=set(derived), random_state=self.random_state
+            )
         for spec in self.schema_.output:
             transformer = self._make_column_transformer(spec.kind).fit(df[spec.name], self._rng)
             if spec.name in derived:
@@ -169,6 +174,7 @@ class TableTransformer:
         self.schema_ = stats.schema(self.schema)
         self._rng = np.random.default_rng(self.random_state)
         self.transformers_ = {}
+        self.compositions_ = []  # a streamed table's statistics hold no covariance
         derived = {relation.target: relation for relation in derivations or []}
         for spec in self.schema_.output:
             column = stats.columns[spec.name]
@@ -390,12 +396,19 @@ class TableTransformer:
                 columns[name] = transformer.decode(scalar, codes[next_code], index)
                 next_code += 1
         frame = pd.DataFrame(columns, index=index)
+        for composition in self.compositions_:  # before the derived columns they may feed
+            frame = composition.enforce(frame, self._bounds(composition.columns))
         derived = [t for t in self.transformers_.values() if isinstance(t, DerivedColumnTransformer)]
         if not derived:
             return frame
+        columns = dict(frame.items())
         for transformer in derived:  # sources are never derived: one pass
             columns[transformer.column_] = transformer.decode_from(frame)
         return pd.DataFrame({name: columns[name] for name in self.transformers_}, index=index)
+
+    def _bounds(self, names) -> dict[str, tuple[float, float]]:
+        return {name: (self.transformers_[name].min_, self.transformers_[name].max_)
+                for name in names}  # fmt: skip
 
     @property
     def derivations(self) -> list:
@@ -425,6 +438,7 @@ class TableTransformer:
             "schema": self.schema_.to_dict(),
             "columns": self.columns_,
             "transformers": [t.get_state() for t in self.transformers_.values()],
+            "compositions": [c.to_dict() for c in self.compositions_],
             "layout": self.layout_.to_dict(),
         }
 
@@ -451,6 +465,8 @@ class TableTransformer:
             else:
                 transformer = IdColumnTransformer.from_state(column_state)
             obj.transformers_[column_state["column"]] = transformer
+        # files written before compositions were found hold none
+        obj.compositions_ = [Composition.from_dict(c) for c in state.get("compositions", [])]
         obj.layout_ = Layout.from_dict(state["layout"])
         if obj.layout_ != obj._build_layout():
             raise InvalidDataError("Saved transformer state is inconsistent: layout mismatch.")

@@ -52,6 +52,21 @@ def test_inspect_lists_exact_relations(runner, tmp_path):
     assert "total = part_a + part_b" in result.output
 
 
+def test_inspect_lists_parts_of_a_whole(runner, tmp_path):
+    rng = np.random.default_rng(0)
+    rent = rng.integers(0, 10, 300)
+    frame = pd.DataFrame({"rent": rent, "own": 9 - rent + (rng.random(300) < 0.05),
+                          "age": rng.integers(18, 90, 300)})  # fmt: skip
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    result = runner.invoke(main, ["inspect", str(path)])
+    assert result.exit_code == 0
+    assert "Parts of a whole" in result.output
+    assert "rent + own lies between 9 and 10" in result.output or (
+        "own + rent lies between 9 and 10" in result.output
+    )
+
+
 def test_inspect_json_round_trips_through_schema_option(runner, table, tmp_path):
     result = runner.invoke(main, ["inspect", str(table), "--json"])
     schema_path = tmp_path / "schema.json"
