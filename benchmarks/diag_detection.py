@@ -7,6 +7,9 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
   most 14 columns) on each pair, and on all columns but one;
 * ``critic``: an MLP of the row critic's shape (256, 256) on the encoded rows alone, and with
   each binned column's normal score beside them, held-out ROC AUC;
+* ``compositions``: the groups of integer columns that are parts of one whole, and what keeping
+  each synthetic row's sums within the training range changes in tables made without it (the
+  share of rows moved, and each group's sums after the move against the training rows');
 * ``labels``: the utility model (synthgan.evaluate's HistGradientBoosting) fitted on the
   training rows, then scored on the test rows' target and on each synthetic table's own target
   (ROC AUC, R^2 for a number). Rows drawn from the population score about what the test rows
@@ -128,15 +131,44 @@ def labels(table: str, synthetics: list[Path]) -> None:
         print(f"  {str(path):<29s} {score(rows[keep]):.3f}")
 
 
+def compositions(table: str, synthetics: list[Path]) -> None:
+    """What keeping the parts of a whole within their range does to rows made without it: each
+    synthetic table decoded again through a transformer fitted on the training rows."""
+    from synthgan import TableTransformer
+
+    spec = bench_quality.TABLES[table]
+    train, _ = bench_quality.load_split(table)
+    train = train[[c for c in train.columns if c not in spec.id_columns]]
+    transformer = TableTransformer(derive_columns=True, random_state=0).fit(train)
+    for group in transformer.compositions_:
+        print(f"  {group.describe()}")
+    for path in synthetics:
+        rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
+        rows = rows[train.columns]
+        moved = transformer.inverse_transform(transformer.transform(rows))
+        changed = [(rows[list(g.columns)] != moved[list(g.columns)]).any(axis=1).to_numpy()
+                   for g in transformer.compositions_]  # fmt: skip
+        print(f"{path}: {np.mean(np.any(changed, axis=0)):.1%} of rows have a part moved "
+              f"({min(map(np.mean, changed)):.1%} to {max(map(np.mean, changed)):.1%} a group)")
+        for group in transformer.compositions_:
+            names = list(group.columns)
+            shares = pd.DataFrame({
+                "training": train[names].sum(axis=1).value_counts(normalize=True),
+                "moved": moved[names].sum(axis=1).value_counts(normalize=True),
+            }).fillna(0.0).sort_index()  # fmt: skip
+            print(f"  sums of {names[0]}'s group, shares of rows:\n"
+                  + shares.T.round(3).to_string())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["columns", "critic", "labels"])
+    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions"])
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
     parser.add_argument("synthetic", type=Path, nargs="+", help="synthetic table(s) (Parquet)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    if args.what == "labels":
-        labels(args.table, args.synthetic)
+    if args.what in ("labels", "compositions"):
+        (labels if args.what == "labels" else compositions)(args.table, args.synthetic)
         return
     for path in args.synthetic:
         (columns if args.what == "columns" else critic)(args.table, path)
