@@ -50,18 +50,23 @@ def _tables(table: str, synthetic: Path):
     return train[keep], rows[keep]
 
 
-def columns(table: str, synthetic: Path) -> None:
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import cross_val_score
-
-    train, rows = _tables(table, synthetic)
+def _labelled(train: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Up to 10,000 training rows and as many synthetic ones (strings as categories), and their
+    labels (1: synthetic), for a real-vs-synthetic classifier."""
     n = min(len(train), len(rows), 10_000)
     frame = pd.concat([train.sample(n, random_state=0), rows.sample(n, random_state=0)],
                       ignore_index=True)  # fmt: skip
     for name in frame:
         if not pd.api.types.is_numeric_dtype(frame[name]):
             frame[name] = frame[name].astype("category")
-    labels = np.r_[np.zeros(n), np.ones(n)]
+    return frame, np.r_[np.zeros(n), np.ones(n)]
+
+
+def columns(table: str, synthetic: Path) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import cross_val_score
+
+    frame, labels = _labelled(*_tables(table, synthetic))
 
     def auc(names) -> float:
         model = HistGradientBoostingClassifier(categorical_features="from_dtype")
@@ -132,20 +137,14 @@ def labels(table: str, synthetics: list[Path]) -> None:
 
 
 def _detection(train: pd.DataFrame, rows: pd.DataFrame, sums: dict | None) -> float:
-    """HistGradientBoosting's 3-fold ROC AUC telling rows from training rows (as ``columns``),
-    on every column, or on each group's row sum alone (``sums``: name -> [columns])."""
+    """HistGradientBoosting's 3-fold ROC AUC telling rows from training rows, on every column,
+    or on each group's row sum alone (``sums``: name -> [columns])."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import cross_val_score
 
-    n = min(len(train), len(rows), 10_000)
-    frame = pd.concat([train.sample(n, random_state=0), rows.sample(n, random_state=0)],
-                      ignore_index=True)  # fmt: skip
+    frame, labels = _labelled(train, rows)
     if sums is not None:
         frame = pd.DataFrame({name: frame[cols[0]].sum(axis=1) for name, cols in sums.items()})
-    for name in frame:
-        if not pd.api.types.is_numeric_dtype(frame[name]):
-            frame[name] = frame[name].astype("category")
-    labels = np.r_[np.zeros(n), np.ones(n)]
     model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=0)
     return float(cross_val_score(model, frame, labels, cv=3, scoring="roc_auc").mean())
 
