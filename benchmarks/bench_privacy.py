@@ -198,9 +198,9 @@ def run(args) -> int:
         sdmetrics=benchenv.version("sdmetrics"),
     )  # fmt: skip
     overrides = bench_quality.parse_overrides(args.set)
-    if (overrides or args.public_domain) and not args.tag:
-        raise SystemExit("--set and --public-domain change synthgan's settings: give the variant "
-                         "a --tag.")  # fmt: skip
+    if (overrides or args.public_domain or args.target) and not args.tag:
+        raise SystemExit("--set, --public-domain and --target change synthgan's settings: give "
+                         "the variant a --tag.")  # fmt: skip
     system = "synthgan" + (f"_{args.tag}" if args.tag else "")
     for table in args.tables:
         train, test = load_split(table)
@@ -209,6 +209,8 @@ def run(args) -> int:
             for seed in args.seeds:
                 if not args.rescore and not args.no_synthgan:
                     settings = dict(overrides)
+                    if args.target and epsilon != "none":  # as `synthgan share --target`
+                        settings["target"] = spec.target
                     if args.public_domain and epsilon != "none":
                         domain: dict = {}
                         if "smartnoise" in args.public_domain:
@@ -349,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="Give synthgan as public_domain what smartnoise reads from the data "
                         "outside its budget (values of its categorical columns), or the exact "
                         "relations the table's documentation states (DECLARED_RELATIONS).")  # fmt: skip
+    parser.add_argument("--target", action="store_true",
+                        help="Name each table's target to the private fit, as `synthgan share "
+                        "--target` does: the marginals release measures it against every "
+                        "column.")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--with-peers", action="store_true", help="Also score new peer tables.")
     parser.add_argument("--engine", action="store_true",

@@ -193,7 +193,8 @@ def share(
         ``{"categories": {col: [values]}, "bounds": {col: (low, high)}}``; they cost no budget and
         the model card lists them as assumptions.
     target : str, optional
-        A column to predict; adds train-on-synthetic utility to the internal report.
+        A column to predict; adds train-on-synthetic utility to the internal report. With
+        ``epsilon`` the noisy two-way counts also measure it against every other column.
     report_dir : path, optional
         Owner-only folder (created with mode 0o700) for report.html, scores.json, the model file
         and the holdout rows; default ``<release_dir>-internal`` beside the release.
@@ -268,8 +269,10 @@ def share(
     train = table.iloc[np.sort(order[n_holdout:])].reset_index(drop=True)
 
     params = {"random_state": random_state, "verbose": verbose, "schema": kept_schema}
-    if epsilon is not None:
-        params.update(private_params(epsilon), delta=delta, public_domain=public_domain)
+    if epsilon is not None:  # the target's pairs are all measured (Synthesizer's target)
+        params.update(
+            private_params(epsilon), delta=delta, public_domain=public_domain, target=target
+        )
     params.update(synthesizer_params or {})
     model = Synthesizer(**params).fit(train)
     if model.privacy_ is not None:
@@ -327,11 +330,17 @@ def _marginals_lines(marginals: dict | None) -> list[str]:
         if tuning and tuning.get("steps")
         else ""
     )
+    hub = marginals.get("measured_against")  # None, or absent in earlier model files
+    chosen = (
+        f"They pair `{hub}` (the target) with every other column, then add the strongest other "
+        "pairs in rows the trained generator drew, not in the real rows"
+        if hub
+        else "The pairs were chosen from rows the trained generator drew, not from the real rows"
+    )
     return [
         f"- Two-way counts of {len(marginals['pairs'])} column pairs ({marginals['cells']:,} "
         f"cells), Gaussian noise of standard deviation {marginals['noise_sd']:.1f} rows per "
-        f"cell, part of the same budget: {pairs}. The pairs were chosen from rows the trained "
-        f"generator drew, not from the real rows.{tuned} {used}"
+        f"cell, part of the same budget: {pairs}. {chosen}.{tuned} {used}"
     ]
 
 

@@ -304,11 +304,15 @@ def pair_count(n_spans: int) -> int:
     return min(2 * (n_spans - 1), n_spans * (n_spans - 1) // 2)
 
 
-def select_pairs(codes: torch.Tensor, widths: list[int]) -> list[tuple[int, int]]:
+def select_pairs(
+    codes: torch.Tensor, widths: list[int], hub: int | None = None
+) -> list[tuple[int, int]]:
     """:func:`pair_count` pairs: the maximum spanning tree over the spans, weighted by mutual
     information in ``codes`` (Kruskal's algorithm), then the pairs of highest mutual information
     outside it. A private fit reads generated rows' codes, the plain fit the training rows'.
-    Each span's strongest partner is in the tree, however rare the span's categories are."""
+    Each span's strongest partner is in the tree, however rare the span's categories are.
+    With a ``hub`` span (a private fit's target), its pairs not among those are added at the
+    end: every column is measured against the one the table is for."""
     n_spans = len(widths)
     edges = sorted(
         ((mutual_information(codes, a, b, widths), a, b)
@@ -330,7 +334,8 @@ def select_pairs(codes: torch.Tensor, widths: list[int]) -> list[tuple[int, int]
             tree.append((a, b))
         else:
             rest.append((a, b))
-    return (tree + rest)[: pair_count(n_spans)]
+    chosen = (tree + rest)[: pair_count(n_spans)]
+    return chosen + [pair for pair in rest[len(chosen) - len(tree) :] if hub in pair]
 
 
 def two_way_targets(real: torch.Tensor, spans, pairs: list[tuple[int, int]]) -> list[PairTarget]:

@@ -179,10 +179,12 @@ class Synthesizer:
         Add CTAB-GAN's information loss to the generator's: the mean and standard deviation of
         the critic's penultimate features on real and fake packs should agree.
     target : str, optional
-        A discrete or boolean column the synthetic rows will be used to predict. An auxiliary
-        classifier learns it from the other columns of real rows, and the generator pays when
-        its rows carry a target the classifier would not predict (CTAB-GAN). Improves
-        train-on-synthetic utility for that column.
+        The column the synthetic rows will be used to predict. Without ``epsilon``: a discrete
+        or boolean column; an auxiliary classifier learns it from the other columns of real
+        rows, and the generator pays when its rows carry a target the classifier would not
+        predict (CTAB-GAN). With ``epsilon``: any modelled column; the two-way marginals
+        release measures it against every other column (no classifier: it would read real rows
+        outside DP-SGD).
     max_minutes : float, optional
         Stop training after this long (checked after every step).
     schema : Schema, optional
@@ -572,7 +574,7 @@ class Synthesizer:
         self.ema_generator_ = make_ema(self.generator_) if self.ema_decay is not None else None
         self.target_classifier_ = None
         self._classifier_optimizer = None
-        if self.target is not None:
+        if self.target is not None and self.epsilon is None:  # private: target_hub instead
             span = self._target_span()
             mask = torch.ones(layout.dim, device=device)
             mask[span.start : span.stop] = 0.0

@@ -23,6 +23,7 @@ The design (docs/privacy.md):
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 
@@ -328,11 +329,6 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             "A differentially private fit cannot be resumed: its budget was planned for and "
             "spent on one fit. Fit a new Synthesizer(epsilon=...) with the whole budget."
         )
-    if getattr(model, "target", None) is not None:
-        raise InvalidDataError(
-            f"target={model.target!r} trains a classifier on the real rows outside DP-SGD; it "
-            "cannot be used with epsilon. Set target=None for a private fit."
-        )
     n_rows = len(data)
     delta = check_privacy_params(model.epsilon, model.delta, n_rows)
     model.seed_ = seed_from(model.random_state)
@@ -343,6 +339,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         rng = np.random.default_rng(model.seed_ % (2**32))
         schema = resolve_schema(data, model.schema)
         public = check_public_domain(model.public_domain, schema)
+        check_target(model.target, schema)
         discovers = discovers_categories(schema, data, public)
         delta_threshold = threshold_delta(delta, discovers)
         stats_sigma = stats_noise_multiplier(float(model.epsilon), delta - delta_threshold)
@@ -378,6 +375,7 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         )  # fmt: skip
         model.transformer_ = stats.transformer
         model._category_counts = stats.category_counts
+        hub = target_hub(stats.transformer, model.target)
         model._build_networks()
         model.loss_history_ = pd.DataFrame()
         model.epochs_trained_ = 0
@@ -424,7 +422,9 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
         )  # fmt: skip
         with thread_plan(model.n_threads, model.device_) as threads:
             model._run_training(trainer, start, warm_up=True, threads=threads)
-            marginals = _fit_private_selection(model, trainer.data, plan, stats.noisy_rows, rng)
+            marginals = _fit_private_selection(
+                model, trainer.data, plan, stats.noisy_rows, rng, hub=hub
+            )
     model.fit_seconds_ = time.monotonic() - start
     model.rows_trained_ = n_rows
     model.privacy_ = {
@@ -448,11 +448,39 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
     return model
 
 
+def check_target(target: str | None, schema) -> None:
+    """A private fit's ``target`` must be a column the model learns (before any row is read)."""
+    modelled = [spec.name for spec in schema.modelled]
+    if target is not None and target not in modelled:
+        hint = difflib.get_close_matches(str(target), modelled, n=1)
+        fix = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise InvalidDataError(
+            f"target={target!r} is not a column the private model learns.{fix} Pick one of "
+            f"{modelled}, or target=None."
+        )
+
+
+def target_hub(transformer, target: str | None) -> int | None:
+    """The index among the layout's one-hot spans of ``target``'s span (its categories, or a
+    numeric column's modes), whose pairs with every other span the marginals release measures;
+    None without a target, or when the target has no such span (a column the private layout
+    derives from others). Read from the private layout only."""
+    columns = [span.column for span in transformer.layout_.softmax_spans]
+    return columns.index(target) if target in columns else None
+
+
 def _fit_private_selection(
-    model, real: torch.Tensor, plan, noisy_rows: float, rng: np.random.Generator
+    model,
+    real: torch.Tensor,
+    plan,
+    noisy_rows: float,
+    rng: np.random.Generator,
+    *,
+    hub: int | None = None,
 ) -> dict | None:
     """Release the noisy two-way marginals (synthgan.privacy.dp_marginals) and fit the
-    selection's factors to them; what was released, for the privacy record (None: nothing)."""
+    selection's factors to them; what was released, for the privacy record (None: nothing).
+    ``hub`` (:func:`target_hub`): the span every other span is measured against."""
     from synthgan.model.runtime import block_seed
 
     model.row_critic_, model.marginal_factors_, model.selection_ = None, None, None
@@ -468,7 +496,9 @@ def _fit_private_selection(
         encoded = model.transformer_.transform(rows, rng=np.random.default_rng(pool_seed))
         return torch.as_tensor(encoded, device=real.device)
 
-    pairs = select_pairs(span_codes(generated(seed), spans), [span.width for span in spans])
+    pairs = select_pairs(
+        span_codes(generated(seed), spans), [span.width for span in spans], hub=hub
+    )
     noisy_rows = max(noisy_rows, 1.0)
     targets = measure_pairs(
         real, spans, pairs, noise_multiplier=plan.marginals_noise_multiplier,
@@ -491,6 +521,7 @@ def _fit_private_selection(
         model.selection_ = {**facts, "ceiling": ceiling, "pairs": [list(p) for p in pairs]}
     return {
         "pairs": [[spans[a].column, spans[b].column] for a, b in pairs],
+        "measured_against": None if hub is None else spans[hub].column,
         "cells": int(sum(t.shares.numel() for t in targets)),
         "noise_sd": float(plan.marginals_noise_multiplier * np.sqrt(len(pairs))),
         "used": factors is not None,

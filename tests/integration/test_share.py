@@ -176,9 +176,10 @@ def test_private_share_records_the_epsilon_spent(runner, table, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         result = runner.invoke(main, ["share", str(table), "-o", str(release), "--epsilon", "8",
-                                      *FAST])  # fmt: skip
+                                      "--target", "member", *FAST])  # fmt: skip
     assert result.exit_code in (0, 3), result.output
     card = (tmp_path / "rel-internal" / "MODEL_CARD.md").read_text()
+    assert "They pair `member` (the target) with every other column" in card
     assert "Differential privacy: (epsilon = " in card and "privacy unit is one row" in card
     assert "kinds (inferred from the data)" in card  # no --schema given
     assert "Two-way counts of" in card

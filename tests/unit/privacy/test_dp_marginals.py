@@ -48,6 +48,34 @@ def test_the_tree_joins_the_dependent_spans_and_reaches_every_span():
     assert pair_count(15) == 28 and pair_count(2) == 1
 
 
+def test_a_hub_adds_its_pairs_to_the_tree_and_the_strongest_pairs():
+    rng = np.random.default_rng(4)
+    n, n_spans = 20_000, 8
+    codes = rng.integers(0, 3, (n, n_spans))
+    codes[:, 1] = np.where(rng.random(n) < 0.9, codes[:, 0], codes[:, 1])  # 0 and 1 tied
+    codes[:, 3] = np.where(rng.random(n) < 0.9, codes[:, 2], codes[:, 3])  # 2 and 3 tied
+    codes = torch.as_tensor(codes)
+    widths = [3] * n_spans
+    plain = select_pairs(codes, widths)
+    assert select_pairs(codes, widths, hub=None) == plain
+    pairs = select_pairs(codes, widths, hub=7)  # span 7 is independent of the others
+    assert pairs[: len(plain)] == plain  # the selection without a hub, unchanged
+    assert {p for p in pairs if 7 in p} == {(a, 7) for a in range(7)}  # and all the hub's
+    assert len(pairs) == len(set(pairs)) == len(plain) + 7 - sum(7 in p for p in plain)
+
+
+def test_a_private_target_is_measured_against_every_column():
+    model = Synthesizer(epsilon=8.0, pac=1, target="flag", **SMALL).fit(private_frame())
+    marginals = model.privacy_["marginals"]
+    assert marginals["measured_against"] == "flag"
+    partners = {a if b == "flag" else b for a, b in marginals["pairs"] if "flag" in (a, b)}
+    assert partners == {"price", "age", "city", "gain"}  # every other modelled column
+    assert model.target_classifier_ is None  # it would read real rows outside DP-SGD
+    assert model.sample(50, random_state=0)["flag"].isin([True, False]).all()
+    without = Synthesizer(epsilon=8.0, pac=1, **SMALL).fit(private_frame())
+    assert without.privacy_["marginals"]["measured_against"] is None
+
+
 def test_the_release_adds_noise_of_the_stated_size_to_the_exact_counts():
     real = encoded(dependent_codes(5000, 1))
     exact = measure_pairs(real, SPANS, [(0, 1)], noise_multiplier=1e-9, noisy_rows=5000,

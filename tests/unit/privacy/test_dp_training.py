@@ -227,7 +227,7 @@ class TestErrors:
             ({"epsilon": -1.0}, "epsilon must be a positive finite number"),
             ({"epsilon": "3"}, "epsilon must be a positive number"),
             ({"epsilon": 3.0, "delta": 0.5}, r"delta=0.5 must be in \(0, 1/n_rows\)"),
-            ({"epsilon": 3.0, "target": "city"}, "trains a classifier on the real rows"),
+            ({"epsilon": 3.0, "target": "cty"}, "target='cty' is not a column.*Did you mean 'city'"),
             ({"epsilon": 3.0, "public_domain": {"bounds": {"prize": (0, 1)}}},
              "Did you mean 'price'"),
             ({"epsilon": 3.0, "public_domain": {"categories": {"price": ["a"]}}},
