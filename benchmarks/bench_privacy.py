@@ -43,7 +43,10 @@ SMALL_ROWS = 8000
 SMALL_SEED = 0
 EPSILONS = ("0.5", "1", "3", "10", "none")
 PEERS = ("smartnoise-mst", "smartnoise-aim", "smartnoise-dpctgan", "smartnoise-patectgan")
-PLOTTED_VARIANTS = {"synthgan_pubsn": "synthgan, given smartnoise's free facts"}
+PLOTTED_VARIANTS = {
+    "synthgan_pubsn": "synthgan, given smartnoise's free facts",
+    "synthgan_target": "synthgan, its target named (share --target)",
+}
 """Tagged variants the plot draws beside the systems' defaults, with their labels."""
 CONTINUOUS_MIN_UNIQUE = 20
 """smartnoise's roles as run_smartnoise.py gives them: a numeric column with more distinct values
