@@ -31,7 +31,9 @@ GATE_FAILED_EXIT = 3
               help="JSON file of facts known without the data, which cost no budget: "
               '{"categories": {"col": [values]}, "bounds": {"col": [low, high]}, '
               '"derived": [exact relations, docs/privacy.md]}.')  # fmt: skip
-@click.option("--target", default=None, help="Column to predict (adds utility to the report).")
+@click.option("--target", default=None,
+              help="Column to predict: adds utility to the report; with --epsilon, the noisy "
+              "two-way counts measure it against every other column.")  # fmt: skip
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Owner-only folder for report.html, scores.json, the model and the holdout "
               "[default: OUTPUT-internal beside the release].")  # fmt: skip
