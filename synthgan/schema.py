@@ -6,8 +6,10 @@ Inference rules (the thresholds are module constants, documented in docs/schema.
 * datetime64 (naive or tz-aware) -> ``datetime``
 * float: ``continuous``; but a float column whose non-null values are all whole numbers
   (an integer column that picked up nulls, typically from CSV) -> ``integer``. Floats are never id-like.
-* integer: ``id`` when every non-null value is distinct and the table has more than
-  ``ID_MIN_ROWS`` rows, otherwise ``integer`` (never ``discrete`` unless overridden).
+* integer: ``id`` when every non-null value is distinct, the table has more than
+  ``ID_MIN_ROWS`` rows and the dtype has room for as many new ids beside the real ones (a
+  ``UInt8`` column of 51 spread values has not), otherwise ``integer`` (never ``discrete``
+  unless overridden).
 * string / object of strings: ``id`` by the same rule, otherwise ``discrete``.
 * ``category`` dtype -> ``discrete``.
 """
@@ -244,6 +246,38 @@ def _is_whole(values: np.ndarray) -> bool:
     return finite.size > 0 and bool(np.all(finite == np.round(finite)))
 
 
+def widest_id_gap(present: pd.Series) -> list[int] | None:
+    """[first free id, how many] of the widest run of unused values between the real ids: where
+    both ends of the dtype are taken, new ids come from there."""
+    numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
+    values = np.unique(present.to_numpy(dtype=numpy_dtype))
+    if len(values) < 2:
+        return None
+    # two's-complement differences of sorted values: exact for any span below 2**64
+    bits = (
+        values.astype(np.int64).view(np.uint64)
+        if numpy_dtype.kind == "i"
+        else values.astype(np.uint64)
+    )
+    steps = np.diff(bits)
+    widest = int(np.argmax(steps))
+    return [int(values[widest]) + 1, int(steps[widest]) - 1]
+
+
+def integer_id_room(present: pd.Series) -> int:
+    """How many new integer ids the dtype of ``present`` (the real ids, no nulls) numbers beside
+    them: above the largest, below the smallest, and in the widest run between (as
+    synthgan.transform.identifier draws them)."""
+    numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
+    info = np.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else np.iinfo(np.int64)
+    if present.empty:
+        return int(info.max) - int(info.min) + 1
+    gap = widest_id_gap(present)
+    return (int(info.max) - int(present.max())) + (int(present.min()) - int(info.min)) + (
+        gap[1] if gap else 0
+    )
+
+
 def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
     """The kind of one column, by the rules in the module docstring."""
     name = series.name
@@ -266,7 +300,9 @@ def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
             "Convert it to a number, e.g. df[col].dt.total_seconds()."
         )
     if pd.api.types.is_integer_dtype(dtype):
-        return ColumnKind.ID if all_distinct() else ColumnKind.INTEGER
+        # an id's dtype must number as many new ids as the table has rows beside the real ones
+        ids = all_distinct() and integer_id_room(non_null) >= n_rows
+        return ColumnKind.ID if ids else ColumnKind.INTEGER
     if pd.api.types.is_float_dtype(dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         return ColumnKind.INTEGER if _is_whole(values) else ColumnKind.CONTINUOUS

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.schema import ColumnKind
+from synthgan.schema import ColumnKind, widest_id_gap
 from synthgan.transform.categorical import restorable_dtype
 
 _CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
@@ -35,24 +35,6 @@ def _shape(value: str) -> str:
         else:
             out.append("\\" + ch)
     return "".join(out)
-
-
-def _widest_gap(present: pd.Series) -> list[int] | None:
-    """[first free id, how many] of the widest run of unused values between the real ids: where
-    both ends of the dtype are taken, new ids come from there."""
-    numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
-    values = np.unique(present.to_numpy(dtype=numpy_dtype))
-    if len(values) < 2:
-        return None
-    # two's-complement differences of sorted values: exact for any span below 2**64
-    bits = (
-        values.astype(np.int64).view(np.uint64)
-        if numpy_dtype.kind == "i"
-        else values.astype(np.uint64)
-    )
-    steps = np.diff(bits)
-    widest = int(np.argmax(steps))
-    return [int(values[widest]) + 1, int(steps[widest]) - 1]
 
 
 def _parse_shape(shape: str) -> list[str]:
@@ -83,7 +65,7 @@ class IdColumnTransformer:
         if self.is_integer_:
             self.next_id_ = int(present.max()) + 1
             self.first_id_ = int(present.min())
-            self.gap_ = _widest_gap(present)
+            self.gap_ = widest_id_gap(present)
             self.shape_ = None
         else:
             sample = present.astype(str)

@@ -48,6 +48,15 @@ class TestInferSchema:
         assert infer_schema(small).kind("k") is ColumnKind.DISCRETE
         assert infer_schema(big).kind("k") is ColumnKind.ID
 
+    def test_distinct_integers_whose_dtype_cannot_number_new_ids_are_integers(self):
+        # 58 rows: 52 values spread over UInt8's 0..255 leave 4 new ids in the runs new ids
+        # come from (above, below, the widest gap between)
+        spread = pd.array([*range(0, 256, 5), None, None, None, None, None, None], dtype="UInt8")
+        assert len(spread) > ID_MIN_ROWS
+        assert infer_schema(pd.DataFrame({"k": spread})).kind("k") is ColumnKind.INTEGER
+        packed = pd.array([*range(0, 52), None, None, None, None, None, None], dtype="UInt8")
+        assert infer_schema(pd.DataFrame({"k": packed})).kind("k") is ColumnKind.ID
+
     def test_overrides_and_ignore(self):
         df = make_mixed_frame(nulls=False)
         schema = infer_schema(df, kinds={"count": "discrete"}, ignore=["code"])
