@@ -264,18 +264,19 @@ def widest_id_gap(present: pd.Series) -> list[int] | None:
     return [int(values[widest]) + 1, int(steps[widest]) - 1]
 
 
-def integer_id_room(present: pd.Series) -> int:
-    """How many new integer ids the dtype of ``present`` (the real ids, no nulls) numbers beside
+def has_room_for_ids(present: pd.Series, n: int) -> bool:
+    """Whether the dtype of ``present`` (the real ids, no nulls) numbers ``n`` new ids beside
     them: above the largest, below the smallest, and in the widest run between (as
     synthgan.transform.identifier draws them)."""
     numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
     info = np.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else np.iinfo(np.int64)
     if present.empty:
-        return int(info.max) - int(info.min) + 1
+        return True
+    ends = (int(info.max) - int(present.max())) + (int(present.min()) - int(info.min))
+    if ends >= n:  # the usual case: no need to sort the ids for the gap
+        return True
     gap = widest_id_gap(present)
-    return (int(info.max) - int(present.max())) + (int(present.min()) - int(info.min)) + (
-        gap[1] if gap else 0
-    )
+    return ends + (gap[1] if gap else 0) >= n
 
 
 def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
@@ -301,7 +302,7 @@ def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
         )
     if pd.api.types.is_integer_dtype(dtype):
         # an id's dtype must number as many new ids as the table has rows beside the real ones
-        ids = all_distinct() and integer_id_room(non_null) >= n_rows
+        ids = all_distinct() and has_room_for_ids(non_null, n_rows)
         return ColumnKind.ID if ids else ColumnKind.INTEGER
     if pd.api.types.is_float_dtype(dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)
