@@ -264,15 +264,21 @@ def widest_id_gap(present: pd.Series) -> list[int] | None:
     return [int(values[widest]) + 1, int(steps[widest]) - 1]
 
 
+def id_room_at_ends(numpy_dtype: np.dtype, low: int | None, high: int) -> tuple[int, int]:
+    """How many new integer ids ``numpy_dtype`` numbers above ``high`` (the largest real id) and
+    below ``low`` (the smallest; None: none below)."""
+    info = np.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else np.iinfo(np.int64)
+    return max(int(info.max) - high, 0), 0 if low is None else max(low - int(info.min), 0)
+
+
 def has_room_for_ids(present: pd.Series, n: int) -> bool:
     """Whether the dtype of ``present`` (the real ids, no nulls) numbers ``n`` new ids beside
     them: above the largest, below the smallest, and in the widest run between (as
     synthgan.transform.identifier draws them)."""
-    numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
-    info = np.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else np.iinfo(np.int64)
     if present.empty:
         return True
-    ends = (int(info.max) - int(present.max())) + (int(present.min()) - int(info.min))
+    numpy_dtype = np.dtype(getattr(present.dtype, "numpy_dtype", present.dtype))
+    ends = sum(id_room_at_ends(numpy_dtype, int(present.min()), int(present.max())))
     if ends >= n:  # the usual case: no need to sort the ids for the gap
         return True
     gap = widest_id_gap(present)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.schema import ColumnKind, widest_id_gap
+from synthgan.schema import ColumnKind, id_room_at_ends, widest_id_gap
 from synthgan.transform.categorical import restorable_dtype
 
 _CLASSES = {"9": string.digits, "A": string.ascii_uppercase, "a": string.ascii_lowercase}
@@ -105,10 +105,8 @@ class IdColumnTransformer:
         has room there (ids at the top of int64 have none), then down from below the smallest."""
         dtype = pd.api.types.pandas_dtype(self.dtype_)
         numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))  # Int64 -> int64
-        info = np.iinfo(numpy_dtype) if numpy_dtype.kind in "iu" else np.iinfo(np.int64)
-        room_above = max(info.max - self.next_id_ + 1, 0)
-        first_id = getattr(self, "first_id_", None)
-        room_below = 0 if first_id is None else max(first_id - info.min, 0)
+        first_id = getattr(self, "first_id_", None)  # None in model files from before it
+        room_above, room_below = id_room_at_ends(numpy_dtype, first_id, self.next_id_ - 1)
         gap_start, gap_size = getattr(self, "gap_", None) or (0, 0)
         if row_offset + n > room_above + room_below + gap_size:
             raise InvalidDataError(
