@@ -189,7 +189,23 @@ def score_and_save(synthetic, train, test, spec, out: Path, record: dict, thread
     return record
 
 
+def score_peer(synthetic, train, test, spec, out: Path, record: dict, threads: int) -> dict:
+    """score_and_save for a peer's table; a table the scorer refuses (the engine's wage at
+    epsilon 0.5 holds no wage value) is a result too: ``<out>.failed.json`` says why."""
+    from synthgan.exceptions import InvalidDataError
+
+    try:
+        return score_and_save(synthetic, train, test, spec, out, record, threads)
+    except InvalidDataError as error:
+        failure = {**record, "error": str(error)}
+        out.parent.mkdir(parents=True, exist_ok=True)
+        benchenv.write_json(out.with_name(out.name + ".failed.json"), failure)
+        return failure
+
+
 def summary(record: dict) -> str:
+    if "error" in record:
+        return f"NOT SCORED: {record['error']}"
     keys = ("sdmetrics_quality", "sdmetrics_column_shapes", "sdmetrics_column_pair_trends",
             "utility_synthetic", "detection_auc", "dcr_share", "fit_seconds")  # fmt: skip
     return " ".join(f"{k}={record[k]:.3f}" for k in keys if record.get(k) is not None)
@@ -235,7 +251,7 @@ def run(args) -> int:
                               "seed": seed, **record, "provenance": header}  # fmt: skip
                     out = run_dir("mostlyai-engine-dp", epsilon) / f"{table}_seed{seed}"
                     out.with_suffix(".parquet").unlink(missing_ok=True)
-                    record = score_and_save(synthetic, train, test, spec, out, record, args.threads)
+                    record = score_peer(synthetic, train, test, spec, out, record, args.threads)
                     print(f"mostlyai-engine-dp eps {epsilon} {table} seed {seed}: "
                           f"{summary(record)}", flush=True)  # fmt: skip
                 for peer in PEERS if args.rescore or args.with_peers else ():
@@ -249,7 +265,7 @@ def run(args) -> int:
                     record = {**json.loads(fitted.read_text()), "epsilon": epsilon,
                               "scored_with": header}  # fmt: skip
                     synthetic = pd.read_parquet(out.with_suffix(".parquet"))
-                    record = score_and_save(synthetic, train, test, spec, out, record, args.threads)
+                    record = score_peer(synthetic, train, test, spec, out, record, args.threads)
                     print(f"{peer} eps {epsilon} {table} seed {seed}: {summary(record)}",
                           flush=True)  # fmt: skip
     return 0
