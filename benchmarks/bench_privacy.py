@@ -44,8 +44,9 @@ SMALL_SEED = 0
 EPSILONS = ("0.5", "1", "3", "10", "none")
 PEERS = ("smartnoise-mst", "smartnoise-aim", "smartnoise-dpctgan", "smartnoise-patectgan")
 PLOTTED_VARIANTS = {
-    "synthgan_pubsn": "synthgan, given smartnoise's free facts",
     "synthgan_target": "synthgan, its target named (share --target)",
+    "synthgan_target10": "the same, statistics at 10% of epsilon (before)",
+    "synthgan_pubsn": "synthgan given smartnoise's free facts (statistics at 10%)",
 }
 """Tagged variants the plot draws beside the systems' defaults, with their labels."""
 CONTINUOUS_MIN_UNIQUE = 20
