@@ -85,6 +85,8 @@ METHODS = (
     "synthgan_full",
     "synthgan_weighted",
     "synthgan_curated_weighted",
+    "synthgan_perclass",
+    "synthgan_perclass_curated",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -93,7 +95,11 @@ SYNTHGAN = (
     "synthgan_full",
     "synthgan_weighted",
     "synthgan_curated_weighted",
+    "synthgan_perclass",
+    "synthgan_perclass_curated",
 )
+PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
+"""Per-class method -> the pooled method it differs from only by ``class_models``."""
 WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
 """Weighted method -> the unweighted method with the same sampler."""
 SYNTHETIC_WEIGHT = 0.5
@@ -286,7 +292,7 @@ def _synthgan_sampler_class():
         the rows and seed fix the model, so this only saves time."""
 
         def fit_resample(self, X, y, **params):
-            key = joblib.hash((X, y, self.random_state, self.epochs))
+            key = joblib.hash((X, y, self.random_state, self.epochs, self.class_models))
             curation = self.curation
             if key not in _GAN_CACHE:
                 start = time.perf_counter()
@@ -316,10 +322,15 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         return RandomOverSampler(random_state=seed)
     if method == "smotenc":
         return AdaptiveSmote(categorical_columns(X), seed)
-    curation = "confidence" if method in ("synthgan_curated", "synthgan_curated_weighted") else None
+    curated = ("synthgan_curated", "synthgan_curated_weighted", "synthgan_perclass_curated")
+    curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" else 0.5
     return _synthgan_sampler_class()(
-        epochs=epochs, curation=curation, max_synthetic_share=share, random_state=seed
+        epochs=epochs,
+        curation=curation,
+        max_synthetic_share=share,
+        class_models="per_class" if method in PER_CLASS else "pooled",
+        random_state=seed,
     )
 
 
@@ -463,7 +474,8 @@ def summarise(records: list[dict]) -> dict:
         }
         diffs = {}
         for variant in SYNTHGAN:
-            for base in BASELINES + ((WEIGHTED[variant],) if variant in WEIGHTED else ()):
+            twins = {**WEIGHTED, **PER_CLASS}
+            for base in BASELINES + ((twins[variant],) if variant in twins else ()):
                 if variant not in by_method or base not in by_method:
                     continue
                 shared = sorted(set(by_method[variant]) & set(by_method[base]))
@@ -537,6 +549,8 @@ SHORT = {
     "synthgan_full": "no cap",
     "synthgan_weighted": "weighted",
     "synthgan_curated_weighted": "cur.+w.",
+    "synthgan_perclass": "per class",
+    "synthgan_perclass_curated": "per cl. cur.",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -547,6 +561,10 @@ PAIRS = (
     ("synthgan_curated_weighted", "smotenc"),
     ("synthgan_weighted", "synthgan"),
     ("synthgan_curated_weighted", "synthgan_curated"),
+    ("synthgan_perclass_curated", "none"),
+    ("synthgan_perclass_curated", "smotenc"),
+    ("synthgan_perclass", "synthgan"),
+    ("synthgan_perclass_curated", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 

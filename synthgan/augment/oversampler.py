@@ -28,7 +28,10 @@ from synthgan.augment.tables import (
     with_dtypes_of,
 )
 from synthgan.exceptions import InvalidDataError, NotFittedError
-from synthgan.schema import ColumnKind, unknown_column_message
+from synthgan.schema import ColumnKind, Schema, infer_kind, unknown_column_message
+
+MIN_CLASS_ROWS = 4
+"""The fewest rows a class needs for a synthesizer of its own (``class_models="per_class"``)."""
 
 
 class SyntheticOverSampler(BaseOverSampler):
@@ -78,10 +81,19 @@ class SyntheticOverSampler(BaseOverSampler):
         With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
         and ``y``; needs ``predict_proba``. Default: synthgan's utility model
         (``synthgan.evaluate.make_utility_model``, HistGradientBoosting on one thread).
+    class_models : {"pooled", "per_class"}, default="pooled"
+        "pooled": one synthesizer fitted on all rows with ``y`` as a column, sampled with the
+        condition ``{target: class}``. "per_class": one synthesizer for each class that gets
+        rows, fitted on that class's rows only (without ``y``) and sampled without a condition
+        (the class-specific models of TabEBM, Margeloiu et al., NeurIPS 2024); it learns a small
+        class from its own rows, at the cost of what the other classes could teach it. A class
+        of fewer than ``MIN_CLASS_ROWS`` (4) rows is drawn from a pooled model instead.
     synthesizer : Synthesizer, optional
         The template: cloned and the clone fitted on every call of ``fit_resample``, so in a
         pipeline under cross-validation it only ever sees the training fold. Default:
-        ``Synthesizer(epochs=30, verbose=False)``.
+        ``Synthesizer(epochs=30, verbose=False)``. With ``refit_synthesizer=False`` and
+        ``class_models="per_class"``: a dict class -> fitted synthesizer (``synthesizer_`` of an
+        earlier call).
     epochs, batch_size, pac : int, optional
         Override the template's values when given. With the default template: 30 epochs
         (a full fit defaults to 80), batch_size 500, pac 10. On a small table (under
@@ -111,11 +123,14 @@ class SyntheticOverSampler(BaseOverSampler):
         Class -> number of synthetic rows added (after the cap and curation).
     fit_params_ : dict
         The synthesizer's epochs, batch_size and pac in the last fit (after shrinking for a
-        small table); empty when ``refit_synthesizer=False``.
+        small table); empty when ``refit_synthesizer=False``. With ``class_models="per_class"``:
+        class -> those of its model (and "pooled" -> those of the pooled one, when fitted).
     curation_ : dict or None
         With curation: class -> {"drawn", "kept", "added"} rows of the last call.
-    synthesizer_ : Synthesizer
-        The fitted synthesizer of the last call (the given one when ``refit_synthesizer=False``).
+    synthesizer_ : Synthesizer or dict
+        The fitted synthesizer of the last call (the given one when ``refit_synthesizer=False``);
+        with ``class_models="per_class"`` a dict class -> its fitted synthesizer (the pooled one
+        for a class too small for its own).
     target_column_ : str
         The name ``y`` had in the synthesizer's table: ``y``'s name (a named Series not clashing
         with ``X``'s columns) or "target".
@@ -145,10 +160,11 @@ class SyntheticOverSampler(BaseOverSampler):
         "multiplier": [Interval(numbers.Real, 1, None, closed="left"), None],
         "max_synthetic_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "curation": [StrOptions({"confidence"}), None],
+        "class_models": [StrOptions({"pooled", "per_class"})],
         "curation_threshold": [Interval(numbers.Real, 0, None, closed="neither")],
         "curation_estimator": [HasMethods(["fit", "predict_proba"]), None],
         "min_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "synthesizer": [HasMethods(["fit", "sample", "get_params"]), None],
+        "synthesizer": [HasMethods(["fit", "sample", "get_params"]), dict, None],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "pac": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -165,6 +181,7 @@ class SyntheticOverSampler(BaseOverSampler):
         curation: str | None = None,
         curation_threshold: float = 1.0,
         curation_estimator: Any = None,
+        class_models: str = "pooled",
         synthesizer: Any = None,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -180,6 +197,7 @@ class SyntheticOverSampler(BaseOverSampler):
         self.curation = curation
         self.curation_threshold = curation_threshold
         self.curation_estimator = curation_estimator
+        self.class_models = class_models
         self.synthesizer = synthesizer
         self.epochs = epochs
         self.batch_size = batch_size
@@ -329,10 +347,20 @@ class SyntheticOverSampler(BaseOverSampler):
     def _table(
         self, X: pd.DataFrame | np.ndarray, categorical: list[int]
     ) -> tuple[pd.DataFrame, dict[str, ColumnKind]]:
-        """X as the synthesizer's table (without the target) and the kinds to impose on it."""
+        """X as the synthesizer's table (without the target) and the kinds to impose on it.
+
+        Every column of ``X`` is a feature: one that synthgan would take for an id (an integer or
+        string column of distinct values, e.g. a measurement on a 100-row table) is modelled as
+        an integer or a category instead of regenerated as new ids beyond the real ones, which a
+        classifier would learn to tell the synthetic rows by."""
         if isinstance(X, pd.DataFrame):
             table = X.reset_index(drop=True)
-            return table, {str(table.columns[j]): ColumnKind.DISCRETE for j in categorical}
+            kinds = {str(table.columns[j]): ColumnKind.DISCRETE for j in categorical}
+            for name in table.columns:
+                if name not in kinds and infer_kind(table[name]) is ColumnKind.ID:
+                    integer = pd.api.types.is_integer_dtype(table[name].dtype)
+                    kinds[name] = ColumnKind.INTEGER if integer else ColumnKind.DISCRETE
+            return table, kinds
         columns: dict[str, Any] = {}
         for j in range(X.shape[1]):
             name = f"x{j}"
@@ -358,34 +386,11 @@ class SyntheticOverSampler(BaseOverSampler):
         table, kinds = self._table(X, categorical)
         target = self._target_name(X, self._y_name)
         self.target_column_ = target
-        data = table.assign(**{target: y})
-        template = self.synthesizer
-        rng = make_rng(seed_source(self.random_state, template))
-
-        if self.refit_synthesizer:
-            template_schema = None if template is None else template.get_params().get("schema")
-            kinds[target] = ColumnKind.DISCRETE
-            schema = merged_schema(template_schema, list(data.columns), kinds)
-            overrides = {
-                # the target is conditioned on, so it stays discrete whatever the template says
-                "schema": schema.with_kinds({target: ColumnKind.DISCRETE}),
-                "random_state": draw_seed(rng),
-                **{
-                    name: getattr(self, name)
-                    for name in ("epochs", "batch_size", "pac")
-                    if getattr(self, name) is not None
-                },
-            }
-            model = prepared_synthesizer(
-                template, overrides, n_rows=len(data), min_steps=self.min_steps
-            )
-            self.fit_params_ = {k: model.get_params()[k] for k in ("epochs", "batch_size", "pac")}
-            model.fit(data)
+        rng = make_rng(seed_source(self.random_state, self._template()))
+        if self.class_models == "per_class":
+            draw = self._per_class_draw(table, y, kinds, target, wanted, rng)
         else:
-            model = self._fitted_synthesizer()
-            self.fit_params_ = {}
-        _check_columns(model, list(data.columns))
-        self.synthesizer_ = model
+            draw = self._pooled_draw(table, y, kinds, target, rng)
 
         curator = self._fitted_curator(table, y, rng) if self.curation is not None else None
         self.curation_ = {} if curator is not None else None
@@ -396,13 +401,13 @@ class SyntheticOverSampler(BaseOverSampler):
             if n_rows <= 0:
                 continue
             if curator is None:
-                rows = model.sample(n_rows, {target: _plain(cls)}, random_state=seed)
+                rows = draw(cls, n_rows, seed)
                 if len(rows) != n_rows:  # guards the exact-count promise
                     raise InvalidDataError(
                         f"The synthesizer returned {len(rows)} rows where {n_rows} were asked."
                     )
             else:
-                rows = curator.rows(model, target, cls, n_rows, seed, list(table.columns))
+                rows = curator.rows(draw, cls, n_rows, seed)
                 self.curation_[cls] = curator.facts[cls]
             blocks.append(rows)
             added[cls] = len(rows)
@@ -421,6 +426,103 @@ class SyntheticOverSampler(BaseOverSampler):
             X_res = np.concatenate([X, X_new], axis=0)
         return X_res, np.concatenate([y, y_new])
 
+    def _template(self) -> Any:
+        """The synthesizer template to clone, or None (the default); never a dict of fitted
+        per-class synthesizers."""
+        return None if isinstance(self.synthesizer, dict) else self.synthesizer
+
+    def _fit_overrides(self, schema: Any, rng: np.random.Generator) -> dict[str, Any]:
+        """What a clone of the template gets: the schema, a seed and the sampler's own
+        epochs, batch_size and pac where given."""
+        return {
+            "schema": schema,
+            "random_state": draw_seed(rng),
+            **{
+                name: getattr(self, name)
+                for name in ("epochs", "batch_size", "pac")
+                if getattr(self, name) is not None
+            },
+        }
+
+    def _fitted_params(self, model: Any) -> dict[str, Any]:
+        return {k: model.get_params()[k] for k in ("epochs", "batch_size", "pac")}
+
+    def _pooled_draw(self, table, y, kinds, target, rng) -> Any:
+        """One synthesizer of all rows with the target as a column; returns ``draw(cls, n,
+        seed)``, ``n`` rows of class ``cls`` (``table``'s columns)."""
+        if self.refit_synthesizer:
+            model = self._fitted_pooled(table, y, kinds, target, rng)
+            self.fit_params_ = self._fitted_params(model)
+        else:
+            model = self._fitted_synthesizer()
+            self.fit_params_ = {}
+        _check_columns(model, [*table.columns, target])
+        self.synthesizer_ = model
+        return lambda cls, n_rows, seed: _class_rows(model, target, cls, n_rows, seed, table)
+
+    def _fitted_pooled(self, table, y, kinds, target, rng) -> Any:
+        """A clone of the template fitted on all rows with the target as a discrete column."""
+        data = table.assign(**{target: y})
+        template = self._template()
+        template_schema = None if template is None else template.get_params().get("schema")
+        schema = merged_schema(
+            template_schema, list(data.columns), {**kinds, target: ColumnKind.DISCRETE}
+        )
+        # the target is conditioned on, so it stays discrete whatever the template says
+        overrides = self._fit_overrides(schema.with_kinds({target: ColumnKind.DISCRETE}), rng)
+        model = prepared_synthesizer(
+            template, overrides, n_rows=len(data), min_steps=self.min_steps
+        )
+        return model.fit(data)
+
+    def _per_class_draw(self, table, y, kinds, target, wanted, rng) -> Any:
+        """A synthesizer per class that gets rows, each fitted on its class's rows only; a class
+        of fewer than ``MIN_CLASS_ROWS`` rows is drawn from one pooled synthesizer instead.
+        Returns ``draw(cls, n, seed)`` as :meth:`_pooled_draw` does."""
+        grown = [_plain(cls) for cls, n_rows in wanted.items() if n_rows > 0]
+        if self.refit_synthesizer:
+            models = self._fitted_per_class(table, y, kinds, target, wanted, rng)
+            small = [cls for cls in grown if cls not in models]
+            if small:
+                pooled = self._fitted_pooled(table, y, kinds, target, rng)
+                self.fit_params_["pooled"] = self._fitted_params(pooled)
+                models.update(dict.fromkeys(small, pooled))
+        else:
+            models = self._fitted_class_synthesizers(grown)
+            self.fit_params_ = {}
+        for model in models.values():
+            pooled = target in model.transformer_.output_columns
+            _check_columns(model, [*table.columns, target] if pooled else list(table.columns))
+        self.synthesizer_ = models
+        return lambda cls, n_rows, seed: _class_rows(
+            models[_plain(cls)], target, cls, n_rows, seed, table
+        )
+
+    def _fitted_per_class(self, table, y, kinds, target, wanted, rng) -> dict[Any, Any]:
+        """Class -> a clone of the template fitted on that class's rows, for every grown class
+        of at least ``MIN_CLASS_ROWS`` rows (``fit_params_`` records each fit)."""
+        template = self._template()
+        template_schema = None if template is None else template.get_params().get("schema")
+        if template_schema is not None:  # the target is not a column of a class's table
+            template_schema = Schema(
+                tuple(spec for spec in template_schema.columns if spec.name != target)
+            )
+        # every column's kind as read on all rows: a class's few rows could read otherwise
+        kinds = {name: kinds.get(name) or infer_kind(table[name]) for name in table.columns}
+        schema = merged_schema(template_schema, list(table.columns), kinds)
+        models, self.fit_params_ = {}, {}
+        for cls, n_rows in wanted.items():
+            overrides = self._fit_overrides(schema, rng)  # a seed drawn for every class
+            rows = table[y == cls].reset_index(drop=True)
+            if n_rows <= 0 or len(rows) < MIN_CLASS_ROWS:
+                continue
+            model = prepared_synthesizer(
+                template, overrides, n_rows=len(rows), min_steps=self.min_steps
+            )
+            self.fit_params_[_plain(cls)] = self._fitted_params(model)
+            models[_plain(cls)] = model.fit(rows)
+        return models
+
     def _fitted_curator(
         self, table: pd.DataFrame, y: np.ndarray, rng: np.random.Generator
     ) -> _ConfidenceCurator:
@@ -438,6 +540,12 @@ class SyntheticOverSampler(BaseOverSampler):
 
     def _fitted_synthesizer(self) -> Any:
         model = self.synthesizer
+        if isinstance(model, dict):
+            raise InvalidDataError(
+                "synthesizer= is a dict of per-class synthesizers, which class_models='pooled' "
+                "cannot use. Pass class_models='per_class' with it, or one synthesizer fitted on "
+                "X with the target as a column."
+            )
         if model is None or not is_fitted(model):
             raise NotFittedError(
                 "refit_synthesizer=False needs an already fitted synthesizer=; got "
@@ -446,6 +554,19 @@ class SyntheticOverSampler(BaseOverSampler):
                 "cross-validation)."
             )
         return model
+
+    def _fitted_class_synthesizers(self, needed: list[Any]) -> dict[Any, Any]:
+        models = self.synthesizer
+        if not isinstance(models, dict) or any(
+            cls not in models or not is_fitted(models[cls]) for cls in needed
+        ):
+            raise NotFittedError(
+                "refit_synthesizer=False with class_models='per_class' needs synthesizer= as a "
+                f"dict class -> fitted synthesizer for the classes {needed!r} (the "
+                "synthesizer_ of an earlier call); or leave refit_synthesizer=True (safe under "
+                "cross-validation)."
+            )
+        return models
 
     def _like_input(
         self, synthetic: pd.DataFrame, X: pd.DataFrame | np.ndarray, table: pd.DataFrame
@@ -484,10 +605,8 @@ class _ConfidenceCurator:
         as_text = [str(c) for c in classes]  # synthgan's utility model learns labels as text
         return as_text.index(str(cls))
 
-    def rows(
-        self, model: Any, target: str, cls: Any, n_rows: int, seed: int, columns: list[str]
-    ) -> pd.DataFrame:
-        """Up to ``n_rows`` kept rows of class ``cls`` (``columns`` only)."""
+    def rows(self, draw: Any, cls: Any, n_rows: int, seed: int) -> pd.DataFrame:
+        """Up to ``n_rows`` kept rows of class ``cls``, drawn by ``draw(cls, n, seed)``."""
         local = np.random.default_rng(seed)
         column = self._column(_plain(cls))
         floor = self.threshold * self.base_rates[_plain(cls)]
@@ -500,9 +619,7 @@ class _ConfidenceCurator:
             size = min(
                 budget - n_drawn, max(64, int(np.ceil(1.2 * (n_rows - n_kept) / acceptance)))
             )
-            drawn = model.sample(size, {target: _plain(cls)}, random_state=draw_seed(local))[
-                columns
-            ]
+            drawn = draw(cls, size, draw_seed(local))
             proba = np.asarray(self.estimator.predict_proba(drawn))[:, column]
             keep = drawn[proba >= floor]
             kept.append(keep)
@@ -543,6 +660,15 @@ def _check_columns(model: Any, columns: list[str]) -> None:
             f"on other columns, or its schema ignores them. It must model X's columns plus the "
             f"target column {columns[-1]!r} (arrays: x0, x1, ...)."
         )
+
+
+def _class_rows(
+    model: Any, target: str, cls: Any, n_rows: int, seed: int, table: pd.DataFrame
+) -> pd.DataFrame:
+    """``n_rows`` rows of class ``cls`` from ``model``: conditioned on the class when the model
+    has the target as a column (a pooled model), as they come when it has not (a class's own)."""
+    conditions = {target: _plain(cls)} if target in model.transformer_.output_columns else None
+    return model.sample(n_rows, conditions, random_state=seed)[list(table.columns)]
 
 
 def _plain(value: Any) -> Any:

@@ -578,6 +578,121 @@ class TestCuration:
             SyntheticOverSampler(curation="critic").fit_resample(X, y)
 
 
+class TestPerClassModels:
+    def test_each_grown_class_gets_a_model_of_its_own_rows(self):
+        X, y = three_classes()  # a: 60, b: 30, c: 15; "auto" grows b and c
+        sampler = SyntheticOverSampler(
+            min_steps=None, class_models="per_class", synthesizer=tiny(RecordingSynthesizer),
+            random_state=0,
+        )  # fmt: skip
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert Counter(y_res) == {"a": 60, "b": 60, "c": 30}
+        assert [len(table) for table in FIT_LOG] == [30, 15]
+        assert all(list(table.columns) == ["size", "colour"] for table in FIT_LOG)
+        pd.testing.assert_frame_equal(FIT_LOG[1], X[y == "c"].reset_index(drop=True))
+        assert set(sampler.synthesizer_) == {"b", "c"}
+        assert set(sampler.fit_params_) == {"b", "c"}
+        pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
+        assert list(X_res.dtypes) == list(X.dtypes)
+
+    def test_a_class_model_learns_its_class_alone(self):
+        # "size" is about 1 higher in class a: rows of b and c come from their own models
+        X, y = three_classes(counts=(200, 100, 100))
+        sampler = SyntheticOverSampler(
+            min_steps=200, class_models="per_class", sampling_strategy={"b": 200},
+            synthesizer=tiny(max_modes=1), random_state=0,
+        )  # fmt: skip
+        X_res, y_res = sampler.fit_resample(X, y)
+        synthetic_b = X_res.iloc[len(X) :]["size"]
+        assert len(synthetic_b) == 100 and set(y_res[len(X) :]) == {"b"}
+        assert abs(synthetic_b.mean() - X["size"][y == "b"].mean()) < 0.5
+
+    def test_a_fitted_dict_is_reused(self):
+        X, y = three_classes()
+        first = SyntheticOverSampler(
+            min_steps=None, class_models="per_class", synthesizer=tiny(), random_state=1
+        )
+        first.fit_resample(X, y)
+        again = SyntheticOverSampler(
+            class_models="per_class", synthesizer=first.synthesizer_, refit_synthesizer=False,
+            random_state=1,
+        )  # fmt: skip
+        _, labels = again.fit_resample(X, y)
+        assert again.synthesizer_ is first.synthesizer_ and again.fit_params_ == {}
+        assert Counter(labels) == {"a": 60, "b": 60, "c": 30}
+
+    def test_same_random_state_same_rows(self):
+        X, y = three_classes()
+        runs = [
+            SyntheticOverSampler(
+                min_steps=None, class_models="per_class", synthesizer=tiny(), random_state=1
+            ).fit_resample(X, y)
+            for _ in range(2)
+        ]
+        pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
+        pd.testing.assert_series_equal(runs[0][1], runs[1][1])
+
+    def test_curation_draws_from_the_class_model(self):
+        X, y = binary_frame(120)
+        sampler = SyntheticOverSampler(
+            min_steps=None, class_models="per_class", curation="confidence",
+            curation_estimator=TestCuration.ScoreThreshold(), synthesizer=tiny(), random_state=0,
+        )  # fmt: skip
+        X_res, _ = sampler.fit_resample(X, y)
+        assert (X_res.iloc[len(X) :]["score"] > 0.5).all()
+        assert sampler.curation_["yes"]["added"] == len(X_res) - len(X)
+
+    def test_a_class_too_small_for_a_model_comes_from_a_pooled_one(self):
+        X, y = three_classes(counts=(60, 30, 3))
+        sampler = SyntheticOverSampler(
+            min_steps=None, class_models="per_class", synthesizer=tiny(RecordingSynthesizer),
+            random_state=0,
+        )  # fmt: skip
+        _, y_res = sampler.fit_resample(X, y)
+        assert Counter(y_res) == {"a": 60, "b": 60, "c": 6}
+        assert [len(table) for table in FIT_LOG] == [30, 93]  # b's rows, then all rows
+        pooled = sampler.synthesizer_["c"]
+        assert "label" in pooled.transformer_.output_columns
+        assert "label" not in sampler.synthesizer_["b"].transformer_.output_columns
+        assert set(sampler.fit_params_) == {"b", "pooled"}
+
+    def test_a_dict_of_models_with_pooled_is_an_error(self):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(synthesizer={"b": tiny()}, refit_synthesizer=False)
+        with pytest.raises(InvalidDataError, match="class_models='per_class'"):
+            sampler.fit_resample(X, y)
+
+    def test_reuse_needs_a_fitted_model_for_every_grown_class(self):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(
+            class_models="per_class", synthesizer={"b": tiny()}, refit_synthesizer=False
+        )
+        with pytest.raises(NotFittedError, match=r"\['b', 'c'\]"):
+            sampler.fit_resample(X, y)
+
+    def test_unknown_class_models_is_an_error(self):
+        X, y = three_classes()
+        with pytest.raises(ValueError, match="'class_models' parameter"):
+            SyntheticOverSampler(class_models="each").fit_resample(X, y)
+
+
+@pytest.mark.parametrize("class_models", ["pooled", "per_class"])
+def test_a_column_of_distinct_integers_is_a_feature_not_an_id(class_models):
+    # on a small table a measurement can hold no value twice: synthgan alone would take it for
+    # an id and number new rows beyond the largest real value, a giveaway for a classifier
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"weight": rng.permutation(np.arange(1_000, 100_000, 997))[:80],
+                      "city": rng.choice(["Berlin", "Paris"], 80)})  # fmt: skip
+    y = pd.Series(np.where(np.arange(80) % 4 == 0, "yes", "no"), name="answer")
+    sampler = SyntheticOverSampler(
+        min_steps=None, class_models=class_models, synthesizer=tiny(), random_state=0
+    )
+    X_res, _ = sampler.fit_resample(X, y)
+    synthetic = X_res["weight"].iloc[len(X) :]
+    assert len(synthetic) == 20 and X_res["weight"].dtype == X["weight"].dtype
+    assert synthetic.between(X["weight"].min(), X["weight"].max()).all()
+
+
 class TestReproducibility:
     def test_same_random_state_same_rows(self):
         X, y = three_classes()
