@@ -26,7 +26,10 @@ full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15);
 ``synthgan_weighted`` and ``synthgan_curated_weighted`` (the ``synthgan`` and
 ``synthgan_curated`` samplers inside ``SyntheticAugmentedClassifier`` with
 ``synthetic_weight=0.5``: each synthetic row weighs half a real one in the learner's fit, which a
-``Pipeline`` cannot do).
+``Pipeline`` cannot do);
+``synthgan_perclass`` and ``synthgan_perclass_curated`` (the ``synthgan`` and
+``synthgan_curated`` samplers with ``class_models="per_class"``: a model per grown class, fitted
+on that class's rows only).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
