@@ -105,6 +105,8 @@ PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synt
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
 WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
 """Weighted method -> the unweighted method with the same sampler."""
+TWINS = {**WEIGHTED, **PER_CLASS}
+"""Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
 LEARNERS = ("hgb", "lr")
 MIN_POSITIVES = 4
@@ -477,8 +479,7 @@ def summarise(records: list[dict]) -> dict:
         }
         diffs = {}
         for variant in SYNTHGAN:
-            twins = {**WEIGHTED, **PER_CLASS}
-            for base in BASELINES + ((twins[variant],) if variant in twins else ()):
+            for base in BASELINES + ((TWINS[variant],) if variant in TWINS else ()):
                 if variant not in by_method or base not in by_method:
                     continue
                 shared = sorted(set(by_method[variant]) & set(by_method[base]))

@@ -431,6 +431,10 @@ class SyntheticOverSampler(BaseOverSampler):
         per-class synthesizers."""
         return None if isinstance(self.synthesizer, dict) else self.synthesizer
 
+    def _template_schema(self) -> Schema | None:
+        template = self._template()
+        return None if template is None else template.get_params().get("schema")
+
     def _fit_overrides(self, schema: Any, rng: np.random.Generator) -> dict[str, Any]:
         """What a clone of the template gets: the schema, a seed and the sampler's own
         epochs, batch_size and pac where given."""
@@ -456,22 +460,20 @@ class SyntheticOverSampler(BaseOverSampler):
         else:
             model = self._fitted_synthesizer()
             self.fit_params_ = {}
-        _check_columns(model, [*table.columns, target])
+        _check_columns(model, list(table.columns), target)
         self.synthesizer_ = model
         return lambda cls, n_rows, seed: _class_rows(model, target, cls, n_rows, seed, table)
 
     def _fitted_pooled(self, table, y, kinds, target, rng) -> Any:
         """A clone of the template fitted on all rows with the target as a discrete column."""
         data = table.assign(**{target: y})
-        template = self._template()
-        template_schema = None if template is None else template.get_params().get("schema")
         schema = merged_schema(
-            template_schema, list(data.columns), {**kinds, target: ColumnKind.DISCRETE}
+            self._template_schema(), list(data.columns), {**kinds, target: ColumnKind.DISCRETE}
         )
         # the target is conditioned on, so it stays discrete whatever the template says
         overrides = self._fit_overrides(schema.with_kinds({target: ColumnKind.DISCRETE}), rng)
         model = prepared_synthesizer(
-            template, overrides, n_rows=len(data), min_steps=self.min_steps
+            self._template(), overrides, n_rows=len(data), min_steps=self.min_steps
         )
         return model.fit(data)
 
@@ -491,8 +493,7 @@ class SyntheticOverSampler(BaseOverSampler):
             models = self._fitted_class_synthesizers(grown)
             self.fit_params_ = {}
         for model in models.values():
-            pooled = target in model.transformer_.output_columns
-            _check_columns(model, [*table.columns, target] if pooled else list(table.columns))
+            _check_columns(model, list(table.columns))
         self.synthesizer_ = models
         return lambda cls, n_rows, seed: _class_rows(
             models[_plain(cls)], target, cls, n_rows, seed, table
@@ -501,8 +502,7 @@ class SyntheticOverSampler(BaseOverSampler):
     def _fitted_per_class(self, table, y, kinds, target, wanted, rng) -> dict[Any, Any]:
         """Class -> a clone of the template fitted on that class's rows, for every grown class
         of at least ``MIN_CLASS_ROWS`` rows (``fit_params_`` records each fit)."""
-        template = self._template()
-        template_schema = None if template is None else template.get_params().get("schema")
+        template, template_schema = self._template(), self._template_schema()
         if template_schema is not None:  # the target is not a column of a class's table
             template_schema = Schema(
                 tuple(spec for spec in template_schema.columns if spec.name != target)
@@ -513,8 +513,10 @@ class SyntheticOverSampler(BaseOverSampler):
         models, self.fit_params_ = {}, {}
         for cls, n_rows in wanted.items():
             overrides = self._fit_overrides(schema, rng)  # a seed drawn for every class
+            if n_rows <= 0:
+                continue
             rows = table[y == cls].reset_index(drop=True)
-            if n_rows <= 0 or len(rows) < MIN_CLASS_ROWS:
+            if len(rows) < MIN_CLASS_ROWS:
                 continue
             model = prepared_synthesizer(
                 template, overrides, n_rows=len(rows), min_steps=self.min_steps
@@ -650,15 +652,18 @@ def _like_python_numbers(values: np.ndarray, original: np.ndarray) -> np.ndarray
     return out
 
 
-def _check_columns(model: Any, columns: list[str]) -> None:
-    """The synthesizer must produce every column of X and the target."""
+def _check_columns(model: Any, features: list[str], target: str | None = None) -> None:
+    """The synthesizer must produce every column of X, and the target when one is named (a
+    pooled model; a class's own model has no target column)."""
     produced = list(model.transformer_.output_columns)
-    missing = [name for name in columns if name not in produced]
+    needed = features if target is None else [*features, target]
+    missing = [name for name in needed if name not in produced]
     if missing:
+        plus = "" if target is None else f" plus the target column {target!r}"
         raise InvalidDataError(
             f"The synthesizer lacks the column(s) {', '.join(map(repr, missing))}: it was fitted "
-            f"on other columns, or its schema ignores them. It must model X's columns plus the "
-            f"target column {columns[-1]!r} (arrays: x0, x1, ...)."
+            f"on other columns, or its schema ignores them. It must model X's columns{plus} "
+            "(arrays: x0, x1, ...)."
         )
 
 

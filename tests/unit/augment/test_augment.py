@@ -579,12 +579,15 @@ class TestCuration:
 
 
 class TestPerClassModels:
+    @staticmethod
+    def sampler(synthesizer: Synthesizer | None = None, **params) -> SyntheticOverSampler:
+        """A seeded per-class sampler of ``synthesizer`` (default: tiny()), epochs as given."""
+        settings = {"min_steps": None, "class_models": "per_class", "random_state": 0, **params}
+        return SyntheticOverSampler(synthesizer=synthesizer or tiny(), **settings)
+
     def test_each_grown_class_gets_a_model_of_its_own_rows(self):
         X, y = three_classes()  # a: 60, b: 30, c: 15; "auto" grows b and c
-        sampler = SyntheticOverSampler(
-            min_steps=None, class_models="per_class", synthesizer=tiny(RecordingSynthesizer),
-            random_state=0,
-        )  # fmt: skip
+        sampler = self.sampler(tiny(RecordingSynthesizer))
         X_res, y_res = sampler.fit_resample(X, y)
         assert Counter(y_res) == {"a": 60, "b": 60, "c": 30}
         assert [len(table) for table in FIT_LOG] == [30, 15]
@@ -598,10 +601,7 @@ class TestPerClassModels:
     def test_a_class_model_learns_its_class_alone(self):
         # "size" is about 1 higher in class a: rows of b and c come from their own models
         X, y = three_classes(counts=(200, 100, 100))
-        sampler = SyntheticOverSampler(
-            min_steps=200, class_models="per_class", sampling_strategy={"b": 200},
-            synthesizer=tiny(max_modes=1), random_state=0,
-        )  # fmt: skip
+        sampler = self.sampler(tiny(max_modes=1), min_steps=200, sampling_strategy={"b": 200})
         X_res, y_res = sampler.fit_resample(X, y)
         synthetic_b = X_res.iloc[len(X) :]["size"]
         assert len(synthetic_b) == 100 and set(y_res[len(X) :]) == {"b"}
@@ -609,9 +609,7 @@ class TestPerClassModels:
 
     def test_a_fitted_dict_is_reused(self):
         X, y = three_classes()
-        first = SyntheticOverSampler(
-            min_steps=None, class_models="per_class", synthesizer=tiny(), random_state=1
-        )
+        first = self.sampler(random_state=1)
         first.fit_resample(X, y)
         again = SyntheticOverSampler(
             class_models="per_class", synthesizer=first.synthesizer_, refit_synthesizer=False,
@@ -623,31 +621,22 @@ class TestPerClassModels:
 
     def test_same_random_state_same_rows(self):
         X, y = three_classes()
-        runs = [
-            SyntheticOverSampler(
-                min_steps=None, class_models="per_class", synthesizer=tiny(), random_state=1
-            ).fit_resample(X, y)
-            for _ in range(2)
-        ]
+        runs = [self.sampler(random_state=1).fit_resample(X, y) for _ in range(2)]
         pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
         pd.testing.assert_series_equal(runs[0][1], runs[1][1])
 
     def test_curation_draws_from_the_class_model(self):
         X, y = binary_frame(120)
-        sampler = SyntheticOverSampler(
-            min_steps=None, class_models="per_class", curation="confidence",
-            curation_estimator=TestCuration.ScoreThreshold(), synthesizer=tiny(), random_state=0,
-        )  # fmt: skip
+        sampler = self.sampler(
+            curation="confidence", curation_estimator=TestCuration.ScoreThreshold()
+        )
         X_res, _ = sampler.fit_resample(X, y)
         assert (X_res.iloc[len(X) :]["score"] > 0.5).all()
         assert sampler.curation_["yes"]["added"] == len(X_res) - len(X)
 
     def test_a_class_too_small_for_a_model_comes_from_a_pooled_one(self):
         X, y = three_classes(counts=(60, 30, 3))
-        sampler = SyntheticOverSampler(
-            min_steps=None, class_models="per_class", synthesizer=tiny(RecordingSynthesizer),
-            random_state=0,
-        )  # fmt: skip
+        sampler = self.sampler(tiny(RecordingSynthesizer))
         _, y_res = sampler.fit_resample(X, y)
         assert Counter(y_res) == {"a": 60, "b": 60, "c": 6}
         assert [len(table) for table in FIT_LOG] == [30, 93]  # b's rows, then all rows
