@@ -7,9 +7,13 @@ Inference rules (the thresholds are module constants, documented in docs/schema.
 * float: ``continuous``; but a float column whose non-null values are all whole numbers
   (an integer column that picked up nulls, typically from CSV) -> ``integer``. Floats are never id-like.
 * integer: ``id`` when every non-null value is distinct, the table has more than
-  ``ID_MIN_ROWS`` rows and the dtype has room for as many new ids beside the real ones (a
-  ``UInt8`` column of 51 spread values has not), otherwise ``integer`` (never ``discrete``
-  unless overridden).
+  ``ID_MIN_ROWS`` rows, the dtype has room for as many new ids beside the real ones (a
+  ``UInt8`` column of 51 spread values has not), and either the name reads as an identifier
+  (a word of ``ID_NAME_WORDS``: ``user_id``, ``CustomerID``) or the values are packed so
+  tightly that a feature of that spread would have repeated a value (at least
+  ``ID_MIN_COINCIDENCES`` coinciding pairs expected of values spread evenly over the range);
+  otherwise ``integer`` (never ``discrete`` unless overridden). Distinct amounts spread
+  widely (a 100-row sample of incomes) are features, not ids.
 * string / object of strings: ``id`` by the same rule, otherwise ``discrete``.
 * ``category`` dtype -> ``discrete``.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -31,6 +36,16 @@ from synthgan.io import read_json
 
 ID_MIN_ROWS = 50
 """A column can only be id-like on a table of more than this many rows."""
+
+ID_NAME_WORDS = frozenset({"id", "ids", "uuid", "guid", "pk"})
+"""Words of a column name (split at ``_``, spaces, digits and camel case) that mark an integer
+column of distinct values as an identifier whatever its spread."""
+
+ID_MIN_COINCIDENCES = 3.0
+"""Distinct integers without an identifier's name are ids only when values spread evenly over
+their range would give at least this many coinciding pairs (n(n-1)/2 / range): a feature that
+packed would have repeated a value (probability about exp(-3) = 5% if spread evenly, less
+otherwise)."""
 
 SCHEMA_FORMAT_VERSION = 1
 
@@ -285,6 +300,26 @@ def has_room_for_ids(present: pd.Series, n: int) -> bool:
     return ends + (gap[1] if gap else 0) >= n
 
 
+def named_like_id(name: Any) -> bool:
+    """Whether a word of ``name`` is one of ``ID_NAME_WORDS`` (``user_id``, ``CustomerID``,
+    ``userId``; not ``paid`` or ``valid``), or ``name`` is the ``Unnamed: 0`` pandas gives a
+    CSV's unnamed first column (a written-out index)."""
+    if re.fullmatch(r"Unnamed: \d+", str(name)):
+        return True
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", str(name))
+    return any(word.lower() in ID_NAME_WORDS for word in words)
+
+
+def _packed(present: pd.Series) -> bool:
+    """Whether distinct integers sit so close together that a feature spread evenly over their
+    range would have repeated a value: see ``ID_MIN_COINCIDENCES``."""
+    n = len(present)
+    if n < 2:
+        return False
+    span = int(present.max()) - int(present.min()) + 1  # Python ints: no overflow at int64's ends
+    return n * (n - 1) / 2 / span >= ID_MIN_COINCIDENCES
+
+
 def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
     """The kind of one column, by the rules in the module docstring."""
     name = series.name
@@ -308,7 +343,11 @@ def infer_kind(series: pd.Series, n_rows: int | None = None) -> ColumnKind:
         )
     if pd.api.types.is_integer_dtype(dtype):
         # an id's dtype must number as many new ids as the table has rows beside the real ones
-        ids = all_distinct() and has_room_for_ids(non_null, n_rows)
+        ids = (
+            all_distinct()
+            and (named_like_id(name) or _packed(non_null))
+            and has_room_for_ids(non_null, n_rows)
+        )
         return ColumnKind.ID if ids else ColumnKind.INTEGER
     if pd.api.types.is_float_dtype(dtype):
         values = series.to_numpy(dtype="float64", na_value=np.nan)

@@ -57,6 +57,23 @@ class TestInferSchema:
         packed = pd.array([*range(0, 52), None, None, None, None, None, None], dtype="UInt8")
         assert infer_schema(pd.DataFrame({"k": packed})).kind("k") is ColumnKind.ID
 
+    def test_distinct_integers_spread_widely_are_features_unless_named_as_ids(self):
+        # a 100-row sample of a measurement holds no value twice; that alone is no id
+        spread = np.random.default_rng(0).choice(10**6, 100, replace=False)
+        assert infer_schema(pd.DataFrame({"income": spread})).kind("income") is ColumnKind.INTEGER
+        for name in ("customer_id", "CustomerID", "userId", "ID", "Unnamed: 0"):
+            assert infer_schema(pd.DataFrame({name: spread})).kind(name) is ColumnKind.ID, name
+        for name in ("paid", "valid", "grid"):
+            assert infer_schema(pd.DataFrame({name: spread})).kind(name) is ColumnKind.INTEGER
+
+    def test_distinct_integers_packed_as_tightly_as_ids_are_ids_whatever_their_name(self):
+        packed = np.random.default_rng(0).permutation(100) + 5_000
+        assert infer_schema(pd.DataFrame({"row": packed})).kind("row") is ColumnKind.ID
+        # every third value of the range: a feature spread so would have repeated one
+        assert infer_schema(pd.DataFrame({"row": packed * 3})).kind("row") is ColumnKind.ID
+        sparse = packed * 100  # 4,950 pairs over 9,901 values: no repeat is expected
+        assert infer_schema(pd.DataFrame({"row": sparse})).kind("row") is ColumnKind.INTEGER
+
     def test_overrides_and_ignore(self):
         df = make_mixed_frame(nulls=False)
         schema = infer_schema(df, kinds={"count": "discrete"}, ignore=["code"])

@@ -667,10 +667,10 @@ class TestPerClassModels:
 
 @pytest.mark.parametrize("class_models", ["pooled", "per_class"])
 def test_a_column_of_distinct_integers_is_a_feature_not_an_id(class_models):
-    # on a small table a measurement can hold no value twice: synthgan alone would take it for
-    # an id and number new rows beyond the largest real value, a giveaway for a classifier
+    # distinct, tightly packed integers: synthgan's schema alone takes them for an id and numbers
+    # new rows beyond the largest real value, a giveaway for a classifier
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"weight": rng.permutation(np.arange(1_000, 100_000, 997))[:80],
+    X = pd.DataFrame({"weight": rng.permutation(np.arange(60_000, 60_080)),
                       "city": rng.choice(["Berlin", "Paris"], 80)})  # fmt: skip
     y = pd.Series(np.where(np.arange(80) % 4 == 0, "yes", "no"), name="answer")
     sampler = SyntheticOverSampler(
