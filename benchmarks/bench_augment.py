@@ -29,7 +29,8 @@ full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15);
 ``Pipeline`` cannot do);
 ``synthgan_perclass`` and ``synthgan_perclass_curated`` (the ``synthgan`` and
 ``synthgan_curated`` samplers with ``class_models="per_class"``: a model per grown class, fitted
-on that class's rows only).
+on that class's rows only); ``synthgan_curated_full`` (curated with the cap lifted: full balance
+from curated rows, against SMOTENC's full balance from interpolated ones).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -90,6 +91,7 @@ METHODS = (
     "synthgan_curated_weighted",
     "synthgan_perclass",
     "synthgan_perclass_curated",
+    "synthgan_curated_full",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -100,12 +102,15 @@ SYNTHGAN = (
     "synthgan_curated_weighted",
     "synthgan_perclass",
     "synthgan_perclass_curated",
+    "synthgan_curated_full",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
 WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
 """Weighted method -> the unweighted method with the same sampler."""
-TWINS = {**WEIGHTED, **PER_CLASS}
+UNCAPPED = {"synthgan_curated_full": "synthgan_curated"}
+"""Uncapped method -> the capped method with the same GAN and curation."""
+TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED}
 """Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
 LEARNERS = ("hgb", "lr")
@@ -327,9 +332,14 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         return RandomOverSampler(random_state=seed)
     if method == "smotenc":
         return AdaptiveSmote(categorical_columns(X), seed)
-    curated = ("synthgan_curated", "synthgan_curated_weighted", "synthgan_perclass_curated")
+    curated = (
+        "synthgan_curated",
+        "synthgan_curated_weighted",
+        "synthgan_perclass_curated",
+        "synthgan_curated_full",
+    )
     curation = "confidence" if method in curated else None
-    share = None if method == "synthgan_full" else 0.5
+    share = None if method in ("synthgan_full", "synthgan_curated_full") else 0.5
     return _synthgan_sampler_class()(
         epochs=epochs,
         curation=curation,
@@ -555,6 +565,7 @@ SHORT = {
     "synthgan_curated_weighted": "cur.+w.",
     "synthgan_perclass": "per class",
     "synthgan_perclass_curated": "per cl. cur.",
+    "synthgan_curated_full": "cur. no cap",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -569,6 +580,9 @@ PAIRS = (
     ("synthgan_perclass_curated", "smotenc"),
     ("synthgan_perclass", "synthgan"),
     ("synthgan_perclass_curated", "synthgan_curated"),
+    ("synthgan_curated_full", "none"),
+    ("synthgan_curated_full", "smotenc"),
+    ("synthgan_curated_full", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 
