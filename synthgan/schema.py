@@ -37,7 +37,9 @@ from synthgan.io import read_json
 ID_MIN_ROWS = 50
 """A column can only be id-like on a table of more than this many rows."""
 
-ID_NAME_WORDS = frozenset({"id", "ids", "uuid", "guid", "pk"})
+ID_NAME_WORDS = frozenset(
+    {"id", "ids", "uuid", "guid", "pk", "key", "no", "nr", "num", "number", "ssn"}
+)
 """Words of a column name (split at ``_``, spaces, digits and camel case) that mark an integer
 column of distinct values as an identifier whatever its spread."""
 
@@ -302,7 +304,7 @@ def has_room_for_ids(present: pd.Series, n: int) -> bool:
 
 def named_like_id(name: Any) -> bool:
     """Whether a word of ``name`` is one of ``ID_NAME_WORDS`` (``user_id``, ``CustomerID``,
-    ``userId``; not ``paid`` or ``valid``), or ``name`` is the ``Unnamed: 0`` pandas gives a
+    ``userId``, ``account_number``, ``InvoiceNo``; not ``paid`` or ``valid``), or ``name`` is the ``Unnamed: 0`` pandas gives a
     CSV's unnamed first column (a written-out index)."""
     if re.fullmatch(r"Unnamed: \d+", str(name)):
         return True

@@ -61,7 +61,7 @@ class TestInferSchema:
         # a 100-row sample of a measurement holds no value twice; that alone is no id
         spread = np.random.default_rng(0).choice(10**6, 100, replace=False)
         assert infer_schema(pd.DataFrame({"income": spread})).kind("income") is ColumnKind.INTEGER
-        for name in ("customer_id", "CustomerID", "userId", "ID", "Unnamed: 0"):
+        for name in ("customer_id", "CustomerID", "userId", "ID", "Unnamed: 0", "InvoiceNo"):
             assert infer_schema(pd.DataFrame({name: spread})).kind(name) is ColumnKind.ID, name
         for name in ("paid", "valid", "grid"):
             assert infer_schema(pd.DataFrame({name: spread})).kind(name) is ColumnKind.INTEGER
