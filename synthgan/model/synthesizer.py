@@ -853,6 +853,14 @@ class Synthesizer:
         if not hasattr(self, "transformer_"):
             raise not_fitted(self)
 
+    def fitted_schema(self) -> Schema:
+        """The kind the fitted model gives each column of the table it was fitted on: inferred,
+        with the kinds of ``schema`` taking precedence (``id`` columns are regenerated as new
+        ids, not learnt)."""
+        self._check_fitted()
+        plan = getattr(self, "rules_", None)
+        return self.transformer_.schema_ if plan is None else plan.schema_
+
     def _row_generator(self, *, selection: bool = True) -> RowGenerator:
         check_precision("sample_precision", self.sample_precision)
         return RowGenerator(
@@ -926,8 +934,7 @@ class Synthesizer:
         from synthgan.model.conditions import sampling_request
 
         seed = seed_from(random_state)
-        plan = getattr(self, "rules_", None)
-        schema = self.transformer_.schema_ if plan is None else plan.schema_
+        schema = self.fitted_schema()
         n, conditions = sampling_request(n, conditions, distribution, schema,
                                          block_seed(seed, 0xD15))  # fmt: skip
         rows = self._row_generator()

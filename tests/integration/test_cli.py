@@ -115,6 +115,15 @@ def test_sample_reaches_the_training_bounds_unless_told_not_to(runner, table, mo
     assert not (tmp_path / "w.csv").exists()
 
 
+def test_fit_names_the_columns_it_regenerates_as_ids(runner, table, tmp_path):
+    loud = [option for option in FAST if option != "--quiet"]
+    result = runner.invoke(main, ["fit", str(table), "-o", str(tmp_path / "m.synthgan"), *loud])
+    assert result.exit_code == 0, result.output
+    assert "Read as ids, regenerated as new values rather than learnt: user_id, code." in (
+        result.output
+    )
+
+
 def test_fit_default_output_is_beside_the_input(runner, table):
     result = runner.invoke(main, ["fit", str(table), *FAST])
     assert result.exit_code == 0, result.output
