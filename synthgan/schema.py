@@ -14,7 +14,8 @@ Inference rules (the thresholds are module constants, documented in docs/schema.
   ``ID_MIN_COINCIDENCES`` coinciding pairs expected of values spread evenly over the range);
   otherwise ``integer`` (never ``discrete`` unless overridden). Distinct amounts spread
   widely (a 100-row sample of incomes) are features, not ids.
-* string / object of strings: ``id`` by the same rule, otherwise ``discrete``.
+* string / object of strings: ``id`` when every non-null value is distinct on a table of more
+  than ``ID_MIN_ROWS`` rows (no name or spread test), otherwise ``discrete``.
 * ``category`` dtype -> ``discrete``.
 """
 
@@ -304,8 +305,8 @@ def has_room_for_ids(present: pd.Series, n: int) -> bool:
 
 def named_like_id(name: Any) -> bool:
     """Whether a word of ``name`` is one of ``ID_NAME_WORDS`` (``user_id``, ``CustomerID``,
-    ``userId``, ``account_number``, ``InvoiceNo``; not ``paid`` or ``valid``), or ``name`` is the ``Unnamed: 0`` pandas gives a
-    CSV's unnamed first column (a written-out index)."""
+    ``userId``, ``account_number``, ``InvoiceNo``; not ``paid`` or ``valid``), or ``name`` is
+    the ``Unnamed: 0`` pandas gives a CSV's unnamed first column (a written-out index)."""
     if re.fullmatch(r"Unnamed: \d+", str(name)):
         return True
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+", str(name))

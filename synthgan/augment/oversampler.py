@@ -349,10 +349,10 @@ class SyntheticOverSampler(BaseOverSampler):
     ) -> tuple[pd.DataFrame, dict[str, ColumnKind]]:
         """X as the synthesizer's table (without the target) and the kinds to impose on it.
 
-        Every column of ``X`` is a feature: one that synthgan would take for an id (an integer or
-        string column of distinct values, e.g. a measurement on a 100-row table) is modelled as
-        an integer or a category instead of regenerated as new ids beyond the real ones, which a
-        classifier would learn to tell the synthetic rows by."""
+        Every column of ``X`` is a feature: one that synthgan would take for an id (strings all
+        distinct, or distinct integers named like an id or packed as tightly as ids) is modelled
+        as an integer or a category instead of regenerated as new ids beyond the real ones, which
+        a classifier would learn to tell the synthetic rows by."""
         if isinstance(X, pd.DataFrame):
             table = X.reset_index(drop=True)
             kinds = {str(table.columns[j]): ColumnKind.DISCRETE for j in categorical}
