@@ -253,15 +253,6 @@ def fit(
             f"{model.fit_seconds_:.0f} s; saved {output}",
             err=True,
         )
-        from synthgan.schema import ColumnKind
-
-        ids = [c.name for c in model.fitted_schema().columns if c.kind is ColumnKind.ID]
-        if ids:  # a misread measurement would otherwise come back as a column of fresh ids
-            click.echo(
-                f"Read as ids, regenerated as new values rather than learnt: {', '.join(ids)}. "
-                "If one is a measurement, give it its kind with --schema (docs/schema.md).",
-                err=True,
-            )
 
 
 def launch_torchrun(nproc: int, args: list[str]) -> int:

@@ -179,11 +179,7 @@ def fit_streamed(model, dataset, options: Streaming):
             state, facts = sync.share((transformer.get_state(), facts) if lead else None)
             if not lead:
                 transformer = TableTransformer.from_state(state)
-        model.transformer_ = transformer
-        model._build_networks()
-        model.loss_history_ = pd.DataFrame()
-        model.epochs_trained_ = 0
-        model.ema_updates_ = 0
+        model._start(transformer, announce=lead)
     model.stream_facts_ = facts
     layout = ShardLayout.of(transformer.layout_)
     parent = options.shard_dir or tempfile.gettempdir()

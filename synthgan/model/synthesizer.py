@@ -71,7 +71,7 @@ from synthgan.model.selection import (
 )
 from synthgan.model.threads import ThreadPlan, check_n_threads, thread_plan
 from synthgan.model.training import Trainer, TrainingConfig, make_ema, registered_fit
-from synthgan.schema import Schema, validate_frame
+from synthgan.schema import ColumnKind, Schema, validate_frame
 from synthgan.transform import TableTransformer
 
 ROW_DIM_PER_COLUMN = 4
@@ -495,11 +495,7 @@ class Synthesizer:
                 if sync.rank:
                     transformer = TableTransformer.from_state(state)
             self._check_memory(transformer, len(data))
-            self.transformer_ = transformer
-            self._build_networks()
-            self.loss_history_ = pd.DataFrame()
-            self.epochs_trained_ = 0
-            self.ema_updates_ = 0
+            self._start(transformer, announce=sync is None or sync.rank == 0)
             self.rows_trained_ = len(data)
         return self._train(data, resuming=False)
 
@@ -545,6 +541,25 @@ class Synthesizer:
     def _local_rng(self):
         devices = [self.device_.index or 0] if self.device_.type == "cuda" else []
         return torch.random.fork_rng(devices=devices)
+
+    def _start(self, transformer: TableTransformer, *, announce: bool = True) -> None:
+        """A new model on a fitted ``transformer``: fresh networks and an empty history. With
+        ``verbose`` and ``announce`` (one process of several announces), a line names the columns
+        read as ids: they are regenerated as new values, not learnt, so a measurement misread as
+        one would otherwise come back silently wrong."""
+        self.transformer_ = transformer
+        self._build_networks()
+        self.loss_history_ = pd.DataFrame()
+        self.epochs_trained_ = 0
+        self.ema_updates_ = 0
+        ids = [c.name for c in self.fitted_schema().columns if c.kind is ColumnKind.ID]
+        if ids and self.verbose and announce:
+            tqdm.write(
+                f"Read as ids, regenerated as new values rather than learnt: {', '.join(ids)}. "
+                "If one is a measurement, give it its kind in the schema (schema= in Python, "
+                "--schema on the command line; docs/schema.md).",
+                file=sys.stderr,
+            )
 
     def _build_networks(self) -> None:
         """The networks, optimisers, noise width and the spans the condition vector covers, from

@@ -373,13 +373,9 @@ def fit_private(model, data: pd.DataFrame, *, resume: bool = False):
             steps=planned_steps, pac=model.pac, stats_sigma=stats_sigma,
             discovers_categories=discovers, marginals_sigma=marginals_sigma,
         )  # fmt: skip
-        model.transformer_ = stats.transformer
         model._category_counts = stats.category_counts
         hub = target_hub(stats.transformer, model.target)
-        model._build_networks()
-        model.loss_history_ = pd.DataFrame()
-        model.epochs_trained_ = 0
-        model.ema_updates_ = 0
+        model._start(stats.transformer)
         partition = PackPartition(n_rows, n_packs, model.pac, rng, keep=stats.keep_rows)
         kept = np.flatnonzero(stats.keep_rows)
         # the partition indexes the full table; the encoded tensor holds the kept rows only

@@ -29,6 +29,14 @@ def adult_model(adult_sample):
 
 
 class TestFitAndSample:
+    def test_a_verbose_fit_names_the_columns_it_regenerates_as_ids(self, mixed, capsys):
+        Synthesizer(random_state=0, **{**FAST, "verbose": True}).fit(mixed)
+        assert "Read as ids, regenerated as new values rather than learnt: user_id, code." in (
+            capsys.readouterr().err
+        )
+        Synthesizer(random_state=0, **FAST).fit(mixed)
+        assert "Read as ids" not in capsys.readouterr().err
+
     def test_sample_has_the_columns_dtypes_and_nulls(self, mixed, mixed_model):
         rows = mixed_model.sample(500, random_state=1)
         assert list(rows.columns) == list(mixed.columns)
