@@ -552,8 +552,10 @@ class Synthesizer:
         self.loss_history_ = pd.DataFrame()
         self.epochs_trained_ = 0
         self.ema_updates_ = 0
+        if not (self.verbose and announce):
+            return
         ids = [c.name for c in self.fitted_schema().columns if c.kind is ColumnKind.ID]
-        if ids and self.verbose and announce:
+        if ids:
             tqdm.write(
                 f"Read as ids, regenerated as new values rather than learnt: {', '.join(ids)}. "
                 "If one is a measurement, give it its kind in the schema (schema= in Python, "
