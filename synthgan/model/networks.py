@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from synthgan.transform.layout import Layout, Span
+from synthgan.transform.layout import Activation, Layout, Span
 
 
 class SpanIndex(nn.Module):
@@ -224,3 +224,123 @@ class TargetClassifier(nn.Module):
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return self.net(rows * self.mask)  # (batch, n_classes) logits
+
+
+class SequentialGenerator(nn.Module):
+    """A generator whose columns come out one after another, each conditioned on the values
+    already drawn for the columns before it (an autoregressive generator inside the GAN).
+
+    The residual body and its output layer are :class:`Generator`'s: they give every column's
+    base logits from the noise and condition vector at once. A context of width
+    ``context_dim`` starts as a linear map of the body's features; column ``k``'s logits are
+    its base logits plus a head on the context, its values are drawn (Gumbel-softmax in
+    training, exact draws in sampling), and their linear embedding is added to the context
+    before column ``k + 1``. The heads start at zero, so an untrained model is the parallel
+    generator; what they learn is each column's dependence on the drawn values before it.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_dims: tuple[int, ...],
+        layout: Layout,
+        *,
+        context_dim: int = 64,
+        tau: float = 0.2,
+    ) -> None:
+        super().__init__()
+        self.body = Generator(input_dim, hidden_dims, layout.dim)
+        self.context = nn.Linear(input_dim + sum(hidden_dims), context_dim)
+        columns: dict[str, list[Span]] = {}
+        for span in layout.spans:
+            columns.setdefault(span.column, []).append(span)
+        self.columns = [tuple(spans) for spans in columns.values()]
+        self.bounds = [(spans[0].start, spans[-1].stop) for spans in self.columns]
+        self.heads = nn.ModuleList(
+            nn.Linear(context_dim, stop - start) for start, stop in self.bounds
+        )
+        for head in self.heads:
+            nn.init.zeros_(head.weight)
+            nn.init.zeros_(head.bias)
+        self.embeddings = nn.ModuleList(
+            nn.Linear(stop - start, context_dim, bias=False) for start, stop in self.bounds[:-1]
+        )
+        self.tau = tau
+        self.input_dim = input_dim
+        self.data_dim = layout.dim
+
+    def _start(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The base logits of every column and the first context: (batch, data_dim), (batch, c)."""
+        features = self.body.net[:-1](x)
+        return self.body.net[-1](features).float(), self.context(features)
+
+    def forward(
+        self, x: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Training: (raw logits, Gumbel-softmax / tanh values), both (batch, data_dim)."""
+        base, context = self._start(x)
+        raws, values = [], []
+        for k, spans in enumerate(self.columns):
+            start, stop = self.bounds[k]
+            raw = base[:, start:stop] + self.heads[k](torch.relu(context)).float()
+            value = torch.cat([self._relaxed(raw, span, start, generator) for span in spans], 1)
+            raws.append(raw)
+            values.append(value)
+            if k < len(self.embeddings):
+                context = context + self.embeddings[k](value)
+        return torch.cat(raws, 1), torch.cat(values, 1)
+
+    def _relaxed(self, raw, span: Span, offset: int, generator) -> torch.Tensor:
+        logits = raw[:, span.start - offset : span.stop - offset]
+        if span.activation is Activation.TANH:
+            return torch.tanh(logits)
+        noise = _gumbel_noise(logits.shape, logits.device, generator)
+        return torch.softmax((logits + noise) / self.tau, dim=1)
+
+    @torch.no_grad()
+    def draw(
+        self,
+        base: torch.Tensor,
+        features: torch.Tensor,
+        generator: torch.Generator | None,
+        choose=None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sampling, feature-major, from the body's base logits (data_dim, n) and features
+        (body width, n), as :class:`SamplingNetwork` leaves them: the tanh of each mode scalar,
+        (n_tanh_spans, n), and one index drawn from each one-hot span's softmax,
+        (n_softmax_spans, n), as :meth:`OutputActivation.draw` gives them. ``choose(number,
+        logits)``, given a one-hot span's number among the softmax spans and its logits
+        (width, n), may return that span's codes (n,) instead of a draw (a condition); the
+        columns after it then see them."""
+        n = base.shape[1]
+        context = torch.addmm(self.context.bias[:, None], self.context.weight, features.float())
+        scalars, codes = [], []
+        for k, spans in enumerate(self.columns):
+            start, stop = self.bounds[k]
+            head = self.heads[k]
+            raw = torch.addmm(head.bias[:, None], head.weight, context.relu()).add_(
+                base[start:stop]
+            )
+            value = raw.new_zeros(raw.shape)
+            for span in spans:
+                lo, hi = span.start - start, span.stop - start
+                if span.activation is Activation.TANH:
+                    value[lo:hi] = torch.tanh(raw[lo:hi])
+                    scalars.append(value[lo])
+                    continue
+                code = None if choose is None else choose(len(codes), raw[lo:hi])
+                if code is None:
+                    logits = raw[lo:hi]
+                    cumulative = logits.sub_(logits.amax(dim=0)).exp_().cumsum_(dim=0)
+                    uniform = torch.rand(n, device=base.device, generator=generator)
+                    code = (cumulative <= uniform * cumulative[-1]).sum(dim=0)
+                    code = code.clamp_(max=hi - lo - 1)
+                value[lo:hi].scatter_(0, code[None], 1.0)
+                codes.append(code)
+            if k < len(self.embeddings):
+                context.addmm_(self.embeddings[k].weight, value)
+        empty = base.new_zeros(0, n)
+        return (
+            torch.stack(scalars) if scalars else empty,
+            torch.stack(codes) if codes else empty.long(),
+        )
