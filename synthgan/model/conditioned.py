@@ -208,11 +208,6 @@ def draw_conditioned(
     cond_span, fed = _fed_span(plan, row_ids, sampler)  # (m,) index into spans, -1: none
     # the weight of a candidate leaves out the span the condition vector feeds
     log_shares = [torch.log(share) for share in shares]
-    if generator.sequential is not None:
-        scalars, codes = _draw_sequentially(
-            generator, plan, row_ids, shares, cond_span, fed, rng, torch_rng
-        )
-        return _finish_draw(generator, plan, row_ids, scalars, codes)
     counted = [(cond_span != k) & rows_of(s.active, row_ids) for k, s in enumerate(spans)]
     # one candidate is enough when the condition vector feeds each row's only condition
     counted_any = [bool(c.any()) for c in counted]
@@ -255,38 +250,6 @@ def draw_conditioned(
     for k, condition in enumerate(spans):
         fed_here = cond_span == k
         codes[condition.code_row, fed_here] = kept_category[fed_here]
-    return _finish_draw(generator, plan, row_ids, scalars, codes)
-
-
-def _draw_sequentially(generator, plan, row_ids, shares, cond_span, fed, rng, torch_rng):
-    """A sequential generator's draw: each conditioned span drawn within its condition where
-    the column loop reaches it (rows whose condition vector feeds it: the fed category), so the
-    columns after it see the value that meets the condition. One candidate per row: the columns
-    before a conditioned one are drawn as the condition vector has them, not reweighted."""
-    device = generator.device
-    span, category = _cond_vector(plan, row_ids, generator.sampler, cond_span, fed, rng,
-                                  torch_rng)  # fmt: skip
-    if span is None:
-        raise InvalidDataError("This model has no condition vector; it cannot be conditioned.")
-    gen_input = _gen_input(generator, span, category, torch_rng)
-    by_number = {condition.code_row: k for k, condition in enumerate(plan.spans)}
-    fed_rows = torch.as_tensor(cond_span, device=device)
-
-    def choose(number, logits, part):
-        k = by_number.get(number)
-        if k is None:
-            return None
-        code = _restricted_draw(logits, shares[k][:, part], torch_rng)
-        here = fed_rows[part] == k
-        return torch.where(here, category[part], code)
-
-    scalars, codes = generator.draw_sequentially(gen_input, torch_rng, choose)
-    return scalars.cpu().numpy(), codes.cpu().numpy()
-
-
-def _finish_draw(generator, plan, row_ids, scalars, codes):
-    """Calibrated in-bin scalars, and ranges' edge bins squeezed into the range."""
-    spans = plan.spans
     if generator.calibration is not None:
         generator.calibration.apply(scalars, codes)
     for condition in spans:
@@ -341,28 +304,19 @@ def _cond_vector(plan, row_ids, sampler, cond_span, fed, rng, torch_rng):
 
 def _forward(generator: RowGenerator, span, category, torch_rng) -> torch.Tensor:
     """The sampling network's raw output for one candidate per row: (data_dim, m)."""
-    network = generator.network
+    network, sampler = generator.network, generator.sampler
     m = len(span) if span is not None else 0
     if span is None:
         raise InvalidDataError("This model has no condition vector; it cannot be conditioned.")
-    gen_input = _gen_input(generator, span, category, torch_rng)
+    noise = torch.randn(generator.embedding_dim, m, generator=torch_rng, device=generator.device)
+    gen_input = torch.empty(network.input_dim, m, device=generator.device)
+    gen_input[: generator.embedding_dim] = noise
+    sampler.cond_vec_feature_major(span, category, out=gen_input[generator.embedding_dim :])
     out = torch.empty(network.data_dim, m, device=generator.device)
     for first in range(0, m, SAMPLE_BLOCK_ROWS):
         part = slice(first, min(m, first + SAMPLE_BLOCK_ROWS))
         out[:, part] = network(gen_input[:, part].to(network.dtype).contiguous())
     return out
-
-
-def _gen_input(generator: RowGenerator, span, category, torch_rng) -> torch.Tensor:
-    """Noise and condition vectors, feature-major: (input_dim, m)."""
-    m = len(span)
-    noise = torch.randn(generator.embedding_dim, m, generator=torch_rng, device=generator.device)
-    gen_input = torch.empty(generator.network.input_dim, m, device=generator.device)
-    gen_input[: generator.embedding_dim] = noise
-    generator.sampler.cond_vec_feature_major(
-        span, category, out=gen_input[generator.embedding_dim :]
-    )
-    return gen_input
 
 
 def _restricted_draw(logits: torch.Tensor, share: torch.Tensor, torch_rng) -> torch.Tensor:

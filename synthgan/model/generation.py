@@ -15,7 +15,6 @@ with any ``chunk_rows``). Within a block:
 from __future__ import annotations
 
 import copy
-import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from tqdm.auto import tqdm
 from synthgan.exceptions import InvalidDataError
 from synthgan.model.calibration import BinCalibration
 from synthgan.model.conditions import Conditions, parse_conditions
-from synthgan.model.networks import Generator, OutputActivation, Residual, SequentialGenerator
+from synthgan.model.networks import Generator, OutputActivation, Residual
 from synthgan.model.runtime import block_seed, precision_dtype, seed_from
 from synthgan.model.sampler import ConditionSampler
 from synthgan.model.selection import RowSelector
@@ -102,11 +101,6 @@ class SamplingNetwork(nn.Module):
         buffer = self.scratch.get("activations", (self.buffer_dim, n), self.dtype)
         return buffer[self.buffer_dim - self.input_dim :]
 
-    def features(self, n: int) -> torch.Tensor:
-        """The last pass's body features, (buffer_dim, n): the output layer's input, as the
-        generator concatenates them. Valid after a forward pass over ``n`` <= one chunk."""
-        return self.scratch.get("activations", (self.buffer_dim, n), self.dtype)
-
     @torch.no_grad()
     def forward(self, gen_input: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
         """(input_dim, n) -> (data_dim, n) float32, written into ``out`` when given."""
@@ -163,10 +157,6 @@ class RowGenerator:
         selector: RowSelector | None = None,
         calibration: BinCalibration | None = None,
     ) -> None:
-        self.sequential = None
-        if isinstance(generator, SequentialGenerator):  # body, then column by column
-            self.sequential = copy.deepcopy(generator).eval()
-            generator = generator.body
         self.network = SamplingNetwork(generator, precision_dtype(precision, device))
         self.selector = selector
         self.calibration = calibration
@@ -200,45 +190,14 @@ class RowGenerator:
             else:
                 span, category = sampler.draw_conditions(n, rng, training=False)
             sampler.cond_vec_feature_major(span, category, out=gen_input[self.embedding_dim :])
-        if self.sequential is not None:
-            choose = None
-            if conditions.span is not None:  # later columns see the condition's category
-                slot = int(self.activation.span_index.condition_slots[conditions.span])
-                fixed = torch.full((n,), conditions.category, dtype=torch.long, device=self.device)
-
-                def choose(number, logits, part):
-                    return fixed[part] if number == slot else None
-
-            scalars, codes = self.draw_sequentially(gen_input, rng, choose)
-        else:
-            raw = self.network(gen_input, out=self.scratch.get("raw", (self.network.data_dim, n)))
-            scalars, codes = self.activation.draw(raw, rng)  # overwrites raw
+        raw = self.network(gen_input, out=self.scratch.get("raw", (self.network.data_dim, n)))
+        scalars, codes = self.activation.draw(raw, rng)  # overwrites raw
         if conditions.span is not None:  # the conditioned span's draw is the condition itself
             codes[self.activation.span_index.condition_slots[conditions.span]] = conditions.category
         scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
         if self.calibration is not None:
             self.calibration.apply(scalars, codes)
         return scalars, codes
-
-    def draw_sequentially(self, gen_input: torch.Tensor, rng: torch.Generator, choose=None):
-        """A sequential generator's (scalars, codes) from a feature-major input (input_dim, n),
-        a network chunk at a time. ``choose(number, logits, part)``: as
-        :meth:`SequentialGenerator.draw`'s ``choose``, told the chunk's columns ``part`` of the
-        input."""
-        n = gen_input.shape[1]
-        scalars, codes = [], []
-        for first in range(0, n, NETWORK_CHUNK_ROWS):
-            part = slice(first, min(n, first + NETWORK_CHUNK_ROWS))
-            width = part.stop - part.start
-            chunk = gen_input if width == n else gen_input[:, part].contiguous()
-            base = self.network(chunk, out=self.scratch.get("raw", (self.network.data_dim, width)))
-            chosen = None if choose is None else functools.partial(choose, part=part)
-            drawn = self.sequential.draw(base, self.network.features(width), rng, chosen)
-            scalars.append(drawn[0])
-            codes.append(drawn[1])
-        if len(scalars) == 1:
-            return scalars[0], codes[0]
-        return torch.cat(scalars, dim=1), torch.cat(codes, dim=1)
 
     def decode(self, seeds: list[int], conditions: Conditions, row_offset: int) -> pd.DataFrame:
         """The rows of the blocks seeded by ``seeds``, drawn one by one and decoded together

@@ -26,7 +26,6 @@ from synthgan.model.networks import (
     Discriminator,
     Generator,
     OutputActivation,
-    SequentialGenerator,
     SpanIndex,
     TargetClassifier,
 )
@@ -284,7 +283,6 @@ class Synthesizer:
         loss: str = "wgan-gp",
         embedding_dim: int = 128,
         generator_dims: tuple[int, ...] = (256, 256),
-        sequential_generator: bool = False,
         discriminator_dims: tuple[int, ...] = (256, 256),
         discriminator_row_dim: int | Literal["auto"] | None = "auto",
         generator_lr: float = 5e-4,
@@ -325,7 +323,6 @@ class Synthesizer:
         self.loss = loss
         self.embedding_dim = embedding_dim
         self.generator_dims = generator_dims
-        self.sequential_generator = sequential_generator
         self.discriminator_dims = discriminator_dims
         self.discriminator_row_dim = discriminator_row_dim
         self.generator_lr = generator_lr
@@ -362,7 +359,7 @@ class Synthesizer:
 
     # -- scikit-learn parameter protocol ----------------------------------------------------------
     _PARAM_NAMES = (
-        "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims", "sequential_generator",
+        "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
         "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
@@ -423,11 +420,6 @@ class Synthesizer:
             raise InvalidDataError(
                 'discriminator_row_dim must be a positive integer, "auto" or None, '
                 f"got {row_dim!r}."
-            )
-        if self.sequential_generator and self.epsilon is not None:
-            raise InvalidDataError(
-                "sequential_generator=True has no differentially private training yet. "
-                "Use sequential_generator=False with epsilon."
             )
         check_precision("train_precision", self.train_precision)
         check_precision("sample_precision", self.sample_precision)
@@ -589,14 +581,9 @@ class Synthesizer:
         self.condition_spans_ = layout.condition_spans(modes=modes)
         cond_dim = sum(s.width for s in self.condition_spans_)
         device = self.device_
-        if self.sequential_generator:
-            self.generator_ = SequentialGenerator(
-                self.embedding_dim_ + cond_dim, tuple(self.generator_dims), layout
-            ).to(device)
-        else:
-            self.generator_ = Generator(
-                self.embedding_dim_ + cond_dim, tuple(self.generator_dims), layout.dim
-            ).to(device)
+        self.generator_ = Generator(
+            self.embedding_dim_ + cond_dim, tuple(self.generator_dims), layout.dim
+        ).to(device)
         row_dim = row_width(self.discriminator_row_dim, layout) if self.epsilon is None else None
         self.critic_ = Discriminator(
             layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac, row_dim=row_dim

@@ -32,12 +32,7 @@ from synthgan.model.losses import (
     generator_adversarial_loss,
     information_loss,
 )
-from synthgan.model.networks import (
-    Discriminator,
-    Generator,
-    OutputActivation,
-    SequentialGenerator,
-)
+from synthgan.model.networks import Discriminator, Generator, OutputActivation
 from synthgan.model.sampler import ConditionSampler
 
 
@@ -178,7 +173,8 @@ class Trainer:
         gen_input, cond_vec, real, _, _ = self._conditioned_batch()
         with self._autocast():
             with torch.no_grad():
-                _, fake = self._generate(self.generator, gen_input)
+                raw = self.generator(gen_input).float()
+                fake = self.activation.gumbel_softmax(raw, self.rng)
             loss, stats = critic_loss(
                 self.config.loss,
                 self.critic,
@@ -195,13 +191,6 @@ class Trainer:
         if self.target_classifier is not None:
             stats["classifier_loss"] = self._classifier_step(real)
         return stats
-
-    def _generate(self, module, gen_input: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw logits and activated rows from ``module`` (the generator or its wrapper)."""
-        if isinstance(self.generator, SequentialGenerator):
-            return module(gen_input, self.rng)
-        raw = module(gen_input).float()
-        return raw, self.activation.gumbel_softmax(raw, self.rng)
 
     def _target_labels(self, rows: torch.Tensor) -> torch.Tensor:
         start, stop = self.config.target_slice
@@ -227,7 +216,8 @@ class Trainer:
 
     def _generator_update(self) -> dict[str, torch.Tensor]:
         gen_input, cond_vec, real, span, category = self._conditioned_batch()
-        raw, fake = self._generate(self.train_generator, gen_input)  # (batch, data_dim) each
+        raw = self.train_generator(gen_input).float()  # (batch, data_dim)
+        fake = self.activation.gumbel_softmax(raw, self.rng)
         fake_features = self.critic.features(self.critic.pack(self._with_condition(fake, cond_vec)))
         adversarial = generator_adversarial_loss(
             self.config.loss, self.critic.score_features(fake_features)
