@@ -15,13 +15,21 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
   (ROC AUC, R^2 for a number). Rows drawn from the population score about what the test rows
   score; a table scored well above them carries the training rows' own label noise (the fitted
   model has learnt it), one scored below carries labels less tied to the other columns than
-  real ones are.
+  real ones are;
+* ``learners``: (classification tables) each table -- the training rows, then each synthetic
+  table -- trains several learners, scored on the test rows (ROC AUC): HistGradientBoosting at
+  its defaults, with 4 leaves a tree and with depth 3, a logistic regression, and the default
+  HistGradientBoosting on the table's rows relabelled by a logistic regression fitted on the
+  training rows (a label drawn from a smooth real conditional, so what is left is what the
+  features carry).
 
     .venv/bin/python benchmarks/diag_detection.py columns diamonds \\
         benchmarks/results/quality/synthgan/diamonds_seed0.parquet
     .venv/bin/python benchmarks/diag_detection.py critic diamonds <synthetic.parquet>
     .venv/bin/python benchmarks/diag_detection.py labels caravan \\
         benchmarks/results/quality/synthgan/caravan_seed*.parquet
+    .venv/bin/python benchmarks/diag_detection.py learners caravan \\
+        benchmarks/results/quality/synthgan_comp/caravan_seed*.parquet
 
 The figures in docs/training.md were read off the previous defaults' tables, at 579d179
 (``git show 579d179:benchmarks/results/quality/synthgan/diamonds_seed0.parquet > d.parquet``).
@@ -136,6 +144,53 @@ def labels(table: str, synthetics: list[Path]) -> None:
         print(f"  {str(path):<29s} {score(rows[keep]):.3f}")
 
 
+def learners(table: str, synthetics: list[Path]) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    spec = bench_quality.TABLES[table]
+    if spec.task != "classification":
+        raise SystemExit(f"learners: {table} has a numeric target; give a classification table")
+    train, test = bench_quality.load_split(table)
+    keep = [c for c in train.columns if c not in spec.id_columns]
+    positive = sorted(train[spec.target].dropna().unique(), key=str)[-1]
+    others = [c for c in keep if c != spec.target]
+
+    def encoded(rows: pd.DataFrame) -> pd.DataFrame:  # one-hot on the training rows' columns
+        return pd.get_dummies(rows[others]).reindex(columns=columns, fill_value=0).astype(float)
+
+    columns = pd.get_dummies(train[others]).columns
+    test_x, test_y = encoded(test), (test[spec.target] == positive).to_numpy()
+
+    def logistic():
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+
+    learners = {
+        "hgb": lambda: HistGradientBoostingClassifier(random_state=0),
+        "hgb 4 leaves": lambda: HistGradientBoostingClassifier(max_leaf_nodes=4, random_state=0),
+        "hgb depth 3": lambda: HistGradientBoostingClassifier(max_depth=3, random_state=0),
+        "logistic": logistic,
+    }
+    real_conditional = logistic().fit(encoded(train), train[spec.target] == positive)
+    rng = np.random.default_rng(0)
+    print(f"{table}: ROC AUC of {spec.target} == {positive!r} on the test rows, trained on")
+    print(f"  {'':<36s} " + " ".join(f"{name:>12s}" for name in [*learners, "relabelled"]))
+    sources = [("training rows", train)]
+    for path in synthetics:
+        rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
+        sources.append((f"{path.parent.name}/{path.stem}", rows))
+    for name, rows in sources:
+        x, y = encoded(rows), (rows[spec.target] == positive).to_numpy()
+        relabelled = rng.random(len(x)) < real_conditional.predict_proba(x)[:, 1]
+        fits = [make().fit(x, y) for make in learners.values()]
+        fits.append(HistGradientBoostingClassifier(random_state=0).fit(x, relabelled))
+        scores = [roc_auc_score(test_y, model.predict_proba(test_x)[:, 1]) for model in fits]
+        print(f"  {name:<36s} " + " ".join(f"{score:12.3f}" for score in scores))
+
+
 def _detection(train: pd.DataFrame, rows: pd.DataFrame, sums: dict | None) -> float:
     """HistGradientBoosting's 3-fold ROC AUC telling rows from training rows, on every column,
     or on each group's row sum alone (``sums``: name -> [columns])."""
@@ -184,13 +239,14 @@ def compositions(table: str, synthetics: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions"])
+    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions", "learners"])
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
     parser.add_argument("synthetic", type=Path, nargs="+", help="synthetic table(s) (Parquet)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    if args.what in ("labels", "compositions"):
-        (labels if args.what == "labels" else compositions)(args.table, args.synthetic)
+    several = {"labels": labels, "compositions": compositions, "learners": learners}
+    if args.what in several:
+        several[args.what](args.table, args.synthetic)
         return
     for path in args.synthetic:
         (columns if args.what == "columns" else critic)(args.table, path)
