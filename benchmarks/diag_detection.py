@@ -201,6 +201,29 @@ def learners(table: str, synthetics: list[Path]) -> None:
         print(f"  {name:<36s} " + " ".join(f"{score:12.3f}" for score in scores))
 
 
+def copies(table: str, synthetics: list[Path]) -> None:
+    spec = bench_quality.TABLES[table]
+    train, test = bench_quality.load_split(table)
+    keep = [c for c in train.columns if c not in spec.id_columns]
+    train, test = train[keep], test[keep]
+    widest = max(keep, key=lambda c: train[c].nunique())
+    others = [c for c in keep if c != widest]
+
+    def equal(frame: pd.DataFrame, row: pd.Series, names: list[str]) -> int:
+        return int((frame[names] == row[names].to_numpy()).all(axis=1).sum())
+
+    for path in synthetics:
+        rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
+        copied = rows[keep].merge(train.drop_duplicates(), on=keep, how="inner")
+        print(f"{path}: {len(copied)} of {len(rows)} rows equal a training row")
+        for _, row in copied.iterrows():
+            print(f"  {row.to_dict()}")
+            print(f"    equal rows: training {equal(train, row, keep)}, test {equal(test, row, keep)};"
+                  f" on every column but {widest}: training {equal(train, row, others)},"
+                  f" test {equal(test, row, others)}; training rows with {widest} ="
+                  f" {row[widest]!r}: {int((train[widest] == row[widest]).sum())}")  # fmt: skip
+
+
 def _detection(train: pd.DataFrame, rows: pd.DataFrame, sums: dict | None) -> float:
     """HistGradientBoosting's 3-fold ROC AUC telling rows from training rows, on every column,
     or on each group's row sum alone (``sums``: name -> [columns])."""
@@ -249,12 +272,13 @@ def compositions(table: str, synthetics: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions", "learners"])
+    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions", "learners", "copies"])
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
     parser.add_argument("synthetic", type=Path, nargs="+", help="synthetic table(s) (Parquet)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    several = {"labels": labels, "compositions": compositions, "learners": learners}
+    several = {"labels": labels, "compositions": compositions, "learners": learners,
+               "copies": copies}  # fmt: skip
     if args.what in several:
         several[args.what](args.table, args.synthetic)
         return
