@@ -62,16 +62,33 @@ class QuantileMap:
         # instead (model files keep no training row's exact value; a repeated value, which many
         # rows share, stays, so that its interval of u is flat)
         single = (np.asarray(counts)[index] == 1) & (index + 1 < len(values))
-        knots[single] = (values[index[single]] + values[index[single] + 1]) / 2
+        low, high = values[index[single]], values[index[single] + 1]
+        with np.errstate(over="ignore"):
+            middle = (low + high) / 2
+        # halves cannot overflow (two values near 1.7e308); elsewhere the exact midpoint
+        knots[single] = np.where(np.isfinite(middle), middle, low / 2 + high / 2)
         knots[0], knots[-1] = values[0], values[-1]
         return cls(levels, knots)
+
+    @property
+    def spans_beyond_float_range(self) -> bool:
+        """Two neighbouring knots lie so far apart (values near -+1.7e308) that np.interp's slope
+        between them, their difference over the levels' spacing, overflows: it would return inf
+        or nan. Such a map interpolates on halved values instead (halving and doubling are exact
+        for all but subnormal floats)."""
+        gaps = np.diff(self.values / 2)  # halves: no overflow
+        spacing = (self.levels[-1] - self.levels[0]) / (len(self.levels) - 1)
+        return bool(gaps.max(initial=0.0) * 2 > np.finfo(np.float64).max * spacing)
 
     def to_uniform(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """u = F(x), with a uniform draw inside a tied value's interval of u."""
         low = np.searchsorted(self.values, x, side="left")  # first knot >= x
         high = np.searchsorted(self.values, x, side="right") - 1  # last knot <= x
         tied = high > low  # x is the value of two or more knots: an interval of u
-        u = np.interp(x, self.values, self.levels)  # strictly increasing between distinct knots
+        if self.spans_beyond_float_range:
+            u = np.interp(np.asarray(x) / 2, self.values / 2, self.levels)
+        else:
+            u = np.interp(x, self.values, self.levels)  # strictly increasing between distinct knots
         if tied.any():
             start = self.levels[low[tied]]
             width = self.levels[high[tied]] - start
@@ -80,7 +97,16 @@ class QuantileMap:
         return u
 
     def from_uniform(self, u: np.ndarray) -> np.ndarray:
-        return np.interp(u, self.levels, self.values)
+        if not self.spans_beyond_float_range:
+            return np.interp(u, self.levels, self.values)
+        # np.interp's own slope would overflow: a share of the halved gap instead
+        u = np.asarray(u, dtype=np.float64)
+        knot = np.clip(np.searchsorted(self.levels, u, side="right") - 1, 0, len(self.levels) - 2)
+        share = np.clip((u - self.levels[knot]) / (self.levels[knot + 1] - self.levels[knot]),
+                        0.0, 1.0)  # fmt: skip
+        low, high = self.values[knot] / 2, self.values[knot + 1] / 2
+        x = (low + (high - low) * share) * 2
+        return np.where(share >= 1.0, self.values[knot + 1], x)
 
     def to_normal(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """z = Phi^-1(F(x)), ndarray of shape (n,); values beyond the knots go to their ends."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,6 +50,33 @@ class TestQuantileMap:
         x = rng.gamma(2.0, size=20_000)
         drawn = fitted(x).from_normal(rng.normal(size=20_000))
         assert stats.ks_2samp(drawn, x).statistic < 0.02
+
+    def test_values_near_the_float_range_give_finite_knots_and_draws(self):
+        # found by the fuzz suite (rotating seed 20261203): the midpoint of two values near
+        # +-1.6e308 overflowed, and np.interp between knots further apart than the largest
+        # float returns inf
+        rng = np.random.default_rng(5)
+        x = np.array([-1.643806e308, -1.560690e308, -7.827252e307, 1.483250e307,
+                      1.065119e308, 1.403369e308, 1.479246e308])  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            quantiles = fitted(x)
+            assert quantiles.spans_beyond_float_range
+            assert np.isfinite(quantiles.values).all()
+            drawn = quantiles.from_normal(rng.normal(size=2000))
+            z = quantiles.to_normal(x, rng)
+        assert np.isfinite(drawn).all() and np.isfinite(z).all()
+        assert x.min() <= drawn.min() and drawn.max() <= x.max()
+        assert (drawn < 0).any() and (drawn > 0).any()  # across the gap, not piled on one knot
+        np.testing.assert_array_equal(quantiles.from_uniform(quantiles.levels[[0, -1]]),
+                                      x[[0, -1]])  # fmt: skip
+        assert np.all(np.diff(z) > 0)  # order kept
+
+    def test_ordinary_knots_are_unchanged_by_the_wide_range_path(self):
+        x = np.array([1.0, 2.0, 4.0, 8.0])
+        quantiles = fitted(x, knots=3)
+        assert not quantiles.spans_beyond_float_range
+        np.testing.assert_array_equal(quantiles.values, [1.0, 3.0, 6.0, 8.0])
 
     def test_state_round_trip(self):
         rng = np.random.default_rng(4)
