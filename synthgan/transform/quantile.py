@@ -19,6 +19,7 @@ value itself, exactly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -70,7 +71,7 @@ class QuantileMap:
         knots[0], knots[-1] = values[0], values[-1]
         return cls(levels, knots)
 
-    @property
+    @cached_property  # read by every to_uniform / from_uniform call; the knots never change
     def spans_beyond_float_range(self) -> bool:
         """Two neighbouring knots lie so far apart (values near -+1.7e308) that np.interp's slope
         between them, their difference over the levels' spacing, overflows: it would return inf
