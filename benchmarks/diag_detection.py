@@ -160,7 +160,8 @@ def learners(table: str, synthetics: list[Path]) -> None:
         raise SystemExit(f"learners: {table} has a numeric target; give a classification table")
     train, test = bench_quality.load_split(table)
     keep = [c for c in train.columns if c not in spec.id_columns]
-    positive = sorted(train[spec.target].dropna().unique(), key=str)[-1]
+    # the positive class as synthgan.evaluate scores a binary target: the test's less frequent
+    positive = test[spec.target].value_counts().idxmin()
     others = [c for c in keep if c != spec.target]
 
     def encoded(rows: pd.DataFrame) -> pd.DataFrame:  # one-hot on the training rows' columns
@@ -202,26 +203,37 @@ def learners(table: str, synthetics: list[Path]) -> None:
 
 
 def copies(table: str, synthetics: list[Path]) -> None:
+    from synthgan.evaluate._columns import row_keys
+    from synthgan.schema import infer_schema
+
     spec = bench_quality.TABLES[table]
     train, test = bench_quality.load_split(table)
     keep = [c for c in train.columns if c not in spec.id_columns]
     train, test = train[keep], test[keep]
+    schema = infer_schema(train)
     widest = max(keep, key=lambda c: train[c].nunique())
     others = [c for c in keep if c != widest]
 
-    def equal(frame: pd.DataFrame, row: pd.Series, names: list[str]) -> int:
-        return int((frame[names] == row[names].to_numpy()).all(axis=1).sum())
+    def keys(frame: pd.DataFrame, names: list[str], name: str) -> np.ndarray:
+        # rows equal as the evaluator's exact_copy_rate counts them (nulls equal, numbers as floats)
+        return row_keys(schema, names, frame, name)
 
+    train_keys, test_keys = keys(train, keep, "training"), keys(test, keep, "test")
+    train_others, test_others = keys(train, others, "training"), keys(test, others, "test")
     for path in synthetics:
         rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
-        copied = rows[keep].merge(train.drop_duplicates(), on=keep, how="inner")
+        rows = rows[keep]
+        row_key, row_other = keys(rows, keep, str(path)), keys(rows, others, str(path))
+        copied = np.flatnonzero(np.isin(row_key, train_keys))
         print(f"{path}: {len(copied)} of {len(rows)} rows equal a training row")
-        for _, row in copied.iterrows():
+        for i in copied:
+            row = rows.iloc[i]
             print(f"  {row.to_dict()}")
-            print(f"    equal rows: training {equal(train, row, keep)}, test {equal(test, row, keep)};"
-                  f" on every column but {widest}: training {equal(train, row, others)},"
-                  f" test {equal(test, row, others)}; training rows with {widest} ="
-                  f" {row[widest]!r}: {int((train[widest] == row[widest]).sum())}")  # fmt: skip
+            print(f"    equal rows: training {(train_keys == row_key[i]).sum()},"
+                  f" test {(test_keys == row_key[i]).sum()}; on every column but {widest}:"
+                  f" training {(train_others == row_other[i]).sum()},"
+                  f" test {(test_others == row_other[i]).sum()}; training rows with {widest} ="
+                  f" {row[widest]}: {int((train[widest] == row[widest]).sum())}")  # fmt: skip
 
 
 def _detection(train: pd.DataFrame, rows: pd.DataFrame, sums: dict | None) -> float:
