@@ -30,7 +30,9 @@ full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15);
 ``synthgan_perclass`` and ``synthgan_perclass_curated`` (the ``synthgan`` and
 ``synthgan_curated`` samplers with ``class_models="per_class"``: a model per grown class, fitted
 on that class's rows only); ``synthgan_curated_full`` (curated with the cap lifted: full balance
-from curated rows, against SMOTENC's full balance from interpolated ones).
+from curated rows, against SMOTENC's full balance from interpolated ones);
+``synthgan_curated_grow`` (curated, every class grown to 5 times its rows, cap lifted: the
+whole table augmented at its own class ratio, as TabEBM and CLLM augment small tables).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -92,6 +94,7 @@ METHODS = (
     "synthgan_perclass",
     "synthgan_perclass_curated",
     "synthgan_curated_full",
+    "synthgan_curated_grow",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -103,16 +106,19 @@ SYNTHGAN = (
     "synthgan_perclass",
     "synthgan_perclass_curated",
     "synthgan_curated_full",
+    "synthgan_curated_grow",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
 WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
 """Weighted method -> the unweighted method with the same sampler."""
-UNCAPPED = {"synthgan_curated_full": "synthgan_curated"}
+UNCAPPED = {"synthgan_curated_full": "synthgan_curated", "synthgan_curated_grow": "synthgan_curated"}
 """Uncapped method -> the capped method with the same GAN and curation."""
 TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED}
 """Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
+GROWTH = 5
+"""``synthgan_curated_grow``: every class grown to this many times its real rows."""
 LEARNERS = ("hgb", "lr")
 MIN_POSITIVES = 4
 DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
@@ -337,11 +343,15 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         "synthgan_curated_weighted",
         "synthgan_perclass_curated",
         "synthgan_curated_full",
+        "synthgan_curated_grow",
     )
     curation = "confidence" if method in curated else None
-    share = None if method in ("synthgan_full", "synthgan_curated_full") else 0.5
+    uncapped = ("synthgan_full", "synthgan_curated_full", "synthgan_curated_grow")
+    share = None if method in uncapped else 0.5
+    grow = method == "synthgan_curated_grow"
     return _synthgan_sampler_class()(
         epochs=epochs,
+        multiplier=GROWTH if grow else None,
         curation=curation,
         max_synthetic_share=share,
         class_models="per_class" if method in PER_CLASS else "pooled",
@@ -566,6 +576,7 @@ SHORT = {
     "synthgan_perclass": "per class",
     "synthgan_perclass_curated": "per cl. cur.",
     "synthgan_curated_full": "cur. no cap",
+    "synthgan_curated_grow": "cur. grow",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -583,6 +594,9 @@ PAIRS = (
     ("synthgan_curated_full", "none"),
     ("synthgan_curated_full", "smotenc"),
     ("synthgan_curated_full", "synthgan_curated"),
+    ("synthgan_curated_grow", "none"),
+    ("synthgan_curated_grow", "smotenc"),
+    ("synthgan_curated_grow", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 
