@@ -144,16 +144,3 @@ def information_loss(real_features: torch.Tensor, fake_features: torch.Tensor) -
         return mean_gap
     std_gap = torch.norm(real_features.std(dim=0) - fake_features.std(dim=0), 2)
     return mean_gap + std_gap
-
-
-def reconstruction_loss(span_index, raw: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """How far the generator's raw output is from encoded real rows, per row, summed over the
-    row's spans: cross-entropy on each one-hot span, and on each scalar the squared error of
-    its tanh scaled as a Gaussian of standard deviation 0.1 (TVAE's). Returns (batch,)."""
-    logits = raw[:, span_index.softmax_columns]  # (batch, C)
-    shifted = logits - span_index.segment_max(logits.detach())
-    log_probs = shifted - span_index.segment_sum(shifted.exp()).log()
-    cross_entropy = -(real[:, span_index.softmax_columns] * log_probs).sum(dim=1)
-    columns = span_index.tanh_columns
-    squared = (torch.tanh(raw[:, columns]) - real[:, columns]).pow(2).sum(dim=1)
-    return cross_entropy + squared / (2 * 0.1**2)

@@ -208,25 +208,6 @@ class Discriminator(nn.Module):
         return self.net[-1](features).squeeze(-1).float()
 
 
-class RowEncoder(nn.Module):
-    """A real row and its condition -> the mean and log-variance of a latent code the width of
-    the generator's noise: the encoder of the generator's warm-up as a conditional VAE
-    (:meth:`synthgan.model.training.Trainer.warm_up_generator`), dropped after it."""
-
-    def __init__(self, input_dim: int, hidden_dims: tuple[int, ...], latent_dim: int) -> None:
-        super().__init__()
-        layers, dim = [], input_dim
-        for hidden in hidden_dims:
-            layers += [nn.Linear(dim, hidden), nn.ReLU()]
-            dim = hidden
-        layers.append(nn.Linear(dim, 2 * latent_dim))
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_var = self.net(x).chunk(2, dim=1)
-        return mean, log_var
-
-
 class TargetClassifier(nn.Module):
     """Predicts a target column's category from the rest of a row (CTAB-GAN's auxiliary
     classifier). The target's own span is zeroed by ``mask`` before the first layer."""

@@ -166,9 +166,6 @@ class Synthesizer:
         Gradient penalty weight (``loss="wgan-gp"``).
     discriminator_warmup : int, default=0
         Critic steps before adversarial training starts.
-    generator_warmup : int, default=0
-        Steps that train the generator as the decoder of a conditional VAE before the
-        adversarial game (TAEGAN's warm-up of the generator), before the critic's warm-up.
     ema_decay : float or None, default=0.999
         Sample from an exponential moving average of the generator's weights; None to sample from
         the generator itself.
@@ -295,7 +292,6 @@ class Synthesizer:
         discriminator_steps: int = 1,
         gp_lambda: float = 10.0,
         discriminator_warmup: int = 0,
-        generator_warmup: int = 0,
         ema_decay: float | None = 0.999,
         condition_on_modes: bool = True,
         information_loss: bool = True,
@@ -336,7 +332,6 @@ class Synthesizer:
         self.discriminator_steps = discriminator_steps
         self.gp_lambda = gp_lambda
         self.discriminator_warmup = discriminator_warmup
-        self.generator_warmup = generator_warmup
         self.ema_decay = ema_decay
         self.condition_on_modes = condition_on_modes
         self.information_loss = information_loss
@@ -366,7 +361,7 @@ class Synthesizer:
     _PARAM_NAMES = (
         "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
         "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
-        "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup", "generator_warmup",
+        "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
         "quantile_knots", "quantile_bins", "derive_columns", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
         "n_threads", "epsilon", "delta", "public_domain", "rules", "on_violation",
@@ -418,8 +413,6 @@ class Synthesizer:
             raise InvalidDataError(f"max_minutes must be positive, got {self.max_minutes!r}.")
         if self.discriminator_warmup < 0:
             raise InvalidDataError("discriminator_warmup must be >= 0.")
-        if self.generator_warmup < 0:
-            raise InvalidDataError("generator_warmup must be >= 0.")
         row_dim = self.discriminator_row_dim
         if row_dim is not None and row_dim != "auto" and (
             not isinstance(row_dim, (int, np.integer)) or isinstance(row_dim, bool) or row_dim < 1
@@ -834,8 +827,6 @@ class Synthesizer:
         try:
             if threads is not None:
                 threads.start()
-            if warm_up and self.generator_warmup:
-                trainer.warm_up_generator(self.generator_warmup)
             if warm_up and self.discriminator_warmup:
                 trainer.warm_up_critic(self.discriminator_warmup)
             self._run_epochs(trainer, deadline, threads)

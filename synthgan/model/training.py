@@ -31,9 +31,8 @@ from synthgan.model.losses import (
     critic_loss,
     generator_adversarial_loss,
     information_loss,
-    reconstruction_loss,
 )
-from synthgan.model.networks import Discriminator, Generator, OutputActivation, RowEncoder
+from synthgan.model.networks import Discriminator, Generator, OutputActivation
 from synthgan.model.sampler import ConditionSampler
 
 
@@ -265,46 +264,13 @@ class Trainer:
         for ema_buffer, buffer in zip(self.ema_generator.buffers(), self.generator.buffers()):
             ema_buffer.copy_(buffer)
 
-    # -- warm-ups -----------------------------------------------------------------------------------
-    def warm_up_generator(self, steps: int, lr: float = 1e-3) -> None:
-        """Train the generator as the decoder of a conditional VAE for ``steps`` batches before
-        the adversarial game (TAEGAN's self-supervised warm-up of the generator): an encoder
-        reads each real row with its condition, the generator rebuilds the row from the
-        encoding's sample and the condition, and the encoding is pulled towards the standard
-        normal the generator's noise comes from. The encoder is dropped afterwards; the
-        exponential average starts from the warmed-up weights."""
-        cond_dim = self.sampler.cond_dim if self.sampler.n_spans else 0
-        encoder = RowEncoder(
-            self.data.shape[1] + cond_dim, (256, 256), self.config.embedding_dim
-        ).to(self.device)
-        optimizer = torch.optim.Adam(
-            [*encoder.parameters(), *self.generator.parameters()], lr=lr, weight_decay=1e-5
-        )
-        self.generator.train()
-        for _ in range(steps):
-            _, cond_vec, real, _, _ = self._conditioned_batch()
-            with self._autocast():
-                mean, log_var = encoder(self._with_condition(real, cond_vec))
-                mean, log_var = mean.float(), log_var.float()
-                noise = torch.randn(mean.shape, device=self.device, generator=self.rng)
-                code = mean + noise * torch.exp(0.5 * log_var)
-                raw = self.generator(self._with_condition(code, cond_vec)).float()
-            rebuilt = reconstruction_loss(self.activation.span_index, raw, real)
-            divergence = -0.5 * (1 + log_var - mean.pow(2) - log_var.exp()).sum(dim=1)
-            loss = (rebuilt + divergence).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        if self.ema_generator is not None:
-            self.ema_generator.load_state_dict(self.generator.state_dict())
-
+    # -- one epoch ---------------------------------------------------------------------------------
     def warm_up_critic(self, steps: int) -> None:
         self.generator.train()
         self.critic.train()
         for _ in range(steps):
             self._discriminator_step()
 
-    # -- one epoch ---------------------------------------------------------------------------------
     def run_epoch(self, deadline: float | None = None, on_step=None) -> dict[str, float]:
         """One pass of ``steps_per_epoch`` generator steps; returns the epoch's mean statistics.
 
