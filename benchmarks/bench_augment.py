@@ -346,12 +346,10 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         "synthgan_curated_grow",
     )
     curation = "confidence" if method in curated else None
-    uncapped = ("synthgan_full", "synthgan_curated_full", "synthgan_curated_grow")
-    share = None if method in uncapped else 0.5
-    grow = method == "synthgan_curated_grow"
+    share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
     return _synthgan_sampler_class()(
         epochs=epochs,
-        multiplier=GROWTH if grow else None,
+        multiplier=GROWTH if method == "synthgan_curated_grow" else None,
         curation=curation,
         max_synthetic_share=share,
         class_models="per_class" if method in PER_CLASS else "pooled",
