@@ -124,33 +124,6 @@ class SamplingNetwork(nn.Module):
         return out
 
 
-class RowMajorSamplingNetwork(nn.Module):
-    """:class:`SamplingNetwork`'s interface for a generator of another structure (e.g.
-    :class:`~synthgan.model.networks.ConvGenerator`): a frozen copy run row-major on each chunk,
-    its input and output transposed."""
-
-    def __init__(self, generator: nn.Module, dtype: torch.dtype) -> None:
-        super().__init__()
-        self.generator = copy.deepcopy(generator).to(dtype).eval().requires_grad_(False)
-        self.dtype = dtype
-        first = next(m for m in self.generator.modules() if isinstance(m, nn.Linear))
-        self.input_dim = first.in_features
-        self.data_dim = generator.data_dim
-
-    def input_slot(self, n: int) -> None:
-        return None
-
-    @torch.no_grad()
-    def forward(self, gen_input: torch.Tensor, *, out: torch.Tensor | None = None) -> torch.Tensor:
-        n = gen_input.shape[1]
-        if out is None:
-            out = torch.empty(self.data_dim, n, device=gen_input.device)
-        for first in range(0, n, NETWORK_CHUNK_ROWS):
-            chunk = gen_input[:, first : first + NETWORK_CHUNK_ROWS].T.to(self.dtype)
-            out[:, first : first + chunk.shape[0]] = self.generator(chunk).T
-        return out
-
-
 class _FoldedResidual(nn.Module):
     """Linear -> BatchNorm (eval) -> ReLU as one affine map and a ReLU, feature-major."""
 
@@ -184,11 +157,7 @@ class RowGenerator:
         selector: RowSelector | None = None,
         calibration: BinCalibration | None = None,
     ) -> None:
-        dtype = precision_dtype(precision, device)
-        if isinstance(generator, Generator):
-            self.network = SamplingNetwork(generator, dtype)
-        else:
-            self.network = RowMajorSamplingNetwork(generator, dtype)
+        self.network = SamplingNetwork(generator, precision_dtype(precision, device))
         self.selector = selector
         self.calibration = calibration
         self.activation = activation

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
@@ -155,16 +153,6 @@ class Generator(nn.Module):
         return self.net(x)
 
 
-def _critic_head(dim: int, hidden_dims: tuple[int, ...], dropout: float) -> nn.Sequential:
-    """Linear -> LeakyReLU -> Dropout per hidden width, then one score."""
-    layers = []
-    for hidden in hidden_dims:
-        layers += [nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
-        dim = hidden
-    layers.append(nn.Linear(dim, 1))
-    return nn.Sequential(*layers)
-
-
 class Discriminator(nn.Module):
     """Scores packs of ``pac`` rows (PacGAN): one score per pack.
 
@@ -188,7 +176,12 @@ class Discriminator(nn.Module):
         if row_dim:
             self.row_encoder = nn.Sequential(nn.Linear(input_dim, row_dim), nn.LeakyReLU(0.2))
             input_dim = row_dim
-        self.net = _critic_head(input_dim * pac, hidden_dims, dropout)
+        layers, dim = [], input_dim * pac
+        for hidden in hidden_dims:
+            layers += [nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
+            dim = hidden
+        layers.append(nn.Linear(dim, 1))
+        self.net = nn.Sequential(*layers)
 
     def pack(self, rows: torch.Tensor) -> torch.Tensor:
         """(batch, width) -> (batch // pac, pac * width)."""
@@ -231,65 +224,3 @@ class TargetClassifier(nn.Module):
 
     def forward(self, rows: torch.Tensor) -> torch.Tensor:
         return self.net(rows * self.mask)  # (batch, n_classes) logits
-
-
-def _grid_side(width: int, multiple: int = 4) -> int:
-    """The side of the smallest square grid, a multiple of ``multiple``, that holds ``width``."""
-    side = math.ceil(math.sqrt(max(width, 1)))
-    return -(-side // multiple) * multiple
-
-
-class ConvGenerator(nn.Module):
-    """table-GAN's generator (Park et al. 2018, the DCGAN line applied to rows): noise and
-    condition -> a small feature map -> two strided transposed convolutions -> one square
-    channel, read row-major as the raw row (the grid's cells beyond ``data_dim`` are dropped)."""
-
-    def __init__(self, input_dim: int, data_dim: int, channels: int = 64) -> None:
-        super().__init__()
-        side = _grid_side(data_dim)
-        self.seed_side = side // 4
-        self.channels = channels
-        self.data_dim = data_dim
-        cells = 2 * channels * self.seed_side**2
-        self.project = nn.Sequential(nn.Linear(input_dim, cells), nn.BatchNorm1d(cells), nn.ReLU())
-        self.deconv = nn.Sequential(
-            nn.ConvTranspose2d(2 * channels, channels, 4, stride=2, padding=1),
-            nn.BatchNorm2d(channels),
-            nn.ReLU(),
-            nn.ConvTranspose2d(channels, 1, 4, stride=2, padding=1),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        seed = self.project(x).reshape(-1, 2 * self.channels, self.seed_side, self.seed_side)
-        return self.deconv(seed).flatten(1)[:, : self.data_dim]
-
-
-class ConvDiscriminator(Discriminator):
-    """table-GAN's critic with PacGAN's packing: each row of a pack is laid on a square grid
-    and the ``pac`` grids are the channels of one image; two strided convolutions, then the
-    MLP head of :class:`Discriminator` (so ``features`` and ``score_features`` are the same)."""
-
-    def __init__(
-        self,
-        input_dim: int,
-        hidden_dims: tuple[int, ...],
-        pac: int,
-        dropout: float = 0.5,
-        channels: int = 64,
-    ):
-        super().__init__(input_dim, hidden_dims, pac, dropout)
-        side = _grid_side(input_dim)
-        self.net = _critic_head(2 * channels * (side // 4) ** 2, hidden_dims, dropout)
-        self.side = side
-        self.row_width = input_dim
-        self.conv = nn.Sequential(
-            nn.Conv2d(pac, channels, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(channels, 2 * channels, 4, stride=2, padding=1),
-            nn.LeakyReLU(0.2),
-        )
-
-    def _encode(self, packed: torch.Tensor) -> torch.Tensor:
-        rows = packed.reshape(packed.shape[0], self.pac, self.row_width)
-        grid = nn.functional.pad(rows, (0, self.side**2 - self.row_width))
-        return self.conv(grid.reshape(-1, self.pac, self.side, self.side)).flatten(1)

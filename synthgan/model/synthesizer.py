@@ -23,8 +23,6 @@ from synthgan.model.distributed import active_sync, per_rank_batch
 from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.losses import LOSSES
 from synthgan.model.networks import (
-    ConvDiscriminator,
-    ConvGenerator,
     Discriminator,
     Generator,
     OutputActivation,
@@ -76,8 +74,6 @@ from synthgan.model.training import Trainer, TrainingConfig, make_ema, registere
 from synthgan.schema import ColumnKind, Schema, validate_frame
 from synthgan.transform import TableTransformer
 
-# "mlp": the residual generator and packed MLP critic; "conv": table-GAN's convolutional pair
-ARCHITECTURES = ("mlp", "conv")
 ROW_DIM_PER_COLUMN = 4
 """``discriminator_row_dim="auto"``: the critic's row encoder's width per modelled column,"""
 MIN_ROW_DIM = 64
@@ -289,7 +285,6 @@ class Synthesizer:
         generator_dims: tuple[int, ...] = (256, 256),
         discriminator_dims: tuple[int, ...] = (256, 256),
         discriminator_row_dim: int | Literal["auto"] | None = "auto",
-        architecture: str = "mlp",
         generator_lr: float = 5e-4,
         discriminator_lr: float = 1e-3,
         generator_decay: float = 1e-6,
@@ -330,7 +325,6 @@ class Synthesizer:
         self.generator_dims = generator_dims
         self.discriminator_dims = discriminator_dims
         self.discriminator_row_dim = discriminator_row_dim
-        self.architecture = architecture
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
         self.generator_decay = generator_decay
@@ -366,7 +360,7 @@ class Synthesizer:
     # -- scikit-learn parameter protocol ----------------------------------------------------------
     _PARAM_NAMES = (
         "epochs", "batch_size", "pac", "loss", "embedding_dim", "generator_dims",
-        "discriminator_dims", "discriminator_row_dim", "architecture", "generator_lr", "discriminator_lr", "generator_decay",
+        "discriminator_dims", "discriminator_row_dim", "generator_lr", "discriminator_lr", "generator_decay",
         "discriminator_decay", "discriminator_steps", "gp_lambda", "discriminator_warmup",
         "ema_decay", "condition_on_modes", "information_loss", "target", "max_minutes", "schema", "max_modes", "max_point_masses", "max_fit_rows",
         "quantile_knots", "quantile_bins", "derive_columns", "rejection", "random_state", "device", "verbose", "train_precision", "sample_precision",
@@ -426,15 +420,6 @@ class Synthesizer:
             raise InvalidDataError(
                 'discriminator_row_dim must be a positive integer, "auto" or None, '
                 f"got {row_dim!r}."
-            )
-        if self.architecture not in ARCHITECTURES:
-            raise InvalidDataError(
-                f"architecture={self.architecture!r} is not one of {', '.join(ARCHITECTURES)}."
-            )
-        if self.architecture != "mlp" and self.epsilon is not None:
-            raise InvalidDataError(
-                f'architecture={self.architecture!r} has no private training; use "mlp" with '
-                "epsilon=."
             )
         check_precision("train_precision", self.train_precision)
         check_precision("sample_precision", self.sample_precision)
@@ -596,21 +581,13 @@ class Synthesizer:
         self.condition_spans_ = layout.condition_spans(modes=modes)
         cond_dim = sum(s.width for s in self.condition_spans_)
         device = self.device_
-        if self.architecture == "conv":  # table-GAN's convolutional pair
-            self.generator_ = ConvGenerator(self.embedding_dim_ + cond_dim, layout.dim).to(device)
-            self.critic_ = ConvDiscriminator(
-                layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac
-            ).to(device)
-        else:
-            self.generator_ = Generator(
-                self.embedding_dim_ + cond_dim, tuple(self.generator_dims), layout.dim
-            ).to(device)
-            row_dim = (
-                row_width(self.discriminator_row_dim, layout) if self.epsilon is None else None
-            )
-            self.critic_ = Discriminator(
-                layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac, row_dim=row_dim
-            ).to(device)
+        self.generator_ = Generator(
+            self.embedding_dim_ + cond_dim, tuple(self.generator_dims), layout.dim
+        ).to(device)
+        row_dim = row_width(self.discriminator_row_dim, layout) if self.epsilon is None else None
+        self.critic_ = Discriminator(
+            layout.dim + cond_dim, tuple(self.discriminator_dims), self.pac, row_dim=row_dim
+        ).to(device)
         self.ema_generator_ = make_ema(self.generator_) if self.ema_decay is not None else None
         self.target_classifier_ = None
         self._classifier_optimizer = None
