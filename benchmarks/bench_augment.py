@@ -32,7 +32,9 @@ full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15);
 on that class's rows only); ``synthgan_curated_full`` (curated with the cap lifted: full balance
 from curated rows, against SMOTENC's full balance from interpolated ones);
 ``synthgan_curated_grow`` (curated, every class grown to 5 times its rows, cap lifted: the
-whole table augmented at its own class ratio, as TabEBM and CLLM augment small tables).
+whole table augmented at its own class ratio, as TabEBM and CLLM augment small tables);
+``synthgan_curated_grow_balanced`` (curated, every class grown to 5 times the majority's rows,
+cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -95,6 +97,7 @@ METHODS = (
     "synthgan_perclass_curated",
     "synthgan_curated_full",
     "synthgan_curated_grow",
+    "synthgan_curated_grow_balanced",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -107,18 +110,24 @@ SYNTHGAN = (
     "synthgan_perclass_curated",
     "synthgan_curated_full",
     "synthgan_curated_grow",
+    "synthgan_curated_grow_balanced",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
 WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
 """Weighted method -> the unweighted method with the same sampler."""
-UNCAPPED = {"synthgan_curated_full": "synthgan_curated", "synthgan_curated_grow": "synthgan_curated"}
+UNCAPPED = {
+    "synthgan_curated_full": "synthgan_curated",
+    "synthgan_curated_grow": "synthgan_curated",
+    "synthgan_curated_grow_balanced": "synthgan_curated",
+}
 """Uncapped method -> the capped method with the same GAN and curation."""
 TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED}
 """Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
 GROWTH = 5
-"""``synthgan_curated_grow``: every class grown to this many times its real rows."""
+"""``synthgan_curated_grow``: every class grown to this many times its real rows;
+``synthgan_curated_grow_balanced``: to this many times the majority's."""
 LEARNERS = ("hgb", "lr")
 MIN_POSITIVES = 4
 DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
@@ -344,17 +353,29 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         "synthgan_perclass_curated",
         "synthgan_curated_full",
         "synthgan_curated_grow",
+        "synthgan_curated_grow_balanced",
     )
     curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
     return _synthgan_sampler_class()(
         epochs=epochs,
+        sampling_strategy=(
+            grown_and_balanced if method == "synthgan_curated_grow_balanced" else "auto"
+        ),
         multiplier=GROWTH if method == "synthgan_curated_grow" else None,
         curation=curation,
         max_synthetic_share=share,
         class_models="per_class" if method in PER_CLASS else "pooled",
         random_state=seed,
     )
+
+
+def grown_and_balanced(y) -> dict:
+    """Every class's count after resampling: GROWTH times the majority's."""
+    import numpy as np
+
+    classes, counts = np.unique(y, return_counts=True)
+    return {c: GROWTH * int(counts.max()) for c in classes}
 
 
 class AdaptiveSmote:
@@ -575,6 +596,7 @@ SHORT = {
     "synthgan_perclass_curated": "per cl. cur.",
     "synthgan_curated_full": "cur. no cap",
     "synthgan_curated_grow": "cur. grow",
+    "synthgan_curated_grow_balanced": "cur. grow bal.",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -595,6 +617,9 @@ PAIRS = (
     ("synthgan_curated_grow", "none"),
     ("synthgan_curated_grow", "smotenc"),
     ("synthgan_curated_grow", "synthgan_curated"),
+    ("synthgan_curated_grow_balanced", "none"),
+    ("synthgan_curated_grow_balanced", "smotenc"),
+    ("synthgan_curated_grow_balanced", "synthgan_curated_grow"),
 )
 """The paired differences the condensed tables show."""
 
