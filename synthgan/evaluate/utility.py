@@ -140,6 +140,10 @@ class UtilityModel(BaseEstimator):
         task = check_task(self.task)
         self.features_ = UtilityFeatures(schema=self.schema).fit(X)
         matrix = self.features_.transform(X)
+        # A feature with no value in the training rows is a constant to the model (and
+        # scikit-learn 1.9's binning fails on it): it is read as 0 in training and prediction.
+        self.blank_features_ = np.isnan(matrix).all(axis=0)
+        matrix[:, self.blank_features_] = 0.0
         mask = np.asarray(self.features_.categorical_mask_, dtype=bool)
         params = dict(UTILITY_MODEL_PARAMS, random_state=self.random_state)
         params["categorical_features"] = mask if mask.any() else None
@@ -165,6 +169,11 @@ class UtilityModel(BaseEstimator):
         if not hasattr(self, "features_"):
             raise not_fitted(self)
 
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        matrix = self.features_.transform(X)
+        matrix[:, self.blank_features_] = 0.0
+        return matrix
+
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Class probabilities, ndarray of shape (n_rows, n_classes) in the order of ``classes_``."""
         self._check_fitted()
@@ -173,14 +182,14 @@ class UtilityModel(BaseEstimator):
         if self.model_ is None:
             return np.ones((len(X), 1))
         with self._threads():
-            return self.model_.predict_proba(self.features_.transform(X))
+            return self.model_.predict_proba(self._matrix(X))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         self._check_fitted()
         if check_task(self.task) == "classification" and self.model_ is None:
             return np.full(len(X), self.classes_[0], dtype=object)
         with self._threads():
-            return self.model_.predict(self.features_.transform(X))
+            return self.model_.predict(self._matrix(X))
 
 
 def check_task(task: str) -> Task:
