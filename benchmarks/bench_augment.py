@@ -619,7 +619,7 @@ PAIRS = (
     ("synthgan_curated_grow", "synthgan_curated"),
     ("synthgan_curated_grow_balanced", "none"),
     ("synthgan_curated_grow_balanced", "smotenc"),
-    ("synthgan_curated_grow_balanced", "synthgan_curated_grow"),
+    ("synthgan_curated_grow_balanced", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 
