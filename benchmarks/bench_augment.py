@@ -34,9 +34,7 @@ from curated rows, against SMOTENC's full balance from interpolated ones);
 ``synthgan_curated_grow`` (curated, every class grown to 5 times its rows, cap lifted: the
 whole table augmented at its own class ratio, as TabEBM and CLLM augment small tables);
 ``synthgan_curated_grow_balanced`` (curated, every class grown to 5 times the majority's rows,
-cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance);
-``synthgan_curated_label`` (curated, its GAN trained with CTAB-GAN's classifier loss on the
-target, ``label_loss=True``).
+cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -100,7 +98,6 @@ METHODS = (
     "synthgan_curated_full",
     "synthgan_curated_grow",
     "synthgan_curated_grow_balanced",
-    "synthgan_curated_label",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -114,7 +111,6 @@ SYNTHGAN = (
     "synthgan_curated_full",
     "synthgan_curated_grow",
     "synthgan_curated_grow_balanced",
-    "synthgan_curated_label",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
@@ -126,9 +122,7 @@ UNCAPPED = {
     "synthgan_curated_grow_balanced": "synthgan_curated",
 }
 """Uncapped method -> the capped method with the same GAN and curation."""
-LABEL_LOSS = {"synthgan_curated_label": "synthgan_curated"}
-"""Method whose GAN pays CTAB-GAN's classifier loss on the target -> the method without it."""
-TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **LABEL_LOSS}
+TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED}
 """Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
 GROWTH = 5
@@ -323,9 +317,7 @@ def _synthgan_sampler_class():
         the rows and seed fix the model, so this only saves time."""
 
         def fit_resample(self, X, y, **params):
-            key = joblib.hash(
-                (X, y, self.random_state, self.epochs, self.class_models, self.label_loss)
-            )
+            key = joblib.hash((X, y, self.random_state, self.epochs, self.class_models))
             curation = self.curation
             if key not in _GAN_CACHE:
                 start = time.perf_counter()
@@ -362,7 +354,6 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         "synthgan_curated_full",
         "synthgan_curated_grow",
         "synthgan_curated_grow_balanced",
-        "synthgan_curated_label",
     )
     curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
@@ -375,7 +366,6 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         curation=curation,
         max_synthetic_share=share,
         class_models="per_class" if method in PER_CLASS else "pooled",
-        label_loss=method in LABEL_LOSS,
         random_state=seed,
     )
 
@@ -607,7 +597,6 @@ SHORT = {
     "synthgan_curated_full": "cur. no cap",
     "synthgan_curated_grow": "cur. grow",
     "synthgan_curated_grow_balanced": "cur. grow bal.",
-    "synthgan_curated_label": "cur. label loss",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -631,9 +620,6 @@ PAIRS = (
     ("synthgan_curated_grow_balanced", "none"),
     ("synthgan_curated_grow_balanced", "smotenc"),
     ("synthgan_curated_grow_balanced", "synthgan_curated"),
-    ("synthgan_curated_label", "none"),
-    ("synthgan_curated_label", "smotenc"),
-    ("synthgan_curated_label", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 

@@ -88,12 +88,6 @@ class SyntheticOverSampler(BaseOverSampler):
         (the class-specific models of TabEBM, Margeloiu et al., NeurIPS 2024); it learns a small
         class from its own rows, at the cost of what the other classes could teach it. A class
         of fewer than ``MIN_CLASS_ROWS`` (4) rows is drawn from a pooled model instead.
-    label_loss : bool, default=False
-        True: the pooled synthesizer is fitted with ``target`` set to the target column
-        (CTAB-GAN's auxiliary classifier, docs/training.md "Losses"): a classifier learns the
-        class from the other columns of real rows, and the generator pays when a row's other
-        columns do not read as the class it carries. Per-class models have no target column
-        and train without it.
     synthesizer : Synthesizer, optional
         The template: cloned and the clone fitted on every call of ``fit_resample``, so in a
         pipeline under cross-validation it only ever sees the training fold. Default:
@@ -176,7 +170,6 @@ class SyntheticOverSampler(BaseOverSampler):
         "pac": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "categorical_features": ["array-like", None],
         "refit_synthesizer": ["boolean"],
-        "label_loss": ["boolean"],
     }
 
     def __init__(
@@ -189,7 +182,6 @@ class SyntheticOverSampler(BaseOverSampler):
         curation_threshold: float = 1.0,
         curation_estimator: Any = None,
         class_models: str = "pooled",
-        label_loss: bool = False,
         synthesizer: Any = None,
         epochs: int | None = None,
         batch_size: int | None = None,
@@ -206,7 +198,6 @@ class SyntheticOverSampler(BaseOverSampler):
         self.curation_threshold = curation_threshold
         self.curation_estimator = curation_estimator
         self.class_models = class_models
-        self.label_loss = label_loss
         self.synthesizer = synthesizer
         self.epochs = epochs
         self.batch_size = batch_size
@@ -481,8 +472,6 @@ class SyntheticOverSampler(BaseOverSampler):
         )
         # the target is conditioned on, so it stays discrete whatever the template says
         overrides = self._fit_overrides(schema.with_kinds({target: ColumnKind.DISCRETE}), rng)
-        if self.label_loss:
-            overrides["target"] = target
         model = prepared_synthesizer(
             self._template(), overrides, n_rows=len(data), min_steps=self.min_steps
         )

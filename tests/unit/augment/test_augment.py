@@ -300,24 +300,6 @@ class TestClassCounts:
         assert sampler.target_column_ == "label"
         assert set(rows["label"]) == {"c"}
 
-    def test_label_loss_trains_the_classifier_on_the_target_column(self):
-        X, y = three_classes()
-        sampler = SyntheticOverSampler(
-            min_steps=None, synthesizer=tiny(), label_loss=True, random_state=0
-        )
-        sampler.fit_resample(X, y)
-        model = sampler.synthesizer_
-        assert model.target == sampler.target_column_ == "label"
-        assert model.target_classifier_ is not None
-        assert "target_loss" in model.loss_history_.columns
-        assert sampler.synthesizer.target is None  # the template is left as it was
-
-    def test_label_loss_is_off_by_default(self):
-        X, y = three_classes()
-        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), random_state=0)
-        sampler.fit_resample(X, y)
-        assert sampler.synthesizer_.target is None
-
     def test_the_target_stays_discrete_whatever_the_template_schema_says(self):
         X, y = binary_frame(120)
         schema = Schema((ColumnSpec("answer", ColumnKind.INTEGER),))
