@@ -36,19 +36,39 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     from pyarrow import ArrowException
 
     try:
-        if fmt == "parquet":
-            return pd.read_parquet(path)
-        if fmt == "feather":
-            return pd.read_feather(path)
-        return pd.read_csv(path)
+        if fmt == "csv":
+            return pd.read_csv(path)
+        df = pd.read_parquet(path) if fmt == "parquet" else pd.read_feather(path)
     except (OSError, ValueError, ArrowException) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InvalidDataError(f"{path}: cannot read it as {fmt}: {first_line}") from exc
+        raise InvalidDataError(f"{path}: cannot read it as {fmt}: {_first_line(exc)}") from exc
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         # damaged pandas metadata in a Parquet/Feather footer fails inside pyarrow's conversion
         raise InvalidDataError(
             f"{path}: cannot read it as {fmt}: damaged metadata ({type(exc).__name__}: {exc})"
         ) from exc
+    _check_arrow_columns(df, path, fmt)
+    return df
+
+
+def _check_arrow_columns(df: pd.DataFrame, path: Path, fmt: str) -> None:
+    """Validate the columns pandas keeps in Arrow memory (its ``str`` dtype among them) now: a
+    damaged Parquet page can hold text that is not UTF-8, which pyarrow reads without looking and
+    which fails much later, wherever a value is first turned into a Python string. Checks each
+    value once, in C, without copying."""
+    from pyarrow import ArrowException
+
+    arrow_backed = getattr(pd.arrays, "ArrowExtensionArray", ())
+    for name in df.columns:
+        values = df[name].array
+        if not isinstance(values, arrow_backed):
+            continue
+        try:
+            values.__arrow_array__().validate(full=True)  # the ChunkedArray pandas holds
+        except ArrowException as exc:
+            raise InvalidDataError(
+                f"{path}: cannot read it as {fmt}: column {name!r} is damaged ({_first_line(exc)}). "
+                "Write the file again from its source."
+            ) from exc
 
 
 def check_writable(path: str | os.PathLike) -> Path:

@@ -325,3 +325,24 @@ def test_a_two_row_table_fits_with_rejection_sampling():
     ).fit(df)  # fmt: skip
     rows = model.sample(23, random_state=1)
     assert rows["c0"].dtype == np.int64 and rows["c0"].between(3, 5).all()
+
+
+def test_text_that_is_not_utf8_in_a_parquet_file_is_refused_when_read(tmp_path):
+    # a damaged page ("Berlin" -> b"\x80erlin") read fine into pandas 3's Arrow-backed "str"
+    # column and raised ArrowException later, in `synthgan inspect` (rotating seed 20261211)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from synthgan.cli import main
+    from synthgan.io import read_table
+
+    text = pa.array([b"Paris", b"\x80erlin", b"Rome"], type=pa.binary()).view(pa.string())
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"city": text, "n": [1, 2, 3]}), path)
+    with pytest.raises(InvalidDataError, match="t.parquet: cannot read it as parquet") as caught:
+        read_table(path)
+    assert "\n" not in str(caught.value)
+    result = CliRunner().invoke(main, ["inspect", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "t.parquet: cannot read it as parquet" in result.output  # pandas 2 fails in the read
