@@ -337,6 +337,7 @@ def iter_frames(dataset, rows: int, *, columns: list[str] | None = None) -> Iter
         where = getattr(fragment, "path", "the dataset")
         try:
             for batch in fragment.to_batches(columns=columns, batch_size=min(rows, 65_536)):
+                batch.validate(full=True)  # text that is not UTF-8 fails here, not in a later step
                 pending.append(batch)
                 held += batch.num_rows
                 while held >= rows:

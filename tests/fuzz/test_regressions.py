@@ -346,3 +346,17 @@ def test_text_that_is_not_utf8_in_a_parquet_file_is_refused_when_read(tmp_path):
     result = CliRunner().invoke(main, ["inspect", str(path)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "t.parquet: cannot read it as parquet" in result.output  # pandas 2 fails in the read
+
+
+def test_text_that_is_not_utf8_in_a_parquet_folder_is_refused_naming_the_file(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthgan.io import iter_frames, open_dataset
+
+    good = pa.array(["Paris", "Rome"])
+    bad = pa.array([b"Paris", b"\x80erlin"], type=pa.binary()).view(pa.string())
+    pq.write_table(pa.table({"city": good}), tmp_path / "part-0.parquet")
+    pq.write_table(pa.table({"city": bad}), tmp_path / "part-1.parquet")
+    with pytest.raises(InvalidDataError, match="part-1.parquet: cannot read it as Parquet"):
+        list(iter_frames(open_dataset(tmp_path), 3))
