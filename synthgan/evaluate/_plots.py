@@ -15,6 +15,9 @@ from matplotlib.ticker import FuncFormatter
 REAL_COLOUR = "#1f77b4"
 SYNTHETIC_COLOUR = "#ff7f0e"
 PANELS_PER_ROW = 4
+HUGE = 1e300
+"""Histogram edges beyond this in size are drawn in units of a power of ten: near the float
+maximum, matplotlib's axis margins and tick labels overflow."""
 
 
 def _png(figure: Figure) -> bytes:
@@ -28,6 +31,15 @@ def _seconds_as_date(value: float, _position: int) -> str:
     return pd.Timestamp(value, unit="s").strftime("%Y-%m-%d")
 
 
+def _drawable(edges: np.ndarray) -> tuple[np.ndarray, int]:
+    """``edges`` as drawn, and the power of ten they are drawn in (0: as they are)."""
+    largest = float(np.max(np.abs(edges))) if len(edges) else 0.0
+    if not largest > HUGE:
+        return edges, 0
+    power = math.floor(math.log10(largest))
+    return edges / 10.0**power, power
+
+
 def distributions_png(distributions: dict[str, dict[str, Any]]) -> bytes:
     """Real vs synthetic per column: step histograms for numbers, side-by-side bars for categories."""
     names = list(distributions)
@@ -37,7 +49,9 @@ def distributions_png(distributions: dict[str, dict[str, Any]]) -> bytes:
     for ax, name in zip(axes, names):
         data = distributions[name]
         if data["type"] == "histogram":
-            edges = np.asarray(data["edges"])
+            edges, power = _drawable(np.asarray(data["edges"], dtype=float))
+            if power:
+                ax.set_xlabel(f"x 1e{power}", fontsize=7)
             ax.stairs(data["real"], edges, color=REAL_COLOUR, label="real", linewidth=2.5)
             # dashed, so that a perfect match still shows both lines
             ax.stairs(

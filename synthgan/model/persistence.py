@@ -125,6 +125,15 @@ def _marginal_factors(model, tensors: dict, device) -> MarginalFactors | None:
     return factors.to(device)
 
 
+def _loss_history(columns) -> pd.DataFrame:
+    """The loss history as saved: a dict of equal-length lists, one per recorded figure."""
+    if not isinstance(columns, dict) or not all(isinstance(v, list) for v in columns.values()):
+        raise ValueError("loss_history is not a dict of lists")
+    if len({len(v) for v in columns.values()}) > 1:
+        raise ValueError("loss_history's columns differ in length")
+    return pd.DataFrame(columns)
+
+
 def load_synthesizer(
     cls: type[Synthesizer], path: str | os.PathLike, *, device: str = "auto"
 ) -> Synthesizer:
@@ -151,7 +160,7 @@ def load_synthesizer(
         model.rows_trained_ = int(training["rows"])
         model.interrupted_ = bool(training["interrupted"])
         model.fit_seconds_ = float(training["fit_seconds"])
-        model.loss_history_ = pd.DataFrame(meta["loss_history"])
+        model.loss_history_ = _loss_history(meta["loss_history"])
         model.privacy_ = meta.get("privacy")
         model._build_networks()
         # checked now, not at the first sample: one count per category of each condition span

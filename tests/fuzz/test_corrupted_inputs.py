@@ -187,6 +187,17 @@ def test_model_files_of_other_formats(originals, fuzz_seed, outcome, tmp_path_fa
     check()
 
 
+@pytest.mark.parametrize("history", [[[], None], {"a": [1.0], "b": []}, {"a": 1.0}])
+def test_a_loss_history_of_another_shape_is_an_inconsistent_model_file(originals, tmp_path, history):
+    # [[], None] made pandas warn (an error under the suite's filters) and build a padded table;
+    # rotating seed 20261213
+    path = tmp_path / "m.synthgan"
+    path.write_bytes(rewrite_meta(originals["m.synthgan"], lambda m: {**m, "loss_history": history}))
+    with pytest.raises(ModelFileError, match="the model file is inconsistent") as caught:
+        load(path, device="cpu")
+    assert str(path) in str(caught.value)
+
+
 def test_a_model_file_from_a_future_version_says_upgrade(originals, tmp_path, outcome):
     path = tmp_path / "future.synthgan"
     future = modelfile.FORMAT_VERSION + 1
