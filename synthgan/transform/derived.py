@@ -250,11 +250,12 @@ def _lookup(df, source, target, kinds, source_codes) -> Lookup:
 def _is_monotone(x: np.ndarray, y: np.ndarray) -> bool:
     order = np.argsort(x, kind="stable")
     xs, ys = x[order], y[order]
-    same = np.diff(xs) == 0
-    if np.any(np.diff(ys)[same] != 0):  # one x, two y: not a function
+    # neighbours compared, not subtracted: a difference overflows near the float maximum
+    same = xs[1:] == xs[:-1]
+    if np.any(ys[1:][same] != ys[:-1][same]):  # one x, two y: not a function
         return False
-    steps = np.diff(ys)[~same]
-    return bool(np.all(steps > 0) or np.all(steps < 0))
+    before, after = ys[:-1][~same], ys[1:][~same]
+    return bool(np.all(after > before) or np.all(after < before))
 
 
 def _monotone(x: np.ndarray, y: np.ndarray, source: str, target: str) -> Monotone:

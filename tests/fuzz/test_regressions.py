@@ -370,3 +370,16 @@ def test_histograms_near_the_float_maximum_are_drawn():
     huge = {"type": "histogram", "edges": [-8.02e307, 0.0, 5.36e307], "real": [1, 2],
             "synthetic": [2, 1]}  # fmt: skip
     assert distributions_png({"c": huge}).startswith(b"\x89PNG")
+
+
+def test_columns_near_the_float_maximum_are_checked_for_relations_without_overflow():
+    # the search for a monotone relation subtracted neighbouring values: +-1.6e308 overflowed
+    # (a RuntimeWarning, an error under the suite's filters; rotating seed 20261215)
+    rng = np.random.default_rng(0)
+    big = rng.uniform(-1.0, 1.0, 51) * 1.7e308
+    df = pd.DataFrame({"c0": big, "c1": rng.normal(size=51)})
+    from synthgan.transform.derived import find_derivations
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert find_derivations(df, infer_schema(df)) == []
