@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
@@ -145,8 +146,22 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         elif fmt == "feather":
             df.reset_index(drop=True).to_feather(tmp)
         else:
-            df.to_csv(tmp, index=False)
+            df.to_csv(tmp, index=False, quoting=_csv_quoting(df))
     return path
+
+
+def _csv_quoting(df: pd.DataFrame) -> int:
+    """pandas quotes a CSV field holding its line terminator ("\n") but not one holding a bare
+    "\r", which readers take as a line break: a table with "\r" in a column name or a text
+    value is written with every field quoted (read back alike), any other as before."""
+    if any("\r" in str(name) for name in df.columns):
+        return csv.QUOTE_ALL
+    for name in df.columns:
+        column = df[name]
+        if column.dtype == object or isinstance(column.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            if column.astype(str).str.contains("\r", regex=False).any():
+                return csv.QUOTE_ALL
+    return csv.QUOTE_MINIMAL
 
 
 def write_bytes(data: bytes, path: str | os.PathLike) -> Path:

@@ -383,3 +383,15 @@ def test_columns_near_the_float_maximum_are_checked_for_relations_without_overfl
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert find_derivations(df, infer_schema(df)) == []
+
+
+def test_a_carriage_return_in_a_name_or_value_survives_a_csv_round_trip(tmp_path):
+    # pandas left a bare "\r" unquoted and the CSV read back with a row more or a parser error
+    # (`synthgan sample -o x.csv`, rotating seed 20270104)
+    from synthgan.io import read_table, write_table
+
+    df = pd.DataFrame({"\r0": [1.5, np.nan], "a\nb": [1, 2], "x": ["p\rq", None]})
+    back = read_table(write_table(df, tmp_path / "t.csv"))
+    assert list(back.columns) == list(df.columns)
+    assert back["x"].tolist()[0] == "p\rq" and back["x"].isna().tolist() == [False, True]
+    np.testing.assert_array_equal(back["a\nb"].to_numpy(), [1, 2])
