@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter
 
 REAL_COLOUR = "#1f77b4"
@@ -18,6 +21,23 @@ PANELS_PER_ROW = 4
 HUGE = 1e300
 """Histogram edges beyond this in size are drawn in units of a power of ten: near the float
 maximum, matplotlib's axis margins and tick labels overflow."""
+
+
+@functools.cache
+def _font_characters() -> frozenset[int]:
+    """The code points matplotlib's text font (rcParams' first family found) can draw."""
+    return frozenset(FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap())
+
+
+def _text(value: Any, limit: int) -> str:
+    """A column name or category as a figure's label: cut to ``limit`` characters, a character the
+    font cannot draw written as its escape (``\\u57ce``: matplotlib would draw a box and warn per
+    glyph), and ``$`` escaped (matplotlib reads text between two as TeX and raises on bad TeX)."""
+    drawable = _font_characters()
+    text = "".join(
+        ch if ord(ch) in drawable else ascii(ch)[1:-1] for ch in str(value)[:limit]
+    )
+    return text.replace("$", r"\$")
 
 
 def _png(figure: Figure) -> bytes:
@@ -73,9 +93,9 @@ def distributions_png(distributions: dict[str, dict[str, Any]]) -> bytes:
             )
             ax.set_xticks(positions)
             ax.set_xticklabels(
-                [str(label)[:14] for label in data["labels"]], rotation=60, ha="right", fontsize=7
+                [_text(label, 14) for label in data["labels"]], rotation=60, ha="right", fontsize=7
             )
-        ax.set_title(name, fontsize=10)
+        ax.set_title(_text(name, 60), fontsize=10)
         ax.tick_params(labelsize=7)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
@@ -94,7 +114,7 @@ def pairs_png(pairs: pd.DataFrame) -> bytes:
     image = ax.imshow(
         difference, cmap="Reds", vmin=0.0, vmax=max(0.05, float(np.nanmax(difference)))
     )
-    labels = [str(c)[:18] for c in pairs.columns]
+    labels = [_text(c, 18) for c in pairs.columns]
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(labels)))
