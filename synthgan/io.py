@@ -158,7 +158,9 @@ def _csv_quoting(df: pd.DataFrame) -> int:
         return csv.QUOTE_ALL
     for name in df.columns:
         column = df[name]
-        if column.dtype == object or isinstance(column.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.cat.categories.to_series()  # each value once, not each row
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
             if column.astype(str).str.contains("\r", regex=False).any():
                 return csv.QUOTE_ALL
     return csv.QUOTE_MINIMAL

@@ -395,6 +395,10 @@ def test_a_carriage_return_in_a_name_or_value_survives_a_csv_round_trip(tmp_path
     assert list(back.columns) == list(df.columns)
     assert back["x"].tolist()[0] == "p\rq" and back["x"].isna().tolist() == [False, True]
     np.testing.assert_array_equal(back["a\nb"].to_numpy(), [1, 2])
+    # a category holding "\r" (its categories are checked, not each row)
+    df = pd.DataFrame({"k": pd.Categorical(["u\rv", "w", "w"]), "n": [1, 2, 3]})
+    back = read_table(write_table(df, tmp_path / "k.csv"))
+    assert back["k"].tolist() == ["u\rv", "w", "w"] and len(back) == 3
 
 
 def test_report_labels_with_dollars_and_glyphs_the_font_lacks_are_drawn_quietly():
