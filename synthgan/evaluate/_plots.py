@@ -30,13 +30,17 @@ def _font_characters() -> frozenset[int]:
 
 
 def _text(value: Any, limit: int) -> str:
-    """A column name or category as a figure's label: cut to ``limit`` characters, a character the
-    font cannot draw written as its escape (``\\u57ce``: matplotlib would draw a box and warn per
-    glyph), and ``$`` escaped (matplotlib reads text between two as TeX and raises on bad TeX)."""
+    """A column name or category as a figure's label, at most ``limit`` characters: a character
+    the font cannot draw, or one that is not printable (a line break), written as its escape
+    (``\\u57ce``: matplotlib would draw a box and warn per glyph, or a label taller than the
+    figure), and ``$`` escaped (matplotlib reads text between two as TeX, raising on bad TeX)."""
     drawable = _font_characters()
-    text = "".join(
-        ch if ord(ch) in drawable else ascii(ch)[1:-1] for ch in str(value)[:limit]
-    )
+    text = ""
+    for ch in str(value):
+        piece = ch if ch.isprintable() and ord(ch) in drawable else ascii(ch)[1:-1]
+        if len(text) + len(piece) > limit:
+            break
+        text += piece
     return text.replace("$", r"\$")
 
 

@@ -80,15 +80,12 @@ class RowEmbedding:
         self.columns = columns
 
     def fit(self, train: pd.DataFrame) -> RowEmbedding:
-        self.numeric_: dict[str, tuple[float, float]] = {}
+        self.numeric_: dict[str, tuple[float, float, float]] = {}  # standardisation()
         self.labels_: dict[str, dict[str, int]] = {}
         for name in self.columns:
             if is_numeric(self.schema.kind(name)):
                 values = numeric_values(train[name], table="training table")
-                present = values[~np.isnan(values)]
-                mean = float(present.mean()) if len(present) else 0.0
-                std = float(present.std()) if len(present) else 0.0
-                self.numeric_[name] = (mean, std if std > 0 else 1.0)
+                self.numeric_[name] = standardisation(values[~np.isnan(values)])
             else:
                 labels = pd.Series(_labels_with_null(train[name]), dtype=object)
                 top = labels.value_counts().index[:MAX_ONE_HOT]
@@ -108,8 +105,8 @@ class RowEmbedding:
         rows = np.arange(len(df))
         for name in self.columns:
             if name in self.numeric_:
-                mean, std = self.numeric_[name]
-                values = (numeric_values(df[name], table=table) - mean) / std
+                magnitude, mean, std = self.numeric_[name]
+                values = (numeric_values(df[name], table=table) / magnitude - mean) / std
                 null = np.isnan(values)
                 points[:, offset] = np.where(null, 0.0, values)
                 points[:, offset + 1] = null
@@ -123,6 +120,22 @@ class RowEmbedding:
                 points[other, offset + len(codes) + 1] = _label_tag(labels[other].to_numpy())
                 offset += len(codes) + 2
         return points
+
+
+def standardisation(
+    values: np.ndarray, counts: np.ndarray | None = None
+) -> tuple[float, float, float]:
+    """How :class:`RowEmbedding` standardises a numeric column, from its present ``values``
+    (each seen ``counts`` times, default once): ``(magnitude, mean, std)``, a value ``x`` becoming
+    ``(x / magnitude - mean) / std``. Scaled by their largest magnitude first, values near
+    +-1.7e308 do not overflow; a constant column keeps a unit of 1."""
+    if not len(values):
+        return 1.0, 0.0, 1.0
+    magnitude = max(float(np.abs(values).max()), np.finfo(float).tiny)
+    scaled = values / magnitude
+    mean = float(np.average(scaled, weights=counts))
+    std = float(np.sqrt(np.average((scaled - mean) ** 2, weights=counts)))
+    return magnitude, mean, std if std > 0 else 1.0 / magnitude
 
 
 def _label_tag(labels: np.ndarray) -> np.ndarray:

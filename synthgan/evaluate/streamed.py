@@ -37,6 +37,7 @@ from synthgan.evaluate.privacy import (
     MAX_ONE_HOT,
     RowEmbedding,
     nearest_distances,
+    standardisation,
 )
 from synthgan.evaluate.registry import METRICS
 from synthgan.exceptions import InvalidDataError
@@ -275,10 +276,7 @@ def embedding_from_counts(table: StreamedTable):
         if table.numeric[name]:
             present = table.present(name)
             values, counts = present.index.to_numpy(np.float64), present.to_numpy(np.float64)
-            n = counts.sum()
-            mean = float((values * counts).sum() / n) if n else 0.0
-            std = float(np.sqrt((((values - mean) ** 2) * counts).sum() / n)) if n else 0.0
-            embedding.numeric_[name] = (mean, std if std > 0 else 1.0)
+            embedding.numeric_[name] = standardisation(values, counts)
         else:
             counts = table.counts[name].copy()
             counts.index = [NULL_LABEL if pd.isna(label) else label for label in counts.index]

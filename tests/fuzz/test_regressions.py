@@ -414,3 +414,20 @@ def test_report_labels_with_dollars_and_glyphs_the_font_lacks_are_drawn_quietly(
         pairs = pd.DataFrame([[1.0, 0.9], [0.9, 1.0]], index=["城", "$^"], columns=["城", "$^"])
         assert pairs_png(pairs).startswith(b"\x89PNG")
     assert _text("城市", 14) == "\\u57ce\\u5e02" and _text("$x$", 14) == "\\$x\\$"
+    assert _text("a\nb", 14) == "a\\nb" and _text("城市" * 9, 14) == "\\u57ce\\u5e02"
+
+
+def test_row_embedding_of_values_near_the_float_maximum_keeps_them_apart():
+    # the training standard deviation of +-1.3e300 overflowed (a RuntimeWarning in
+    # `synthgan share`; rotating seed 20270111) and came out inf, so every value embedded as 0
+    # and every synthetic row sat at distance 0 from the training rows
+    from synthgan.evaluate.privacy import RowEmbedding
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"c0": rng.uniform(-1.0, 1.0, 100) * 1.3e300})
+    embedding = RowEmbedding(schema=infer_schema(train), columns=["c0"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        points = embedding.fit(train).transform(train)
+    assert np.isfinite(points).all()
+    assert 1.5 < np.ptp(points[:, 0]) < 4.0  # about 3.4 standard deviations of a uniform
