@@ -200,7 +200,8 @@ def _pair_codes(real: np.ndarray, synth: np.ndarray, numeric: bool) -> tuple[np.
     if numeric:
         present = real[~np.isnan(real)]
         low, high = (present.min(), present.max()) if len(present) else (0.0, 1.0)
-        edges = np.linspace(low, high, PAIR_BINS + 1)[1:-1]
+        # halves: high - low overflows for values near +-1.7e308 (the same edges otherwise)
+        edges = 2.0 * np.linspace(low / 2.0, high / 2.0, PAIR_BINS + 1)[1:-1]
 
         def codes_of(values: np.ndarray) -> np.ndarray:
             return np.where(np.isnan(values), PAIR_BINS, np.searchsorted(edges, values, "right"))

@@ -7,6 +7,7 @@ Changing its hyperparameters changes every published number, so they are module 
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -64,6 +65,7 @@ class UtilityFeatures(BaseEstimator):
         self.columns_: list[str] = []
         self.categorical_mask_: list[bool] = []
         self.codes_: dict[str, dict[str, float]] = {}
+        self.exponents_: dict[str, int] = {}
         for name in X.columns:
             if name not in schema.names:
                 continue
@@ -71,6 +73,7 @@ class UtilityFeatures(BaseEstimator):
             if is_numeric(kind):
                 self.columns_.append(name)
                 self.categorical_mask_.append(False)
+                self.exponents_[name] = _shrinking_exponent(numeric_values(X[name]))
             elif is_categorical(kind):
                 counts = pd.Series(category_labels(X[name])).value_counts(sort=True)
                 labels = [str(label) for label in counts.index]
@@ -101,8 +104,22 @@ class UtilityFeatures(BaseEstimator):
                 labels = pd.Series(category_labels(X[name]), dtype=object)
                 matrix[:, j] = labels.map(self.codes_[name]).to_numpy(dtype="float64")
             else:
-                matrix[:, j] = numeric_values(X[name])
+                matrix[:, j] = np.ldexp(numeric_values(X[name]), -self.exponents_.get(name, 0))
         return matrix
+
+
+LARGEST_FEATURE = 2.0**996
+"""Numeric features beyond this in size are divided by a power of two (exactly, and without
+changing their order, which is all the trees read): near the float maximum, the model's binning
+overflowed taking midpoints."""
+
+
+def _shrinking_exponent(values: np.ndarray) -> int:
+    """The power of two a numeric feature is divided by: 0 unless it holds values beyond
+    :data:`LARGEST_FEATURE`."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if len(finite) else 0.0
+    return max(0, math.frexp(largest)[1] - math.frexp(LARGEST_FEATURE)[1])
 
 
 class UtilityModel(BaseEstimator):

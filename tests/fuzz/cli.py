@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -28,9 +29,12 @@ def leftovers(directory: Path) -> list[str]:
 def invoke(args: list[str], outputs: list[Path] = ()) -> tuple[str, object]:
     """Run ``synthgan ARGS``; return ("ok", result) or ("error", result) after checking that it
     ended cleanly: exit 0, or exit 1 with one line "Error: ..." on stderr and every output as it
-    was before (absent, or the previous file intact), and no temporary file left beside them."""
+    was before (absent, or the previous file intact), no temporary file left beside them, and
+    no Python warning shown."""
     before = snapshot(list(outputs))
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = CliRunner().invoke(main, [str(a) for a in args])
     text = result.output + (result.stderr if result.stderr_bytes is not None else "")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise TracebackFound(
@@ -39,6 +43,10 @@ def invoke(args: list[str], outputs: list[Path] = ()) -> tuple[str, object]:
         ) from result.exception
     if "Traceback" in text or result.exit_code not in (0, 1):
         raise TracebackFound(f"exit {result.exit_code}: {text}")
+    # a warning reaches the user's terminal as lines of Python source: the command's business
+    # is to say it in its own words or not at all
+    shown = [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught]
+    assert not shown, f"synthgan {' '.join(map(str, args))} showed warnings:\n" + "\n".join(shown)
     for directory in {Path(p).parent for p in outputs}:
         left = leftovers(directory)
         if left:
