@@ -225,7 +225,13 @@ def _contingency_similarity(real_codes, synth_codes, sizes) -> float:
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     both = ~(np.isnan(a) | np.isnan(b))
     a, b = a[both], b[both]
-    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+    if len(a) < 2:
+        return float("nan")
+    # unchanged by scaling either column; scaled by its largest magnitude, the sums of squares of
+    # values near +-1.7e308 do not overflow
+    a = a / max(float(np.abs(a).max()), np.finfo(float).tiny)
+    b = b / max(float(np.abs(b).max()), np.finfo(float).tiny)
+    if a.std() == 0 or b.std() == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
