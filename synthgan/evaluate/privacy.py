@@ -53,6 +53,10 @@ swap rows whose distances differ by less than its rounding error."""
 BOOTSTRAP_RESAMPLES = 1000
 MIA_BOOTSTRAP_RESAMPLES = 200
 Z_95 = 1.959963984540054
+FARTHEST = 1e100
+"""Standard deviations from the training mean at most, in the row embedding: a value farther off
+(a holdout value of 1e76 in a column whose training values are near 1e-300) is as far as any,
+and its squared distance stays finite."""
 
 
 # -- the embedding ------------------------------------------------------------------------------
@@ -106,7 +110,9 @@ class RowEmbedding:
         for name in self.columns:
             if name in self.numeric_:
                 magnitude, mean, std = self.numeric_[name]
-                values = (numeric_values(df[name], table=table) / magnitude - mean) / std
+                values = numeric_values(df[name], table=table)
+                with np.errstate(over="ignore"):  # beyond the float range: clipped just below
+                    values = np.clip((values / magnitude - mean) / std, -FARTHEST, FARTHEST)
                 null = np.isnan(values)
                 points[:, offset] = np.where(null, 0.0, values)
                 points[:, offset + 1] = null

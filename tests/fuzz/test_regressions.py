@@ -467,3 +467,21 @@ def test_pair_correlations_of_values_near_the_float_maximum_are_computed_quietly
         warnings.simplefilter("error")
         huge = _correlation(a, b * 1e299)
     assert huge == pytest.approx(np.corrcoef(a, b)[0, 1], abs=1e-12)
+
+
+def test_row_embedding_of_a_holdout_far_beyond_a_tiny_training_column_stays_finite():
+    # training values near 1e-300 and a holdout value of 9e76: standardised, it overflowed to
+    # inf and DCR's nearest neighbours raised ValueError in `synthgan share` (rotating seed
+    # 20270112); such a value is now as far as any (FARTHEST standard deviations)
+    from synthgan.evaluate.privacy import FARTHEST, RowEmbedding, nearest_distances
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"c0": rng.uniform(-1.0, 1.0, 50) * 1e-300})
+    holdout = pd.DataFrame({"c0": [9.1e76, -1.5e16, 3e-301]})
+    embedding = RowEmbedding(schema=infer_schema(train), columns=["c0"]).fit(train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        points = embedding.transform(holdout)
+        distances = nearest_distances(embedding.transform(train), points, k=1)
+    assert points[0, 0] == FARTHEST and points[1, 0] == -FARTHEST
+    assert np.isfinite(distances).all() and distances[2, 0] < 5.0
