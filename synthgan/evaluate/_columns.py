@@ -31,6 +31,13 @@ def evaluated_columns(schema: Schema) -> list[str]:
     return [c.name for c in schema.columns if is_numeric(c.kind) or is_categorical(c.kind)]
 
 
+def largest_magnitude(*arrays: np.ndarray) -> float:
+    """The largest absolute value in ``arrays`` (each non-empty, without NaN), at least the
+    smallest normal float: columns divided by it keep their ranks, ratios and correlations, and
+    their differences and sums of squares do not overflow near +-1.7e308."""
+    return max(*(float(np.abs(values).max()) for values in arrays), np.finfo(float).tiny)
+
+
 def numeric_values(series: pd.Series, *, table: str = "table") -> np.ndarray:
     """The values of a numeric or datetime column as float64, nulls as NaN.
 

@@ -23,7 +23,13 @@ import pandas as pd
 from scipy.stats import wasserstein_distance
 from sklearn.metrics import roc_auc_score
 
-from synthgan.evaluate._columns import category_labels, is_numeric, numeric_values, row_keys
+from synthgan.evaluate._columns import (
+    category_labels,
+    is_numeric,
+    largest_magnitude,
+    numeric_values,
+    row_keys,
+)
 from synthgan.evaluate.context import EvaluationContext, subsample
 from synthgan.evaluate.registry import Score, metric
 from synthgan.evaluate.utility import make_utility_model
@@ -67,7 +73,7 @@ def _numeric_column_scores(real: np.ndarray, synth: np.ndarray) -> dict[str, flo
         return {"shape": 0.0, "wasserstein": float("nan"), "coverage": 0.0, "adherence": 0.0}
     # every score below is unchanged by scaling both columns; scaled by their largest magnitude,
     # means, spreads and ranges of values near +-1.7e308 do not overflow
-    magnitude = max(float(np.abs(real).max()), float(np.abs(synth).max()), np.finfo(float).tiny)
+    magnitude = largest_magnitude(real, synth)
     real, synth = real / magnitude, synth / magnitude
     low, high = real.min(), real.max()
     centre, scale = real.mean(), real.std()
@@ -229,8 +235,7 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
         return float("nan")
     # unchanged by scaling either column; scaled by its largest magnitude, the sums of squares of
     # values near +-1.7e308 do not overflow
-    a = a / max(float(np.abs(a).max()), np.finfo(float).tiny)
-    b = b / max(float(np.abs(b).max()), np.finfo(float).tiny)
+    a, b = a / largest_magnitude(a), b / largest_magnitude(b)
     if a.std() == 0 or b.std() == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])

@@ -21,6 +21,7 @@ from synthgan.evaluate._columns import (
     NULL_LABEL,
     category_labels,
     is_numeric,
+    largest_magnitude,
     numeric_values,
     row_keys,
 )
@@ -39,6 +40,10 @@ MIA_MAX_SYNTHETIC = 50_000
 MAX_ONE_HOT = 100
 """A categorical column keeps its most frequent 100 training labels in the embedding; other
 labels share one extra coordinate."""
+FARTHEST = 1e100
+"""Standard deviations from the training mean at most, in the row embedding: a value farther off
+(a holdout value of 1e76 in a column whose training values are near 1e-300) is as far as any,
+and its squared distance stays finite."""
 OTHER_TAG_SCALE = 1e-3
 """Labels that share the "other" coordinate also get a hash-derived coordinate below this, so two
 different rare labels are a little apart (never at 0) while any mismatch still weighs about 1."""
@@ -53,10 +58,6 @@ swap rows whose distances differ by less than its rounding error."""
 BOOTSTRAP_RESAMPLES = 1000
 MIA_BOOTSTRAP_RESAMPLES = 200
 Z_95 = 1.959963984540054
-FARTHEST = 1e100
-"""Standard deviations from the training mean at most, in the row embedding: a value farther off
-(a holdout value of 1e76 in a column whose training values are near 1e-300) is as far as any,
-and its squared distance stays finite."""
 
 
 # -- the embedding ------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def standardisation(
     +-1.7e308 do not overflow; a constant column keeps a unit of 1."""
     if not len(values):
         return 1.0, 0.0, 1.0
-    magnitude = max(float(np.abs(values).max()), np.finfo(float).tiny)
+    magnitude = largest_magnitude(values)
     scaled = values / magnitude
     mean = float(np.average(scaled, weights=counts))
     std = float(np.sqrt(np.average((scaled - mean) ** 2, weights=counts)))

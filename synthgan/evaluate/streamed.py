@@ -28,6 +28,7 @@ from synthgan.evaluate._columns import (
     category_labels,
     evaluated_columns,
     is_numeric,
+    largest_magnitude,
     numeric_values,
 )
 from synthgan.evaluate.context import subsample
@@ -137,7 +138,7 @@ def _numeric_scores(real: pd.Series, synth: pd.Series) -> dict[str, float]:
     real, synth = real.sort_index(), synth.sort_index()
     rv, rc = real.index.to_numpy(np.float64), real.to_numpy(np.float64)
     sv, sc = synth.index.to_numpy(np.float64), synth.to_numpy(np.float64)
-    magnitude = max(float(np.abs(rv).max()), float(np.abs(sv).max()), np.finfo(float).tiny)
+    magnitude = largest_magnitude(rv, sv)
     rv, sv = rv / magnitude, sv / magnitude
     low, high = rv[0], rv[-1]
     n_real, n_synth = rc.sum(), sc.sum()

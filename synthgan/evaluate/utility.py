@@ -104,7 +104,7 @@ class UtilityFeatures(BaseEstimator):
                 labels = pd.Series(category_labels(X[name]), dtype=object)
                 matrix[:, j] = labels.map(self.codes_[name]).to_numpy(dtype="float64")
             else:
-                matrix[:, j] = np.ldexp(numeric_values(X[name]), -self.exponents_.get(name, 0))
+                matrix[:, j] = np.ldexp(numeric_values(X[name]), -self.exponents_[name])
         return matrix
 
 
