@@ -21,6 +21,9 @@ PANELS_PER_ROW = 4
 HUGE = 1e300
 """Histogram edges beyond this in size are drawn in units of a power of ten: near the float
 maximum, matplotlib's axis margins and tick labels overflow."""
+MAX_DATE_SECONDS = 2.0**62
+"""Ticks beyond this many seconds from 1970 (about 1.5e11 years) are left unlabelled: NumPy's
+datetime64[s] holds int64 seconds."""
 
 
 @functools.cache
@@ -52,7 +55,11 @@ def _png(figure: Figure) -> bytes:
 
 
 def _seconds_as_date(value: float, _position: int) -> str:
-    return pd.Timestamp(value, unit="s").strftime("%Y-%m-%d")
+    """A tick at ``value`` seconds since 1970 as its date. NumPy's seconds reach far beyond
+    pandas' nanosecond Timestamp (years 1677-2262), which a datetime64[us] column leaves."""
+    if not abs(value) < MAX_DATE_SECONDS:
+        return ""
+    return str(np.datetime64(math.floor(value), "s").astype("datetime64[D]"))
 
 
 def _drawable(edges: np.ndarray) -> tuple[np.ndarray, int]:

@@ -485,3 +485,17 @@ def test_row_embedding_of_a_holdout_far_beyond_a_tiny_training_column_stays_fini
         distances = nearest_distances(embedding.transform(train), points, k=1)
     assert points[0, 0] == FARTHEST and points[1, 0] == -FARTHEST
     assert np.isfinite(distances).all() and distances[2, 0] < 5.0
+
+
+def test_report_histograms_of_dates_beyond_the_nanosecond_range_are_drawn():
+    # the date ticks went through pandas' nanosecond Timestamp, which ends in 2262: `synthgan
+    # share` on a datetime64[us] column in year 5822 raised OutOfBoundsDatetime while writing
+    # its report (rotating seed 20270128)
+    from synthgan.evaluate._plots import _seconds_as_date, distributions_png
+
+    when = {"type": "histogram", "edges": [121557369600.0, 121557369601.0, 121557369602.25],
+            "real": [6, 4], "synthetic": [5, 5], "datetime": True}  # fmt: skip
+    assert distributions_png({"when": when}).startswith(b"\x89PNG")
+    assert _seconds_as_date(121557369600.25, 0) == "5822-01-01"
+    assert _seconds_as_date(-1.0, 0) == "1969-12-31" and _seconds_as_date(0.0, 0) == "1970-01-01"
+    assert _seconds_as_date(float("inf"), 0) == "" and _seconds_as_date(1e300, 0) == ""
