@@ -152,16 +152,22 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 def _csv_quoting(df: pd.DataFrame) -> int:
     """pandas quotes a CSV field holding its line terminator ("\n") but not one holding a bare
-    "\r", which readers take as a line break: a table with "\r" in a column name or a text
-    value is written with every field quoted (read back alike), any other as before."""
-    if any("\r" in str(name) for name in df.columns):
+    "\r", which readers take as a line break, nor, in a table of one column, one of whitespace
+    only, which makes a line readers skip as blank (the header " " of a column named so, or a
+    row's value " "). Such a table is written with every field quoted (read back alike), any
+    other as before."""
+    one_column = len(df.columns) == 1
+    if any("\r" in str(name) or (one_column and str(name).isspace()) for name in df.columns):
         return csv.QUOTE_ALL
     for name in df.columns:
         column = df[name]
         if isinstance(column.dtype, pd.CategoricalDtype):
             column = column.cat.categories.to_series()  # each value once, not each row
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-            if column.astype(str).str.contains("\r", regex=False).any():
+            text = column.dropna().astype(str)
+            if text.str.contains("\r", regex=False).any():
+                return csv.QUOTE_ALL
+            if one_column and text.str.isspace().any():
                 return csv.QUOTE_ALL
     return csv.QUOTE_MINIMAL
 

@@ -401,6 +401,23 @@ def test_a_carriage_return_in_a_name_or_value_survives_a_csv_round_trip(tmp_path
     assert back["k"].tolist() == ["u\rv", "w", "w"] and len(back) == 3
 
 
+def test_a_one_column_csv_with_whitespace_lines_keeps_every_row(tmp_path):
+    # a table of one column named " " wrote the header line " ", which readers skip as blank:
+    # the first row became the header and the sample read back a row short (`synthgan sample
+    # -o x.csv`, rotating seed 20270215); a value of whitespace alone loses its row alike
+    from synthgan.io import read_table, write_table
+
+    df = pd.DataFrame({" ": [3, -2, 5]})
+    back = read_table(write_table(df, tmp_path / "n.csv"))
+    assert list(back.columns) == [" "] and back[" "].tolist() == [3, -2, 5]
+    df = pd.DataFrame({"a": ["x", " ", None, "\t"]})
+    back = read_table(write_table(df, tmp_path / "s.csv"))
+    assert back["a"].tolist()[:2] == ["x", " "] and back["a"].isna().tolist()[2]
+    assert back["a"].tolist()[3] == "\t" and len(back) == 4
+    df = pd.DataFrame({"k": pd.Categorical([" ", "w", "w"])})
+    assert read_table(write_table(df, tmp_path / "k.csv"))["k"].tolist() == [" ", "w", "w"]
+
+
 def test_report_labels_with_dollars_and_glyphs_the_font_lacks_are_drawn_quietly():
     # matplotlib read "$a^$" as TeX and raised while drawing the report, and warned once per
     # glyph its font lacks (a Chinese column name; rotating seed 20270108): such labels are drawn
