@@ -9,7 +9,8 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
   each binned column's normal score beside them, held-out ROC AUC;
 * ``compositions``: the groups of integer columns that are parts of one whole, and what keeping
   each synthetic row's sums within the training range changes in tables made without it (the
-  share of rows moved, and each group's sums after the move against the training rows');
+  share of rows moved, and each group's sums after the move against the training rows', with
+  their total variation distance, and the test rows' for scale);
 * ``labels``: the utility model (synthgan.evaluate's HistGradientBoosting) fitted on the
   training rows, then scored on the test rows' target and on each synthetic table's own target
   (ROC AUC, R^2 for a number). Rows drawn from the population score about what the test rows
@@ -255,11 +256,18 @@ def compositions(table: str, synthetics: list[Path]) -> None:
     from synthgan import TableTransformer
 
     spec = bench_quality.TABLES[table]
-    train, _ = bench_quality.load_split(table)
+    train, test = bench_quality.load_split(table)
     train = train[[c for c in train.columns if c not in spec.id_columns]]
     transformer = TableTransformer(derive_columns=True, random_state=0).fit(train)
+
+    def distance(rows: pd.DataFrame, names: list[str]) -> float:
+        """Total variation distance of the group's sums in ``rows`` to the training rows'."""
+        shares = [r[names].sum(axis=1).value_counts(normalize=True) for r in (train, rows)]
+        return 0.5 * float(shares[0].sub(shares[1], fill_value=0.0).abs().sum())
+
     for group in transformer.compositions_:
-        print(f"  {group.describe()}")
+        print(f"  {group.describe()}; the test rows' sums at distance "
+              f"{distance(test, list(group.columns)):.3f} of the training rows'")
     for path in synthetics:
         rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
         rows = rows[train.columns]
@@ -272,6 +280,9 @@ def compositions(table: str, synthetics: list[Path]) -> None:
         print(f"  a detector on the groups' sums alone: ROC AUC "
               f"{_detection(train, rows, sums):.3f}; on every column: "
               f"{_detection(train, rows, None):.3f}")
+        print("  each group's sums after the move, total variation distance to the training "
+              "rows': " + ", ".join(f"{distance(moved, list(g.columns)):.3f}"
+                                    for g in transformer.compositions_))
         for group in transformer.compositions_:
             names = list(group.columns)
             shares = pd.DataFrame({

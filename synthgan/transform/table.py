@@ -287,6 +287,7 @@ class TableTransformer:
         self._check_fitted()
         rows = rows.copy()
         two = pd.RangeIndex(2)
+        wholes = {name: whole for whole in self.compositions_ for name in whole.columns}
         for name, transformer in self.transformers_.items():
             if not isinstance(transformer, NumericColumnTransformer) or not transformer.clip:
                 continue
@@ -299,10 +300,15 @@ class TableTransformer:
                 # clip brings one step above it back onto that value
                 high = np.nextafter(high, np.inf)
             bounds = transformer._from_float(np.array([transformer.min_, high]), two, clip=True)
-            lowest, highest = column.idxmin(), column.idxmax()
-            if lowest == highest:  # one distinct value among the rows
+            if name in wholes:
+                lowest, highest = _movable_within(rows, wholes[name], name, bounds)
+            else:
+                lowest, highest = column.idxmin(), column.idxmax()
+            if lowest == highest:  # one distinct value among the rows (or none may move)
                 continue
-            column.iloc[lowest], column.iloc[highest] = bounds.iloc[0], bounds.iloc[1]
+            for position, bound in ((lowest, bounds.iloc[0]), (highest, bounds.iloc[1])):
+                if position is not None:
+                    column.iloc[position] = bound
             rows[name] = column.set_axis(rows.index)
         for transformer in self.transformers_.values():  # sources are never derived: one pass
             if isinstance(transformer, DerivedColumnTransformer):
@@ -395,9 +401,7 @@ class TableTransformer:
                     scalar, next_scalar = scalars[next_scalar], next_scalar + 1
                 columns[name] = transformer.decode(scalar, codes[next_code], index)
                 next_code += 1
-        frame = pd.DataFrame(columns, index=index)
-        for composition in self.compositions_:  # before the derived columns they may feed
-            frame = composition.enforce(frame, self._bounds(composition.columns))
+        frame = self._within_wholes(pd.DataFrame(columns, index=index), segments)
         derived = [t for t in self.transformers_.values() if isinstance(t, DerivedColumnTransformer)]
         if not derived:
             return frame
@@ -405,6 +409,22 @@ class TableTransformer:
         for transformer in derived:  # sources are never derived: one pass
             columns[transformer.column_] = transformer.decode_from(frame)
         return pd.DataFrame({name: columns[name] for name in self.transformers_}, index=index)
+
+    def _within_wholes(self, frame: pd.DataFrame, segments) -> pd.DataFrame:
+        """``frame`` with every composition kept (before the derived columns they may feed),
+        segment by segment: where a moved row goes depends on the rows decoded with it
+        (:meth:`Composition.targets`), and a segment's rows must come out the same however
+        segments are grouped."""
+        if not self.compositions_:
+            return frame
+        pieces, start = [], 0
+        for rows, _ in segments:
+            piece = frame.iloc[start : start + rows]
+            for composition in self.compositions_:
+                piece = composition.enforce(piece, self._bounds(composition.columns))
+            pieces.append(piece)
+            start += rows
+        return pieces[0] if len(pieces) == 1 else pd.concat(pieces).set_axis(frame.index)
 
     def _bounds(self, names) -> dict[str, tuple[float, float]]:
         return {name: (self.transformers_[name].min_, self.transformers_[name].max_)
@@ -471,6 +491,24 @@ class TableTransformer:
         if obj.layout_ != obj._build_layout():
             raise InvalidDataError("Saved transformer state is inconsistent: layout mismatch.")
         return obj
+
+
+def _movable_within(
+    rows: pd.DataFrame, whole: Composition, name: str, bounds: pd.Series
+) -> tuple[int | None, int | None]:
+    """The positions of the rows whose part ``name`` of ``whole`` moves onto its lower and
+    upper ``bounds`` in :meth:`TableTransformer.reach_bounds`: the smallest and the largest
+    value among the rows whose group sum stays within the whole's range after the move (None
+    where no row's does)."""
+    sums = rows[list(whole.columns)].to_numpy(dtype=np.float64, na_value=np.nan).sum(axis=1)
+    value = rows[name].to_numpy(dtype=np.float64, na_value=np.nan)
+    low, high = float(bounds.iloc[0]), float(bounds.iloc[1])
+    with np.errstate(invalid="ignore"):
+        down = sums - (value - low) >= whole.low  # False where a part is null
+        up = sums + (high - value) <= whole.high
+    lowest = int(np.where(down, value, np.inf).argmin()) if down.any() else None
+    highest = int(np.where(up, value, -np.inf).argmax()) if up.any() else None
+    return lowest, highest
 
 
 def _generate_ids(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from synthgan import TableTransformer
 from synthgan.schema import resolve_schema
@@ -40,6 +41,8 @@ def test_finds_the_parts_of_a_whole_and_nothing_else():
     whole = by_columns[frozenset({"married", "together", "other"})]
     assert (whole.low, whole.high) == (parts.min(), parts.max())
     assert by_columns[frozenset({"rent", "own"})].high == 10
+    training_shares = parts.value_counts(normalize=True).sort_index()
+    assert whole.totals == tuple(training_shares.reindex(range(whole.low, whole.high + 1), fill_value=0))
 
 
 def test_independent_or_derived_columns_form_no_group():
@@ -52,6 +55,7 @@ def test_independent_or_derived_columns_form_no_group():
 
 
 def test_enforce_moves_only_the_rows_outside_the_range():
+    # no shares of the sums (a model file from before them): each row goes to the nearer end
     group = Composition(("a", "b", "c"), low=9, high=11, shares=(0.5, 0.25, 0.25))
     frame = pd.DataFrame({
         "a": [4, 8, 0, 5, 9, None],
@@ -69,6 +73,29 @@ def test_enforce_moves_only_the_rows_outside_the_range():
     assert out.iloc[4, :3].tolist() == [4, 4, 3]  # 27 -> 11, largest remainders first
     assert pd.isna(out.iloc[5, 0]) and out.iloc[5, 1] == 2  # a null: left alone
     assert out.dtypes.equals(frame.dtypes)
+
+
+def test_moved_rows_fill_the_sums_the_other_rows_fall_short_of():
+    group = Composition(("a", "b"), low=9, high=11, shares=(0.5, 0.5), totals=(0.5, 0.3, 0.2))
+    # inside the range: four rows sum to 9, one to 10; outside: 2, 3, 15, 20, 4
+    frame = pd.DataFrame({"a": [5, 4, 9, 0, 5, 1, 2, 9, 9, 4],
+                          "b": [4, 5, 0, 9, 5, 1, 1, 6, 11, 0]})  # fmt: skip
+    out = group.enforce(frame, {"a": (0, 20), "b": (0, 20)})
+    sums = (out["a"] + out["b"]).tolist()
+    assert out.iloc[:5].equals(frame.iloc[:5])  # inside: left alone
+    # 10 rows want 5, 3 and 2 of the sums 9, 10 and 11; the moved rows fill 1, 2 and 2 of
+    # them, the lowest sums the lowest: 2 -> 9, 3 and 4 -> 10, 15 and 20 -> 11
+    assert sums[5:] == [9, 10, 11, 11, 10]
+    assert sorted(sums) == [9] * 5 + [10] * 3 + [11] * 2
+    assert out.iloc[6].tolist() == [7, 3]  # 2 + 1 scaled to 10 alike, rounded
+
+
+def test_shares_of_the_sums_that_are_not_shares_are_refused():
+    data = Composition(("a", "b"), 9, 11, (0.5, 0.5), (0.5, 0.3, 0.2)).to_dict()
+    assert Composition.from_dict(data).totals == (0.5, 0.3, 0.2)
+    for totals in ([0.5, 0.5], [0.5, float("nan"), 0.5], [0.0, 0.0, 0.0], [1.0, -0.5, 0.5]):
+        with pytest.raises(ValueError, match="shares of its sums"):
+            Composition.from_dict({**data, "totals": totals})
 
 
 def test_enforce_keeps_each_part_within_its_bounds():
@@ -91,6 +118,9 @@ def test_the_transformer_keeps_the_sums_and_round_trips_exactly():
     parts = out[["married", "together", "other"]].sum(axis=1)
     whole = next(c for c in tt.compositions_ if "married" in c.columns)
     assert parts.between(whole.low, whole.high).all()
+    # the moved rows fill the sums the rows inside the range fall short of
+    shares = parts.value_counts(normalize=True).reindex(range(whole.low, whole.high + 1))
+    assert np.abs(shares.fillna(0).to_numpy() - np.array(whole.totals)).max() < 0.01
     assert out[["age", "children"]].equals(noisy[["age", "children"]])
     again = TableTransformer.from_state(tt.get_state())
     assert again.compositions_ == tt.compositions_
@@ -101,3 +131,29 @@ def test_the_transformer_keeps_the_sums_and_round_trips_exactly():
 def test_no_group_without_derive_columns():
     tt = TableTransformer(derive_columns=False, random_state=0).fit(shares_table(500))
     assert tt.compositions_ == []
+
+
+def test_reaching_the_bounds_keeps_every_row_within_its_whole():
+    # reach_bounds moves a column's smallest and largest value onto the training bounds; for a
+    # part it moves the extreme among the rows whose group sum stays in range
+    frame = shares_table()
+    tt = TableTransformer(derive_columns=True, random_state=0).fit(frame)
+    names = ["married", "together", "other"]
+    whole = next(c for c in tt.compositions_ if "married" in c.columns)
+    rng = np.random.default_rng(3)
+    sample = tt.inverse_transform(tt.transform(frame.sample(2000, random_state=4)))
+    sample = sample.assign(**{n: rng.permutation(sample[n].to_numpy()) for n in names})
+    sample = tt.inverse_transform(tt.transform(sample))  # sums in range again
+    reached = tt.reach_bounds(sample)
+    assert reached[names].sum(axis=1).between(whole.low, whole.high).all()
+    for name in names:  # a row that can take each bound exists in 2,000 rows
+        assert (reached[name].min(), reached[name].max()) == (frame[name].min(), frame[name].max())
+    assert reached["age"].max() == frame["age"].max()  # not a part: as before
+    # the row holding the largest "together" sums to the top of the range already: the next
+    # largest takes the bound
+    top = int(frame["together"].max())
+    rows = frame.iloc[:3].copy().reset_index(drop=True)
+    rows[names] = [[1, top - 1, 11 - top], [0, top - 2, 11 - top], [5, 1, 4]]  # 11, 9, 10
+    reached = tt.reach_bounds(rows)
+    assert reached[names].sum(axis=1).between(whole.low, whole.high).all()
+    assert reached["together"].tolist() == [top - 1, top, frame["together"].min()]
