@@ -83,9 +83,15 @@ class Composition:
     def describe(self) -> str:
         return f"{' + '.join(self.columns)} lies between {self.low} and {self.high}"
 
-    def enforce(self, frame: pd.DataFrame, bounds: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    def enforce(
+        self,
+        frame: pd.DataFrame,
+        bounds: dict[str, tuple[float, float]],
+        blocks: list[int] | None = None,
+    ) -> pd.DataFrame:
         """``frame`` with each row whose group sum lies outside [low, high] moved into it
-        (:meth:`targets`), the parts scaled alike and rounded by largest remainders within each
+        (:meth:`targets`, over each of the consecutive ``blocks`` of rows apart, by default all
+        of them as one), the parts scaled alike and rounded by largest remainders within each
         column's ``bounds``. Rows holding a null in the group are left alone."""
         parts = frame[list(self.columns)].to_numpy(dtype=np.float64, na_value=np.nan)
         sums = parts.sum(axis=1)
@@ -93,7 +99,11 @@ class Composition:
             off = (sums < self.low) | (sums > self.high)
         if not off.any():
             return frame
-        target = self.targets(sums, off)  # (n_off,)
+        ends = np.cumsum([len(frame)] if blocks is None else blocks)
+        target = np.concatenate([  # (n_off,): the blocks' moved rows, in order
+            self.targets(sums[start:end], off[start:end])
+            for start, end in zip(np.concatenate([[0], ends[:-1]]), ends)
+        ])  # fmt: skip
         parts, sums = parts[off], sums[off]
         low = np.array([bounds[c][0] for c in self.columns])
         high = np.array([bounds[c][1] for c in self.columns])

@@ -401,7 +401,13 @@ class TableTransformer:
                     scalar, next_scalar = scalars[next_scalar], next_scalar + 1
                 columns[name] = transformer.decode(scalar, codes[next_code], index)
                 next_code += 1
-        frame = self._within_wholes(pd.DataFrame(columns, index=index), segments)
+        frame = pd.DataFrame(columns, index=index)
+        # before the derived columns they may feed; block by block, since where a moved row goes
+        # depends on the rows decoded with it, and a segment's rows must come out the same
+        # however segments are grouped
+        blocks = [rows for rows, _ in segments]
+        for composition in self.compositions_:
+            frame = composition.enforce(frame, self._bounds(composition.columns), blocks)
         derived = [t for t in self.transformers_.values() if isinstance(t, DerivedColumnTransformer)]
         if not derived:
             return frame
@@ -409,22 +415,6 @@ class TableTransformer:
         for transformer in derived:  # sources are never derived: one pass
             columns[transformer.column_] = transformer.decode_from(frame)
         return pd.DataFrame({name: columns[name] for name in self.transformers_}, index=index)
-
-    def _within_wholes(self, frame: pd.DataFrame, segments) -> pd.DataFrame:
-        """``frame`` with every composition kept (before the derived columns they may feed),
-        segment by segment: where a moved row goes depends on the rows decoded with it
-        (:meth:`Composition.targets`), and a segment's rows must come out the same however
-        segments are grouped."""
-        if not self.compositions_:
-            return frame
-        pieces, start = [], 0
-        for rows, _ in segments:
-            piece = frame.iloc[start : start + rows]
-            for composition in self.compositions_:
-                piece = composition.enforce(piece, self._bounds(composition.columns))
-            pieces.append(piece)
-            start += rows
-        return pieces[0] if len(pieces) == 1 else pd.concat(pieces).set_axis(frame.index)
 
     def _bounds(self, names) -> dict[str, tuple[float, float]]:
         return {name: (self.transformers_[name].min_, self.transformers_[name].max_)
