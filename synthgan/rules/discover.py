@@ -82,6 +82,18 @@ def _null_groups(data: pd.DataFrame, kinds: dict) -> list[list[str]]:
     return [names for names in groups.values() if len(names) >= 2]
 
 
+def _epoch_seconds(series: pd.Series) -> np.ndarray:
+    """Seconds since 1970 (UTC for zoned columns), NaN for null. A datetime column is not sent
+    through ``to_datetime(utc=True)``, which raised NotImplementedError beyond the year 9999
+    on pandas 3.0 (zoning a naive stamp goes through Python's datetime)."""
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        series = pd.to_datetime(series, utc=True)
+    if getattr(series.dtype, "tz", None) is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    since = series - pd.Timestamp(0).as_unit(series.dt.unit)
+    return since.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _inequalities(data: pd.DataFrame, kinds: dict) -> list[tuple[str, str]]:
     """(low, high) pairs with low <= high wherever both are present."""
     found = []
@@ -91,10 +103,8 @@ def _inequalities(data: pd.DataFrame, kinds: dict) -> list[tuple[str, str]]:
         if family[0] is ColumnKind.DATETIME:
             values = {}
             for n in names:
-                try:  # seconds since 1970, NaN for null; a column that will not parse is skipped
-                    since = pd.to_datetime(data[n], utc=True) - pd.Timestamp(0, tz="UTC")
-                    values[n] = (since / pd.Timedelta(1, unit="s")).to_numpy(
-                        dtype=np.float64, na_value=np.nan)  # fmt: skip
+                try:  # a column that will not parse is skipped
+                    values[n] = _epoch_seconds(data[n])
                 except (ValueError, TypeError, OverflowError):
                     continue
             names = list(values)

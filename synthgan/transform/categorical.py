@@ -179,16 +179,26 @@ class CategoricalColumnTransformer:
 
 
 def _has_nul(values: pd.Series) -> bool:
-    """True for a column of strings holding NUL characters on pandas < 3, whose hash tables
-    compare strings as C strings: "a" and "a\x00" are one value to ``unique`` and
-    ``get_indexer`` there. Such columns take a slower, exact path through Python's dict."""
-    if PANDAS_MAJOR >= 3 or not (
+    """True for a column of strings holding NUL characters where pandas' hash tables compare
+    strings as C strings, so that "a" and "a\x00" are one value to ``unique`` (pandas 2, and
+    object columns on pandas 3.0). Such columns take a slower, exact path through Python's
+    dict."""
+    if PANDAS_HASHES_WHOLE_STRINGS or not (
         pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
     ):
         return False
     return bool(values.map(lambda v: isinstance(v, str) and "\x00" in v).any())
 
 
+def _hashes_whole_strings() -> bool:
+    """Whether ``unique`` tells "a" from "a\x00" in object and string columns: asked of pandas
+    itself, since the fix came in pieces (3.0 for its string dtype, 3.1 for object columns)."""
+    return all(
+        len(pd.Series(["a", "a\x00"], dtype=dtype).unique()) == 2 for dtype in (object, "string")
+    )
+
+
+PANDAS_HASHES_WHOLE_STRINGS = _hashes_whole_strings()
 PANDAS_MAJOR = int(pd.__version__.split(".")[0])
 
 
