@@ -39,7 +39,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.model.runtime import block_seed
+from synthgan.model.runtime import block_seed, resolve_device
 from synthgan.model.training import Synchronisation
 
 
@@ -145,6 +145,8 @@ def process_group_from_env(backend: str | None = None) -> Iterator[DistributedSy
     if not dist.is_initialized():
         if backend is None:
             backend = "nccl" if torch.cuda.is_available() else "gloo"
+        if backend == "nccl":
+            _check_gpu_of_own(world)
         dist.init_process_group(backend)
         joined = True
     try:
@@ -164,6 +166,22 @@ def process_group_from_env(backend: str | None = None) -> Iterator[DistributedSy
             dist.destroy_process_group()
 
 
+def _check_gpu_of_own(world: int) -> None:
+    """Under NCCL each process of a machine trains on the GPU its ``LOCAL_RANK`` names."""
+    local_rank, count = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+    if local_rank >= count:
+        raise InvalidDataError(
+            f"This process (LOCAL_RANK={local_rank}) of a {world}-process fit has no GPU of its "
+            f"own: this machine has {count}. Start at most {count} processes per machine "
+            "(--nproc), or train on the CPUs (device='cpu')."
+        )
+
+
+def default_backend(device: str) -> str:
+    """NCCL for a fit on CUDA GPUs, gloo for one on the CPUs (also on a machine with GPUs)."""
+    return "nccl" if resolve_device(device).type == "cuda" else "gloo"
+
+
 def fit_in_group(data, output, params: dict, *, backend: str | None = None, stream=None) -> dict:
     """The entry point of every launcher: fit ``Synthesizer(**params)`` on ``data`` (a table
     or the path of one; every process reads it, each trains on its shard) and let rank 0 write
@@ -177,6 +195,7 @@ def fit_in_group(data, output, params: dict, *, backend: str | None = None, stre
     from synthgan.io import read_table
     from synthgan.model.synthesizer import Synthesizer
 
+    backend = backend or default_backend(params.get("device", "auto"))
     with process_group_from_env(backend) as sync:
         rank = 0 if sync is None else sync.rank
         params = dict(params)

@@ -16,7 +16,13 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.model.distributed import DistributedSync, fit_in_group, per_rank_batch
+from synthgan.model.distributed import (
+    DistributedSync,
+    default_backend,
+    fit_in_group,
+    per_rank_batch,
+    process_group_from_env,
+)
 from synthgan.model.losses import CriticObjective
 from synthgan.model.networks import Discriminator, Generator
 
@@ -252,3 +258,23 @@ def test_a_table_with_fewer_rows_than_processes_is_one_clear_error():
     assert sync.shard(7).tolist() == [1, 4]
     with pytest.raises(InvalidDataError, match=r"2 row\(s\), fewer than the 3 processes.*at most 2"):
         sync.shard(2)
+
+
+class TestBackend:
+    def test_a_cpu_fit_takes_gloo_on_a_machine_with_gpus(self, monkeypatch):
+        # with NCCL (chosen because CUDA was there) a device="cpu" fit broke on a GPU machine
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        assert default_backend("cpu") == "gloo"
+        assert default_backend("auto") == "nccl"
+
+    def test_no_gpus_means_gloo(self, monkeypatch):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+        assert default_backend("auto") == "gloo"
+
+    def test_more_processes_than_gpus_is_one_clear_error(self, monkeypatch):
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+        monkeypatch.setenv("WORLD_SIZE", "2")
+        monkeypatch.setenv("LOCAL_RANK", "1")
+        with pytest.raises(InvalidDataError, match=r"LOCAL_RANK=1.*this machine has 1.*at most 1"):
+            with process_group_from_env("nccl"):
+                pass
