@@ -116,7 +116,7 @@ class TestDictConditions:
         assert rows["user_id"].is_unique
 
     def test_through_save_and_load(self, mixed_model, tmp_path):
-        loaded = load(mixed_model.save(tmp_path / "m.synthgan"))
+        loaded = load(mixed_model.save(tmp_path / "m.synthgan"), device="cpu")
         conditions = {"city": "Rome", "count": (1, 4)}
         pd.testing.assert_frame_equal(
             loaded.sample(200, conditions=conditions, random_state=4),
