@@ -40,6 +40,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if fmt == "csv":
             return pd.read_csv(path)
         df = pd.read_parquet(path) if fmt == "parquet" else pd.read_feather(path)
+        df = _integers_kept(df, path, fmt)
     except (OSError, ValueError, ArrowException) as exc:
         raise InvalidDataError(f"{path}: cannot read it as {fmt}: {_first_line(exc)}") from exc
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
@@ -48,6 +49,33 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             f"{path}: cannot read it as {fmt}: damaged metadata ({type(exc).__name__}: {exc})"
         ) from exc
     _check_arrow_columns(df, path, fmt)
+    return df
+
+
+def _integers_kept(df: pd.DataFrame, path: Path, fmt: str) -> pd.DataFrame:
+    """``df`` with each integer column of the file that pandas read as float64 (it holds nulls,
+    which numpy integers cannot; a pandas category column of integers with nulls comes back so
+    too, since Parquet keeps it as plain integers) read again as pandas' nullable integer type of
+    its width.
+    Otherwise it would be modelled, and written back, as floating point, and integers beyond
+    2**53 would lose digits."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.feather
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path) if fmt == "parquet" else pa.ipc.open_file(path).schema
+    names = [f.name for f in schema if pa.types.is_integer(f.type)
+             and list(df.columns).count(f.name) == 1 and df[f.name].dtype == np.float64]  # fmt: skip
+    if not names:
+        return df
+    nullable = {getattr(pa, name.lower())(): getattr(pd, f"{name}Dtype")() for name in
+                ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")}  # fmt: skip
+    read = pq.read_table if fmt == "parquet" else pyarrow.feather.read_table
+    table = read(path, columns=names)
+    df = df.copy()
+    for name in names:  # by position: df may carry the index the file's pandas metadata names
+        df[name] = table.column(name).to_pandas(types_mapper=nullable.get).array
     return df
 
 

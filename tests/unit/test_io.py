@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.io import iter_frames, open_dataset, source_bytes
+from synthgan.io import iter_frames, open_dataset, read_table, source_bytes
 from tests.conftest import make_mixed_frame
 
 
@@ -90,3 +90,37 @@ class TestAddresses:
             open_dataset("memory://synthgan-test/nope")
         with pytest.raises(InvalidDataError, match=r"nosuch://x: not an address synthgan can read"):
             open_dataset("nosuch://x")
+
+
+class TestIntegersKept:
+    """An integer column of a file that holds nulls is read as pandas' nullable integers, not as
+    float64, so that a model of it writes integers back (fuzz seed 20261205 on pandas 3.0)."""
+
+    @pytest.mark.parametrize("suffix", ["parquet", "feather"])
+    def test_nulls_written_by_arrow(self, tmp_path, suffix):
+        import pyarrow as pa
+        import pyarrow.feather
+        import pyarrow.parquet as pq
+
+        table = pa.table({
+            "big": pa.array([2**60 + 1, None, 3], pa.int64()),
+            "small": pa.array([None, 200, 7], pa.uint8()),
+            "full": pa.array([1, 2, 3], pa.int32()),
+            "ratio": pa.array([0.5, None, 1.5]),
+        })  # fmt: skip
+        path = tmp_path / f"t.{suffix}"
+        (pq.write_table if suffix == "parquet" else pyarrow.feather.write_feather)(table, path)
+        df = read_table(path)
+        assert df["big"].dtype == "Int64" and df["big"].tolist() == [2**60 + 1, pd.NA, 3]
+        assert df["small"].dtype == "UInt8" and df["small"].tolist() == [pd.NA, 200, 7]
+        assert df["full"].dtype == "int32"  # no nulls: numpy's integers, as pandas reads them
+        assert df["ratio"].dtype == "float64"
+
+    def test_a_category_column_of_integers(self, tmp_path):
+        # Parquet keeps it as plain int64, which pandas read back as float64 (its nulls)
+        frame = pd.DataFrame({"c": pd.Categorical([0, None, 5])},
+                             index=pd.Index([10, 20, 30], name="id"))  # fmt: skip
+        frame.to_parquet(tmp_path / "t.parquet")
+        df = read_table(tmp_path / "t.parquet")
+        assert df["c"].astype("Int64").tolist() == [0, pd.NA, 5]
+        assert df["c"].dtype != "float64"
