@@ -53,26 +53,41 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _integers_kept(df: pd.DataFrame, path: Path, fmt: str) -> pd.DataFrame:
-    """``df`` with each integer column of the file that pandas read as float64 (it holds nulls,
-    which numpy integers cannot; a pandas category column of integers with nulls comes back so
-    too, since Parquet keeps it as plain integers) read again as pandas' nullable integer type of
-    its width.
-    Otherwise it would be modelled, and written back, as floating point, and integers beyond
-    2**53 would lose digits."""
-    import numpy as np
+    """``df`` read from the file ``path`` with :func:`integers_as_read`'s columns read again."""
     import pyarrow as pa
     import pyarrow.feather
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(path) if fmt == "parquet" else pa.ipc.open_file(path).schema
-    names = [f.name for f in schema if pa.types.is_integer(f.type)
-             and list(df.columns).count(f.name) == 1 and df[f.name].dtype == np.float64]  # fmt: skip
+    names = _floated_integers(df, schema)
+    if not names:
+        return df
+    read = pq.read_table if fmt == "parquet" else pyarrow.feather.read_table
+    return integers_as_read(df, read(path, columns=names))
+
+
+def _floated_integers(df: pd.DataFrame, schema) -> list[str]:
+    import numpy as np
+    import pyarrow as pa
+
+    return [f.name for f in schema if pa.types.is_integer(f.type)
+            and list(df.columns).count(f.name) == 1 and df[f.name].dtype == np.float64]  # fmt: skip
+
+
+def integers_as_read(df: pd.DataFrame, table) -> pd.DataFrame:
+    """``df``, converted by pandas from the Arrow ``table`` (or from a table that holds these
+    columns of it), with each integer column that pandas made float64 (it holds nulls, which
+    numpy integers cannot; a pandas category column of integers with nulls comes back so too,
+    since Parquet keeps it as plain integers) as pandas' nullable integer type of its width.
+    Otherwise it would be modelled, and written back, as floating point, and integers beyond
+    2**53 would lose digits."""
+    import pyarrow as pa
+
+    names = _floated_integers(df, table.schema)
     if not names:
         return df
     nullable = {getattr(pa, name.lower())(): getattr(pd, f"{name}Dtype")() for name in
                 ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")}  # fmt: skip
-    read = pq.read_table if fmt == "parquet" else pyarrow.feather.read_table
-    table = read(path, columns=names)
     df = df.copy()
     for name in names:  # by position: df may carry the index the file's pandas metadata names
         df[name] = table.column(name).to_pandas(types_mapper=nullable.get).array
@@ -393,7 +408,8 @@ def iter_frames(dataset, rows: int, *, columns: list[str] | None = None) -> Iter
                 held += batch.num_rows
                 while held >= rows:
                     table = pa.Table.from_batches(pending)
-                    yield table.slice(0, rows).to_pandas()
+                    frame = table.slice(0, rows)
+                    yield integers_as_read(frame.to_pandas(), frame)
                     rest = table.slice(rows)
                     pending, held = rest.to_batches(), rest.num_rows
         except (OSError, ValueError, pa.ArrowException) as exc:
@@ -401,4 +417,5 @@ def iter_frames(dataset, rows: int, *, columns: list[str] | None = None) -> Iter
                 f"{where}: cannot read it as Parquet: {_first_line(exc)}"
             ) from None
     if held:
-        yield pa.Table.from_batches(pending).to_pandas()
+        table = pa.Table.from_batches(pending)
+        yield integers_as_read(table.to_pandas(), table)

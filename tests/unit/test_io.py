@@ -124,3 +124,13 @@ class TestIntegersKept:
         df = read_table(tmp_path / "t.parquet")
         assert df["c"].astype("Int64").tolist() == [0, pd.NA, 5]
         assert df["c"].dtype != "float64"
+
+    def test_frames_of_a_dataset_too(self, tmp_path):
+        # Synthesizer.fit("t.parquet") reads a small file through iter_frames, not read_table
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"k": pa.array([1, None, 3, 4], pa.int16())}), tmp_path / "t.parquet")
+        first, second = iter_frames(open_dataset(tmp_path / "t.parquet"), 2)
+        assert first["k"].dtype == "Int16" and first["k"].tolist() == [1, pd.NA]
+        assert second["k"].dtype == "int16"  # no nulls in this frame
