@@ -31,6 +31,13 @@ SAMPLE_ROWS = 100_000
 MAX_DISTINCT = 100_000
 
 
+def _with_nulls(dtype: str, batch_dtype: str) -> str:
+    """``dtype``, or ``batch_dtype`` where that is pandas' nullable form of the numpy integer
+    ``dtype``: a later batch of the column holds nulls (``io.integers_as_read``)."""
+    nullable = "U" + dtype[1:].capitalize() if dtype.startswith("uint") else dtype.capitalize()
+    return batch_dtype if dtype.startswith(("int", "uint")) and batch_dtype == nullable else dtype
+
+
 def _is_numeric_like(dtype) -> bool:
     return (
         (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
@@ -70,6 +77,7 @@ class ColumnStats:
 
     def update(self, series: pd.Series) -> ColumnStats:
         """Add one batch of the column."""
+        self.dtype = _with_nulls(self.dtype, str(series.dtype))
         if isinstance(series.dtype, pd.CategoricalDtype) and self.categorical_dtype is None:
             self.categorical_dtype = series.dtype  # the first batch's categories and order
         null = series.isna().to_numpy()
@@ -118,7 +126,8 @@ class ColumnStats:
 
     def merge(self, other: ColumnStats) -> ColumnStats:
         """The statistics of both parts together (a new object)."""
-        out = ColumnStats(self.name, self.dtype, max_distinct=self.max_distinct)
+        dtype = _with_nulls(self.dtype, other.dtype)
+        out = ColumnStats(self.name, dtype, max_distinct=self.max_distinct)
         out.rows, out.nulls = self.rows + other.rows, self.nulls + other.nulls
         bounds = [v for v in (self.minimum, other.minimum) if v is not None]
         out.minimum = min(bounds) if bounds else None

@@ -57,6 +57,19 @@ class TestColumnStats:
         assert stats.columns["city"].exact
 
 
+    @pytest.mark.parametrize("numpy_dtype,nullable", [("int64", "Int64"), ("uint8", "UInt8")])
+    def test_an_integer_column_whose_later_batch_holds_nulls(self, numpy_dtype, nullable):
+        # io.iter_frames gives a batch with nulls pandas' nullable integers, one without numpy's
+        full = pd.DataFrame({"k": pd.array([1, 2, 3, 4], dtype=numpy_dtype)})
+        holed = pd.DataFrame({"k": pd.array([5, None], dtype=nullable)})
+        stats = scan([full, holed], seed=0)
+        assert stats.columns["k"].dtype == nullable
+        values, counts = stats.columns["k"].value_table()
+        assert values.tolist() == [1, 2, 3, 4, 5] and counts.tolist() == [1] * 5
+        merged = scan([full], seed=0).merge(scan([holed], seed=1))
+        assert merged.columns["k"].dtype == nullable
+
+
 class TestRowReservoir:
     def test_small_table_is_kept_whole_in_order(self, mixed):
         stats = scan(batches(mixed, 64), sample_rows=5000, seed=3)
