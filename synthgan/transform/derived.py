@@ -281,17 +281,20 @@ def _sum_candidates(numeric: list[str], values: dict[str, np.ndarray]):
     matrix = np.stack([values[c][screen] for c in numeric], axis=1)  # (rows, k)
     scale = np.abs(matrix).max(axis=0) + 1e-300
     found = []
-    sums = matrix[:, :, None] + matrix[:, None, :]  # (rows, k, k)
-    for t, target in enumerate(numeric):
-        close = np.abs(sums - matrix[:, t, None, None]) <= RELATIVE_TOLERANCE * scale[t]
-        hits = np.argwhere(close.all(axis=0))
-        for i, j in hits:
-            if i < j and t not in (i, j):
-                left, right = numeric[i], numeric[j]
-                full = values[left] + values[right]
-                tolerance = RELATIVE_TOLERANCE * np.abs(values[target]).max()
-                if np.all(np.abs(full - values[target]) <= tolerance):
-                    found.append((target, left, right))
+    # near the float maximum a sum or a difference overflows to inf (or inf - inf to NaN),
+    # which matches no target: no warning for it
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = matrix[:, :, None] + matrix[:, None, :]  # (rows, k, k)
+        for t, target in enumerate(numeric):
+            close = np.abs(sums - matrix[:, t, None, None]) <= RELATIVE_TOLERANCE * scale[t]
+            hits = np.argwhere(close.all(axis=0))
+            for i, j in hits:
+                if i < j and t not in (i, j):
+                    left, right = numeric[i], numeric[j]
+                    full = values[left] + values[right]
+                    tolerance = RELATIVE_TOLERANCE * np.abs(values[target]).max()
+                    if np.all(np.abs(full - values[target]) <= tolerance):
+                        found.append((target, left, right))
     return found
 
 

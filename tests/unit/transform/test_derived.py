@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,6 +64,16 @@ def test_unique_keys_determine_nothing_and_kept_columns_stay_modelled():
     assert found(frame) == {}  # every key once: no evidence of a relation
     frame = related_table()
     assert "education_num" not in found(frame, keep=("education_num",))
+
+
+def test_sums_near_the_float_maximum_overflow_without_a_warning():
+    # fuzz seed 20261206 on the oldest versions: "overflow encountered in add" (a warning)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=10) * 1e300, "b": rng.normal(size=10) * 1e300,
+                          "c": rng.uniform(-0.85e308, 0.85e308, 10) * 2})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert found(frame) == {}
 
 
 def test_columns_with_nulls_take_no_part():
