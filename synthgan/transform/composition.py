@@ -52,6 +52,10 @@ cancels a sliver."""
 MAX_TOTALS = 1_000
 """A group whose training sums span more values than this (parts that are amounts, not counts)
 keeps no shares of its sums: a moved row then goes to the nearer end of the range."""
+MAX_PART = 2**53
+"""A column holding a larger value takes no part: a part of a whole counts something, and
+beyond 2**53 its values lose digits as floats (the covariance came out NaN for values near
+2**63) and the sums of MAX_COLUMNS such parts could overflow int64."""
 FIT_ROWS = 100_000
 """Rows the covariance is read from, at most (a random subset; every row gives the range)."""
 
@@ -171,7 +175,8 @@ def find_compositions(
     candidates = [
         spec.name for spec in schema.output
         if spec.kind is ColumnKind.INTEGER and spec.name not in exclude
-        and not df[spec.name].isna().any() and df[spec.name].min() >= 0
+        and not df[spec.name].isna().any() and 0 <= df[spec.name].min()
+        and df[spec.name].max() <= MAX_PART
         and df[spec.name].value_counts(normalize=True).iloc[0] <= MAX_MODE_SHARE
     ][:MAX_COLUMNS]  # fmt: skip
     if len(candidates) < 2:
