@@ -67,11 +67,10 @@ class TestDiscover:
     @pytest.mark.parametrize("tz", [None, "Asia/Tokyo"])
     def test_dates_beyond_the_year_9999(self, tz):
         # pandas 3.0 raised NotImplementedError zoning such stamps (to_datetime(utc=True))
-        start = pd.Series(np.array(["2000-01-01", "9999-12-31", "15136-01-01"],
-                                   dtype="datetime64[s]"))  # fmt: skip
+        start = np.array(["2000-01-01", "9999-12-31", "15136-01-01"], dtype="datetime64[s]")
+        frame = pd.DataFrame({"start": start, "end": start + np.timedelta64(1, "D")})
         if tz is not None:
-            start = start.dt.tz_localize("UTC").dt.tz_convert(tz)
-        frame = pd.DataFrame({"start": start, "end": start + pd.Timedelta(days=1)})
+            frame = frame.apply(lambda column: column.dt.tz_localize("UTC").dt.tz_convert(tz))
         assert discover_rules(frame) == [Inequality("start", "end")]
 
     def test_each_column_rewritten_once(self, orders):
