@@ -144,7 +144,7 @@ def process_group_from_env(backend: str | None = None) -> Iterator[DistributedSy
     joined = False
     if not dist.is_initialized():
         if backend is None:
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            backend = default_backend("auto")
         if backend == "nccl":
             _check_gpu_of_own(world)
         dist.init_process_group(backend)
