@@ -259,6 +259,17 @@ def _object_value_types(series: pd.Series) -> set[type]:
     return normalised
 
 
+def epoch_seconds(series: pd.Series) -> np.ndarray:
+    """Seconds since 1970 of a datetime64 column (a zoned one counted in UTC) as float64, NaN
+    for null. The epoch is taken in the column's own unit, so a datetime64[s] column beyond what
+    nanoseconds reach (2262), or beyond the year 9999, counts too: no stamp goes through
+    nanoseconds or Python's datetime."""
+    if getattr(series.dtype, "tz", None) is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    since = series - pd.Timestamp(0).as_unit(series.dt.unit)
+    return since.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+
+
 def _is_whole(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return finite.size > 0 and bool(np.all(finite == np.round(finite)))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.schema import ColumnKind, Schema
+from synthgan.schema import ColumnKind, Schema, epoch_seconds
 
 NUMERIC_KINDS = (ColumnKind.CONTINUOUS, ColumnKind.INTEGER, ColumnKind.DATETIME)
 CATEGORICAL_KINDS = (ColumnKind.DISCRETE, ColumnKind.BOOLEAN)
@@ -46,11 +46,7 @@ def numeric_values(series: pd.Series, *, table: str = "table") -> np.ndarray:
     ndarray of shape (n,)
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if getattr(series.dt, "tz", None) is not None:
-            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-        # the epoch in the column's own unit: a nanosecond epoch overflows for dates beyond 2262
-        seconds = (series - pd.Timestamp(0).as_unit(series.dt.unit)).dt.total_seconds()
-        return seconds.to_numpy(dtype="float64", na_value=np.nan)
+        return epoch_seconds(series)
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
     if pd.api.types.is_numeric_dtype(series.dtype):

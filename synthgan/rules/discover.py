@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan.rules.definitions import FixedCombinations, Formula, Inequality, NullTogether, Rule
-from synthgan.schema import ColumnKind, Schema, resolve_schema
+from synthgan.schema import ColumnKind, Schema, epoch_seconds, resolve_schema
 from synthgan.transform.derived import Lookup, Sum, find_derivations
 
 MAX_INEQUALITY_COLUMNS = 40
@@ -83,15 +83,13 @@ def _null_groups(data: pd.DataFrame, kinds: dict) -> list[list[str]]:
 
 
 def _epoch_seconds(series: pd.Series) -> np.ndarray:
-    """Seconds since 1970 (UTC for zoned columns), NaN for null. A datetime column is not sent
-    through ``to_datetime(utc=True)``, which raised NotImplementedError beyond the year 9999
-    on pandas 3.0 (zoning a naive stamp goes through Python's datetime)."""
+    """Seconds since 1970 (UTC for zoned columns), NaN for null; a column of strings parsed as
+    dates first. A datetime column is not sent through ``to_datetime(utc=True)``, which raised
+    NotImplementedError beyond the year 9999 on pandas 3.0 (zoning a naive stamp goes through
+    Python's datetime)."""
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         series = pd.to_datetime(series, utc=True)
-    if getattr(series.dtype, "tz", None) is not None:
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    since = series - pd.Timestamp(0).as_unit(series.dt.unit)
-    return since.dt.total_seconds().to_numpy(dtype=np.float64, na_value=np.nan)
+    return epoch_seconds(series)
 
 
 def _inequalities(data: pd.DataFrame, kinds: dict) -> list[tuple[str, str]]:
