@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _num_samples,
+    assert_all_finite,
     check_is_fitted,
     column_or_1d,
     has_fit_parameter,
@@ -148,6 +149,10 @@ class SyntheticAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         n_real = _num_rows(X, "X")
         if len(getattr(y, "shape", ())) == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn's classifiers do
+        if np.asarray(y).dtype.kind in "fc":
+            # before the sampler: imbalanced-learn's samplers cast the labels to integers first,
+            # which warns "invalid value encountered in cast" and then names no input
+            assert_all_finite(y, input_name="y")
         X_res, y_res = sampler.fit_resample(X, y)
         _check_real_rows_first(y, y_res, n_real)
         n_synthetic = _num_rows(y_res, "y") - n_real

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,6 +221,19 @@ class TestErrors:
             InvalidDataError, match=r"estimator: KNeighborsClassifier\.fit takes no sample_weight"
         ):
             model.fit(X, y)
+
+    @pytest.mark.parametrize("bad", [np.nan, np.inf])
+    def test_labels_that_are_not_finite_are_named_before_the_sampler_casts_them(self, bad):
+        X, y = numeric_binary()
+        y = y.astype(float)
+        y[3] = bad
+        model = SyntheticAugmentedClassifier(
+            LogisticRegression(), sampler=RandomOverSampler(random_state=0)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # imbalanced-learn's cast warned before the error
+            with pytest.raises(ValueError, match="Input y contains (NaN|infinity)"):
+                model.fit(X, y)
 
     def test_a_pipeline_whose_last_step_takes_no_weights_is_named(self):
         X, y = numeric_binary()
