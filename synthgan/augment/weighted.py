@@ -5,8 +5,8 @@ imbalanced-learn's ``Pipeline`` cannot pass sample weights through a sampler: ``
 returns only ``(X, y)`` (imbalanced-learn issue #457). This meta-estimator runs the sampler
 itself, so it knows which rows are synthetic and can weight them.
 
-It imports only scikit-learn; imbalanced-learn is needed only for the default sampler,
-:class:`~synthgan.augment.SyntheticOverSampler`.
+It imports only scikit-learn and pandas; imbalanced-learn is needed only for the default
+sampler, :class:`~synthgan.augment.SyntheticOverSampler`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _num_samples,
-    assert_all_finite,
     check_is_fitted,
     column_or_1d,
     has_fit_parameter,
 )
 
+from synthgan.augment.labels import check_labels
 from synthgan.exceptions import InvalidDataError
 
 
@@ -149,10 +149,7 @@ class SyntheticAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         n_real = _num_rows(X, "X")
         if len(getattr(y, "shape", ())) == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn's classifiers do
-        if np.asarray(y).dtype.kind in "fc":
-            # before the sampler: imbalanced-learn's samplers cast the labels to integers first,
-            # which warns "invalid value encountered in cast" and then names no input
-            assert_all_finite(y, input_name="y")
+        check_labels(y)  # before the sampler, whose own checks warn or name no input
         X_res, y_res = sampler.fit_resample(X, y)
         _check_real_rows_first(y, y_res, n_real)
         n_synthetic = _num_rows(y_res, "y") - n_real

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -336,6 +337,38 @@ class TestClassCounts:
             SyntheticOverSampler(min_steps=None, synthesizer=tiny()).fit_resample(
                 X, np.zeros(len(X))
             )
+
+    @pytest.mark.parametrize("method", ["fit", "fit_resample"])
+    @pytest.mark.parametrize(
+        "labels, message",
+        [
+            ("strings with None", "Input y contains NaN: 1 missing label.*first at row 7"),
+            ("floats with NaN", "Input y contains NaN: 1 missing label.*first at row 7"),
+            ("floats with inf", "Input y contains infinity: 1 infinite label.*first at row 7"),
+        ],
+    )
+    def test_a_missing_or_infinite_label_is_named_with_its_row(self, labels, message, method):
+        X, y = three_classes()
+        if labels == "strings with None":
+            y = y.astype(object)
+            y[7] = None
+        else:
+            y = pd.Series(pd.factorize(y)[0].astype(float), name="label")
+            y[7] = np.nan if labels == "floats with NaN" else np.inf
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny())
+        with warnings.catch_warnings():
+            # before, imbalanced-learn's checks warned on the cast, or sorting None raised a
+            # TypeError that named no input
+            warnings.simplefilter("error")
+            with pytest.raises(InvalidDataError, match=message):
+                getattr(sampler, method)(X, y)
+
+    def test_a_class_named_inf_is_a_class(self):
+        X, y = three_classes()
+        y = y.replace({"c": "inf"})
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), random_state=0)
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert "inf" in set(y_res) and len(y_res) > len(y)
 
 
 # -- input forms ----------------------------------------------------------------------------------
