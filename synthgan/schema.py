@@ -194,6 +194,15 @@ def unknown_column_message(name: str, known: list[str], *, where: str = "table")
 # -- validation ---------------------------------------------------------------------------------
 
 
+def check_unique_names(columns: pd.Index) -> None:
+    """Raise InvalidDataError naming the column names that occur more than once."""
+    if columns.duplicated().any():
+        dupes = sorted({repr(c) for c in columns[columns.duplicated()]})
+        raise InvalidDataError(
+            f"Duplicate column names: {', '.join(dupes)}. Rename them so every column is unique."
+        )
+
+
 def validate_frame(df: Any) -> pd.DataFrame:
     """Check that ``df`` is a non-empty DataFrame synthgan can model; raise InvalidDataError if not."""
     if not isinstance(df, pd.DataFrame):
@@ -202,11 +211,7 @@ def validate_frame(df: Any) -> pd.DataFrame:
             "Wrap arrays with pandas.DataFrame(data, columns=[...]) or read a file with "
             "synthgan.io.read_table(path)."
         )
-    if df.columns.duplicated().any():
-        dupes = sorted({repr(c) for c in df.columns[df.columns.duplicated()]})
-        raise InvalidDataError(
-            f"Duplicate column names: {', '.join(dupes)}. Rename them so every column is unique."
-        )
+    check_unique_names(df.columns)
     if len(df.columns) == 0 or len(df) == 0:
         raise InvalidDataError(
             f"The table is empty ({len(df)} rows, {len(df.columns)} columns); "

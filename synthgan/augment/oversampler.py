@@ -18,7 +18,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn_compat.utils.validation import validate_data
 
-from synthgan.augment.labels import check_labels
+from synthgan.augment.inputs import check_inputs
 from synthgan.augment.tables import (
     draw_seed,
     is_fitted,
@@ -260,7 +260,7 @@ class SyntheticOverSampler(BaseOverSampler):
     def fit(self, X, y, **params):
         """Check the inputs and set ``sampling_strategy_``, as imbalanced-learn's samplers do;
         :meth:`fit_resample` is what makes rows."""
-        check_labels(y)
+        check_inputs(X, y)
         return super().fit(X, y, **params)
 
     def fit_resample(self, X, y, **params):
@@ -277,7 +277,7 @@ class SyntheticOverSampler(BaseOverSampler):
             The rows of ``X`` followed by the synthetic rows, of ``X``'s type, columns and dtypes.
         y_resampled : ndarray or Series of shape (n_samples_new,)
         """
-        check_labels(y)
+        check_inputs(X, y)
         self._y_name = getattr(y, "name", None)
         return super().fit_resample(X, y, **params)
 

@@ -19,13 +19,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fi
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _num_samples,
     check_is_fitted,
     column_or_1d,
     has_fit_parameter,
 )
 
-from synthgan.augment.labels import check_labels
+from synthgan.augment.inputs import check_inputs, num_rows
 from synthgan.exceptions import InvalidDataError
 
 
@@ -146,13 +145,12 @@ class SyntheticAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         """
         weight_param = _weight_parameter(self.estimator)
         sampler = self._default_sampler() if self.sampler is None else clone(self.sampler)
-        n_real = _num_rows(X, "X")
         if len(getattr(y, "shape", ())) == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn's classifiers do
-        check_labels(y)  # before the sampler, whose own checks warn or name no input
+        n_real = check_inputs(X, y)  # before the sampler, whose own checks warn or name no input
         X_res, y_res = sampler.fit_resample(X, y)
         _check_real_rows_first(y, y_res, n_real)
-        n_synthetic = _num_rows(y_res, "y") - n_real
+        n_synthetic = num_rows(y_res, "y") - n_real
         weights = np.concatenate(
             [np.ones(n_real), np.full(n_synthetic, float(self.synthetic_weight))]
         )
@@ -227,13 +225,6 @@ def _weight_parameter(estimator: Any) -> str:
         "LogisticRegression, ...), or put the sampler in an imblearn Pipeline instead (all rows "
         "weigh the same there)."
     )
-
-
-def _num_rows(data: Any, name: str) -> int:
-    try:
-        return int(_num_samples(data))
-    except TypeError as exc:
-        raise InvalidDataError(f"{name} must be array-like with rows: {exc}") from exc
 
 
 def _check_real_rows_first(y: Any, y_res: Any, n_real: int) -> None:

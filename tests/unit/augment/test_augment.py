@@ -363,6 +363,28 @@ class TestClassCounts:
             with pytest.raises(InvalidDataError, match=message):
                 getattr(sampler, method)(X, y)
 
+    @pytest.mark.parametrize("method", ["fit", "fit_resample"])
+    @pytest.mark.parametrize(
+        "case, message",
+        [
+            ("fewer labels than rows", r"X has 105 rows and y 100 labels: give one label per row"),
+            ("text and numbers", r"y mixes text labels with int labels \(first at row 7\)"),
+            ("a name twice", r"Duplicate column names: 'size'"),
+        ],
+    )
+    def test_mismatched_inputs_are_named(self, case, message, method):
+        X, y = three_classes()
+        if case == "fewer labels than rows":
+            y = y[:100]
+        elif case == "text and numbers":
+            y = y.astype(object)
+            y[7] = 3
+        else:
+            X = pd.concat([X, X[["size"]]], axis=1)
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny())
+        with pytest.raises(InvalidDataError, match=message):
+            getattr(sampler, method)(X, y)
+
     def test_a_class_named_inf_is_a_class(self):
         X, y = three_classes()
         y = y.replace({"c": "inf"})

@@ -235,6 +235,14 @@ class TestErrors:
             with pytest.raises(ValueError, match="Input y contains (NaN|infinity)"):
                 model.fit(X, y)
 
+    def test_labels_of_another_length_are_named(self):
+        X, y = numeric_binary()
+        model = SyntheticAugmentedClassifier(
+            LogisticRegression(), sampler=RandomOverSampler(random_state=0)
+        )
+        with pytest.raises(InvalidDataError, match="X has 80 rows and y 79 labels"):
+            model.fit(X, y[:-1])
+
     def test_a_pipeline_whose_last_step_takes_no_weights_is_named(self):
         X, y = numeric_binary()
         model = SyntheticAugmentedClassifier(
