@@ -1,8 +1,7 @@
-"""The ``X`` and ``y`` an augmenting estimator is fitted on, checked before any sampler sees
-them: ``X``'s column names unique, and one label per row, present, finite and of one type
-(imbalanced-learn's own checks cast NaN labels to integers, which warns, sort labels holding
-None or mixing text with numbers, which raises a TypeError that names no input, and leave
-duplicate names to narwhals)."""
+"""The labels ``y`` an augmenting estimator is fitted on, checked before any sampler sees them:
+one per row of ``X``, present, finite and of one type (imbalanced-learn's own checks cast NaN
+labels to integers, which warns, and sort labels holding None or mixing text with numbers,
+which raises a TypeError that names no input)."""
 
 from __future__ import annotations
 
@@ -14,16 +13,6 @@ import pandas as pd
 from sklearn.utils.validation import _num_samples
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.schema import check_unique_names
-
-
-def check_inputs(X: Any, y: Any) -> int:
-    """Check ``X`` and ``y`` as this module's docstring says; return ``X``'s row count."""
-    if isinstance(X, pd.DataFrame):
-        check_unique_names(X.columns)
-    n_rows = num_rows(X, "X")
-    check_labels(y, n_rows)
-    return n_rows
 
 
 def num_rows(data: Any, name: str) -> int:
@@ -66,6 +55,15 @@ def check_labels(y: Any, n_rows: int) -> None:
             "e.g. y.fillna('unknown')."
         )
     values = labels.to_numpy()
+    if values.dtype.kind == "O":
+        text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
+        if text.any() and not text.all():
+            row = int(np.flatnonzero(~text)[0])
+            raise InvalidDataError(
+                f"y mixes text labels with {type(values[row]).__name__} labels (first at row "
+                f"{row}): classes of different types cannot be ordered. Give every label one "
+                "type, e.g. y.astype(str)."
+            )
     if values.dtype.kind in "fc":
         infinite = np.isinf(values)
     elif values.dtype.kind == "O":  # only floats can be infinite (the string "inf" is a class)
@@ -80,12 +78,3 @@ def check_labels(y: Any, n_rows: int) -> None:
             f"Input y contains infinity: {rows.size} infinite label(s) (first at row {rows[0]}). "
             "Drop those rows or replace them with a class."
         )
-    if values.dtype.kind == "O":
-        text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-        if text.any() and not text.all():
-            row = int(np.flatnonzero(~text)[0])
-            raise InvalidDataError(
-                f"y mixes text labels with {type(values[row]).__name__} labels (first at row "
-                f"{row}): classes of different types cannot be ordered. Give every label one "
-                "type, e.g. y.astype(str)."
-            )

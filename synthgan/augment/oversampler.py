@@ -18,7 +18,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn_compat.utils.validation import validate_data
 
-from synthgan.augment.inputs import check_inputs
+from synthgan.augment.inputs import check_labels, num_rows
 from synthgan.augment.tables import (
     draw_seed,
     is_fitted,
@@ -29,7 +29,13 @@ from synthgan.augment.tables import (
     with_dtypes_of,
 )
 from synthgan.exceptions import InvalidDataError, NotFittedError
-from synthgan.schema import ColumnKind, Schema, infer_kind, unknown_column_message
+from synthgan.schema import (
+    ColumnKind,
+    Schema,
+    check_column_names,
+    infer_kind,
+    unknown_column_message,
+)
 
 MIN_CLASS_ROWS = 4
 """The fewest rows a class needs for a synthesizer of its own (``class_models="per_class"``)."""
@@ -257,10 +263,18 @@ class SyntheticOverSampler(BaseOverSampler):
             name += "_"
         return name
 
+    @staticmethod
+    def _check_inputs(X, y) -> None:
+        """Before imbalanced-learn's checks: names the GAN can take (scikit-learn raised a
+        TypeError on names mixing strings and numbers, narwhals on duplicates) and labels."""
+        if isinstance(X, pd.DataFrame):
+            check_column_names(X.columns)
+        check_labels(y, num_rows(X, "X"))
+
     def fit(self, X, y, **params):
         """Check the inputs and set ``sampling_strategy_``, as imbalanced-learn's samplers do;
         :meth:`fit_resample` is what makes rows."""
-        check_inputs(X, y)
+        self._check_inputs(X, y)
         return super().fit(X, y, **params)
 
     def fit_resample(self, X, y, **params):
@@ -277,7 +291,7 @@ class SyntheticOverSampler(BaseOverSampler):
             The rows of ``X`` followed by the synthetic rows, of ``X``'s type, columns and dtypes.
         y_resampled : ndarray or Series of shape (n_samples_new,)
         """
-        check_inputs(X, y)
+        self._check_inputs(X, y)
         self._y_name = getattr(y, "name", None)
         return super().fit_resample(X, y, **params)
 

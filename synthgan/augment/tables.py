@@ -66,11 +66,13 @@ def merged_schema(
 def fitting_batch(n_rows: int, batch_size: int, pac: int) -> tuple[int, int]:
     """``(batch_size, pac)`` shrunk for a small table: pac at most a quarter of the rows, a batch
     at most half of them (a multiple of pac), so that an epoch makes at least two generator
-    steps on distinct rows. Tables of at least ``2 * batch_size`` rows keep both as given."""
+    steps on distinct rows; but at least 2 rows, which the generator's batch normalisation
+    needs (rows are drawn with replacement, so 2 or 3 rows take it too). Tables of at least
+    ``2 * batch_size`` rows keep both as given."""
     pac = max(1, min(int(pac), n_rows // 4))
     most = max(pac, (n_rows // 2) // pac * pac)
     batch_size = max(pac, min(int(batch_size), most) // pac * pac)
-    return batch_size, pac
+    return max(batch_size, 2), pac
 
 
 def epochs_for_steps(epochs: int, n_rows: int, batch_size: int, min_steps: int | None) -> int:

@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
-from synthgan.augment.inputs import check_inputs, num_rows
+from synthgan.augment.inputs import check_labels, num_rows
 from synthgan.exceptions import InvalidDataError
 
 
@@ -147,7 +147,8 @@ class SyntheticAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         sampler = self._default_sampler() if self.sampler is None else clone(self.sampler)
         if len(getattr(y, "shape", ())) == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn's classifiers do
-        n_real = check_inputs(X, y)  # before the sampler, whose own checks warn or name no input
+        n_real = num_rows(X, "X")
+        check_labels(y, n_real)  # before the sampler, whose own checks warn or name no input
         X_res, y_res = sampler.fit_resample(X, y)
         _check_real_rows_first(y, y_res, n_real)
         n_synthetic = num_rows(y_res, "y") - n_real

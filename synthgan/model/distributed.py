@@ -129,6 +129,12 @@ def per_rank_batch(batch_size: int, pac: int, world_size: int) -> int:
             f"batch_size={batch_size} does not split into {world_size} processes' batches of a "
             f"multiple of pac={pac}. Use batch_size={lower} or {lower + step}."
         )
+    if batch < 2:
+        raise InvalidDataError(
+            f"batch_size={batch_size} gives each of {world_size} processes {batch} row a step; "
+            f"the generator's batch normalisation needs at least 2. Use batch_size="
+            f"{max(pac, 2) * world_size} or more."
+        )
     return batch
 
 

@@ -399,6 +399,12 @@ class Synthesizer:
             positive_int("epochs")
         for name in ("batch_size", "pac", "embedding_dim", "discriminator_steps"):
             positive_int(name)
+        if self.batch_size < 2:
+            raise InvalidDataError(
+                f"batch_size={self.batch_size}: the generator's batch normalisation needs at "
+                "least 2 rows a step. Use batch_size=2 or more (rows are drawn with replacement, "
+                "so a table of 1 row takes it too)."
+            )
         if self.batch_size % self.pac:
             lower = max(self.batch_size // self.pac, 1) * self.pac
             raise InvalidDataError(

@@ -522,6 +522,16 @@ class TestSmallTables:
         minority = int((y == "yes").sum())
         assert Counter(y_res)["yes"] == 2 * minority and len(X_res) == len(y_res)
 
+    @pytest.mark.parametrize("n", [2, 3])
+    def test_two_or_three_rows_train_on_batches_of_two(self, n):
+        # the batch was 1 row, and the generator's batch normalisation raised a torch ValueError
+        X = pd.DataFrame({"score": np.arange(n, dtype=float)})
+        y = pd.Series(["yes", "no", "no"][:n], name="answer")
+        sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny(), random_state=0)
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert sampler.fit_params_["batch_size"] == 2 and sampler.fit_params_["pac"] == 1
+        assert Counter(y_res)["yes"] >= 1 and len(X_res) == len(y_res) >= n
+
     def test_a_table_of_twice_the_batch_keeps_it(self):
         X, y = binary_frame(100)
         sampler = SyntheticOverSampler(

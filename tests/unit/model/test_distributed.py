@@ -250,6 +250,10 @@ def test_batch_must_split_into_multiples_of_pac():
     assert per_rank_batch(500, 10, 2) == 250
     with pytest.raises(InvalidDataError, match=r"batch_size=500 does not split into 3.*510"):
         per_rank_batch(500, 10, 3)
+    # one row a process: batch normalisation cannot train on it (torch raised "Expected more than
+    # 1 value per channel when training")
+    with pytest.raises(InvalidDataError, match=r"batch_size=2 gives each of 2 processes 1 row.*=4"):
+        per_rank_batch(2, 1, 2)
 
 
 def test_a_table_with_fewer_rows_than_processes_is_one_clear_error():

@@ -358,6 +358,11 @@ class TestErrors:
         ):
             Synthesizer(**{**FAST, "batch_size": 105}).fit(mixed)
 
+    def test_one_row_a_step_is_refused_before_batch_normalisation_fails(self, mixed):
+        # torch raised "Expected more than 1 value per channel when training" from the generator
+        with pytest.raises(InvalidDataError, match="batch_size=1: .* at least 2 rows a step"):
+            Synthesizer(**{**FAST, "batch_size": 1, "pac": 1}).fit(mixed)
+
     @pytest.mark.parametrize("row_dim", [0, "wide", 2.5, True])
     def test_bad_row_encoder_width(self, mixed, row_dim):
         expected = 'discriminator_row_dim must be a positive integer, "auto" or None'
