@@ -134,7 +134,8 @@ class Synthesizer:
         detection AUC moved from 0.571 at 40 epochs to 0.553-0.563 at 60-80 (docs/training.md).
         A private fit takes 80 for "auto" (more steps at a fixed budget mean more noise each).
     batch_size : int, default=500
-        Rows per step; must be a multiple of ``pac``.
+        Rows per step (drawn with replacement); at least 2, which the generator's batch
+        normalisation needs, and a multiple of ``pac``.
     pac : int, default=10
         Rows per discriminator pack (PacGAN).
     loss : {"wgan-gp", "minimax"}, default="wgan-gp"

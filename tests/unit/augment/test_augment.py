@@ -370,6 +370,7 @@ class TestClassCounts:
             ("fewer labels than rows", r"X has 105 rows and y 100 labels: give one label per row"),
             ("text and numbers", r"y mixes text labels with int labels \(first at row 7\)"),
             ("a name twice", r"Duplicate column names: 'size'"),
+            ("a number among the names", r"Column names must be strings; got \[0\]"),
         ],
     )
     def test_mismatched_inputs_are_named(self, case, message, method):
@@ -379,8 +380,10 @@ class TestClassCounts:
         elif case == "text and numbers":
             y = y.astype(object)
             y[7] = 3
-        else:
+        elif case == "a name twice":
             X = pd.concat([X, X[["size"]]], axis=1)
+        else:  # scikit-learn raised a TypeError on names of mixed types
+            X = X.rename(columns={"colour": 0})
         sampler = SyntheticOverSampler(min_steps=None, synthesizer=tiny())
         with pytest.raises(InvalidDataError, match=message):
             getattr(sampler, method)(X, y)
