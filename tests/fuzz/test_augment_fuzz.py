@@ -91,10 +91,8 @@ def test_the_sampler_on_any_table_and_labels(fuzz_seed, outcome):
                 if problem != "none" and LABEL_PROBLEMS[problem] in message:
                     outcome("clean_error")
                     return
-                if len(X) == 0:  # the sampler's own words for it
-                    assert "X has no rows" in message, message
-                else:  # the table itself is refused, as Synthesizer refuses it
-                    refusal_is_clean(case, message)
+                if not (len(X) == 0 and "X has no rows" in message):  # the sampler's own words
+                    refusal_is_clean(case, message)  # the table refused, as Synthesizer does
                 outcome("clean_error")
                 return
             except ValueError as exc:  # imbalanced-learn's own refusal of a single class
