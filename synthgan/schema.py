@@ -194,12 +194,19 @@ def unknown_column_message(name: str, known: list[str], *, where: str = "table")
 # -- validation ---------------------------------------------------------------------------------
 
 
-def check_unique_names(columns: pd.Index) -> None:
-    """Raise InvalidDataError naming the column names that occur more than once."""
+def check_column_names(columns: pd.Index) -> None:
+    """Raise InvalidDataError naming the column names that occur more than once, or that are not
+    strings."""
     if columns.duplicated().any():
         dupes = sorted({repr(c) for c in columns[columns.duplicated()]})
         raise InvalidDataError(
             f"Duplicate column names: {', '.join(dupes)}. Rename them so every column is unique."
+        )
+    non_str = [c for c in columns if not isinstance(c, str)]
+    if non_str:
+        raise InvalidDataError(
+            f"Column names must be strings; got {non_str[:3]!r}. "
+            "Rename them, e.g. df.columns = df.columns.astype(str)."
         )
 
 
@@ -211,17 +218,11 @@ def validate_frame(df: Any) -> pd.DataFrame:
             "Wrap arrays with pandas.DataFrame(data, columns=[...]) or read a file with "
             "synthgan.io.read_table(path)."
         )
-    check_unique_names(df.columns)
+    check_column_names(df.columns)
     if len(df.columns) == 0 or len(df) == 0:
         raise InvalidDataError(
             f"The table is empty ({len(df)} rows, {len(df.columns)} columns); "
             "synthgan needs at least one row and one column."
-        )
-    non_str = [c for c in df.columns if not isinstance(c, str)]
-    if non_str:
-        raise InvalidDataError(
-            f"Column names must be strings; got {non_str[:3]!r}. "
-            "Rename them, e.g. df.columns = df.columns.astype(str)."
         )
     return df
 
