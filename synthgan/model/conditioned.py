@@ -48,7 +48,13 @@ import torch
 from tqdm.auto import tqdm
 
 from synthgan.exceptions import InvalidDataError
-from synthgan.model.conditions import ConditionPlan, Conditions, SpanCondition, rows_of
+from synthgan.model.conditions import (
+    ConditionPlan,
+    Conditions,
+    SpanCondition,
+    exact_range,
+    rows_of,
+)
 from synthgan.model.generation import DECODE_BLOCKS, SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.runtime import block_seed
 
@@ -364,8 +370,10 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
         low = rows_of(condition.clip_low, row_ids)
         high = rows_of(condition.clip_high, row_ids)
         target = x
+        written = np.zeros(len(x), dtype=bool)
         if condition.points is not None:
             points = rows_of(condition.points, row_ids)
+            written |= active & ~np.isnan(points)
             target = np.where(active & ~np.isnan(points), points, target)
         if condition.choices is not None:  # a list of values: the nearest one
             choices = rows_of(condition.choices, row_ids)
@@ -373,6 +381,7 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
             with np.errstate(invalid="ignore"):
                 distance = np.where(np.isnan(choices), np.inf, np.abs(choices - x[:, None]))
             nearest = choices[np.arange(len(x)), np.argmin(distance, axis=1)]
+            written |= listed
             target = np.where(listed, nearest, target)
         with np.errstate(invalid="ignore"):
             ranged = active & ~np.isnan(low) & (condition.place_low is not None)
@@ -380,4 +389,35 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
         changed = ~((target == x) | (np.isnan(target) & np.isnan(x)))
         if changed.any():
             rows[column] = t._from_float(target, rows.index).set_axis(rows.index)
+        if condition.exact and written.any():  # the integers themselves, digits beyond 2**53 kept
+            _write_exact(rows, column, condition.exact, target, written)
+        if condition.exact_ranges and (active & ~written).any():
+            _clip_exact(rows, column, condition, row_ids, np.flatnonzero(active & ~written))
     return rows
+
+
+def _clip_exact(rows: pd.DataFrame, column: str, condition, row_ids, at) -> None:
+    """Ranged rows of a column whose integers span more than 2**53 clipped in integers: the
+    float bound's rounding can land a neighbour beyond the end."""
+    values = rows[column].copy()
+    changed = False
+    for i in at:
+        bounds = exact_range(condition, row_ids, i)
+        if bounds is None or pd.isna(values.iloc[i]):
+            continue
+        v = int(values.iloc[i])
+        clipped = min(max(v, bounds[0] if bounds[0] is not None else v),
+                      bounds[1] if bounds[1] is not None else v)  # fmt: skip
+        if clipped != v:
+            values.iloc[i] = clipped
+            changed = True
+    if changed:
+        rows[column] = values
+
+
+def _write_exact(rows: pd.DataFrame, column: str, exact: dict, target, written) -> None:
+    at = [i for i in np.flatnonzero(written) if target[i] in exact]
+    if at:
+        values = rows[column].copy()
+        values.iloc[at] = [exact[target[i]] for i in at]
+        rows[column] = values

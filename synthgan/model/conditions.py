@@ -22,6 +22,7 @@ one row per output row.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,6 +105,10 @@ class SpanCondition:
     ``choices`` (rows, k): a list of values in float space (NaN-padded), the nearest of which to
     the decoded value is written (a list of values on a numeric column).
     ``clip_low``/``clip_high`` (rows,): the range in float space, checked after rounding.
+    ``exact``: for an integer column, the integer each written point or choice stands for (a
+    float loses digits beyond 2**53 from the column's origin; the integer is written instead).
+    ``exact_ranges``: condition row -> (low, high) in integers, for an integer column spanning
+    more than 2**53, checked and clipped in integers.
     """
 
     column: str
@@ -121,6 +126,16 @@ class SpanCondition:
     clip_low: np.ndarray | None = None
     clip_high: np.ndarray | None = None
     transformer: NumericColumnTransformer | None = None
+    exact: dict[float, int] | None = None
+    exact_ranges: dict[int, tuple[int | None, int | None]] | None = None
+
+
+def exact_range(condition: SpanCondition, row_ids: np.ndarray, i: int):
+    """The integer range (low, high; None for an open end) of output row ``i``, where the
+    column's integers span more than 2**53 and a float bound would let a neighbour through."""
+    if not condition.exact_ranges:
+        return None
+    return condition.exact_ranges.get(0 if len(condition.active) == 1 else int(row_ids[i]))
 
 
 @dataclass
@@ -338,6 +353,9 @@ class _Builder:
         place_low = np.full((rows, width), -1.0)
         place_high = np.full((rows, width), 1.0)
         choices: dict[int, list[float]] = {}
+        exact: dict[float, int] = {}
+        exact_ranges: dict[int, tuple[int | None, int | None]] = {}
+        wide = t.int_origin_ is not None and (t.int_max_ or 0) - t.int_origin_ > 2**53
         descriptions = []
         null_slot = width - 1 if t.has_nulls_ else None
         for i in np.flatnonzero(active):
@@ -361,10 +379,12 @@ class _Builder:
                 continue
             if between is not None:
                 lo, hi = _bounds_in_float_space(column, t, between)
+                if wide:
+                    exact_ranges[int(i)] = _integer_bounds(between)
                 descriptions.append(between.describe(column))
                 point = np.nan
             elif isinstance(value, (list, set, frozenset)):
-                listed = sorted({_value_in_float_space(column, t, v) for v in value})
+                listed = sorted({_value_in_float_space(column, t, v, exact) for v in value})
                 if not listed:
                     raise InvalidDataError(
                         f"Condition on {column!r}: an empty list of values holds for no row. "
@@ -380,7 +400,7 @@ class _Builder:
                 low[i], high[i] = lo, hi
                 continue
             else:
-                lo = hi = point = _value_in_float_space(column, t, value)
+                lo = hi = point = _value_in_float_space(column, t, value, exact)
                 descriptions.append(f"{column}={value!r}")
             share[i], place_low[i], place_high[i] = _component_share(t, lo, hi, point)
             if share[i].sum() == 0 and not t.n_modes:
@@ -405,22 +425,37 @@ class _Builder:
             place_low=place_low if t.n_bins_ else None,
             place_high=place_high if t.n_bins_ else None,
             points=points if has_points else None, choices=listed,
-            clip_low=low, clip_high=high, transformer=t,
+            clip_low=low, clip_high=high, transformer=t, exact=exact or None,
+            exact_ranges=exact_ranges or None,
         )  # fmt: skip
+        span = next(s for s in self.plan.spans if s.column == column)
         description = descriptions[0] if broadcast else f"{column} as in the frame of conditions"
         built = ~np.isnan(points) | np.isin(np.arange(rows), list(choices))
         if not t.n_bins_ and (~built[active]).any():  # a range on Gaussian modes
             self.plan.filters.append(description)
 
-        def predicate(rows, row_ids, c=column, t=t, lo=low, hi=high, a=active, listed=listed):
+        def predicate(rows, row_ids, c=column, t=t, lo=low, hi=high, a=active, listed=listed,
+                      points=points, exact=exact, span=span):  # fmt: skip
             x = t._to_float(rows[c], fitting=False)
             lo_, hi_, act = rows_of(lo, row_ids), rows_of(hi, row_ids), rows_of(a, row_ids)
             with np.errstate(invalid="ignore"):
                 inside = np.where(np.isnan(lo_), np.isnan(x), (x >= lo_) & (x <= hi_))
+            named = ~np.isnan(rows_of(points, row_ids))  # equality or a list: values named
             if listed is not None:
                 values = rows_of(listed, row_ids)
                 in_list = ~np.isnan(values).all(axis=1)
+                named |= in_list
                 inside = np.where(in_list, (values == x[:, None]).any(axis=1), inside)
+            if exact:  # one float stands for several integers beyond 2**53: compare the integers
+                for i in np.flatnonzero(inside & act & named):
+                    wanted = exact.get(x[i])
+                    if wanted is not None and int(rows[c].iloc[i]) != wanted:
+                        inside[i] = False
+            if span.exact_ranges:
+                for i in np.flatnonzero(inside & act & ~named):
+                    bounds = exact_range(span, row_ids, i)
+                    if bounds is not None and not _within(int(rows[c].iloc[i]), bounds):
+                        inside[i] = False
             return inside | ~act
 
         self.plan.checks.append((description, predicate))
@@ -538,24 +573,32 @@ def _float_of(column: str, t: NumericColumnTransformer, value) -> float:
         series = pd.Series([stamp]).astype(t.dtype_) if tz is None else pd.Series([stamp])
         return float(t._to_float(series, fitting=False)[0])
     if isinstance(value, str):
-        try:
-            value = float(value)
+        try:  # "5826469677651474252" keeps its digits as an int, not as a float
+            value = int(value) if t.int_origin_ is not None else float(value)
         except ValueError:
-            raise InvalidDataError(
-                f"Condition on numeric column {column!r}: {value!r} is not a number."
-            ) from None
+            try:
+                value = float(value)
+            except ValueError:
+                raise InvalidDataError(
+                    f"Condition on numeric column {column!r}: {value!r} is not a number."
+                ) from None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidDataError(
             f"Condition on numeric column {column!r} must be a number, a (low, high) pair or a "
             f"range such as '>=30', got {value!r}."
         )
-    value = float(value)
     if t.int_origin_ is not None:
-        return value - t.int_origin_
-    return value
+        if isinstance(value, (int, np.integer)):  # the distance in exact integers, as decoded
+            return float(int(value) - t.int_origin_)
+        return float(value) - t.int_origin_
+    return float(value)
 
 
-def _value_in_float_space(column: str, t: NumericColumnTransformer, value) -> float:
+def _value_in_float_space(
+    column: str, t: NumericColumnTransformer, value, exact: dict[float, int] | None = None
+) -> float:
+    """``value`` in float space, refused unless the column can hold it; an integer column's
+    integer is recorded in ``exact`` under its float."""
     x = _float_of(column, t, value)
     whole = t.kind is ColumnKind.DATETIME or t.kind is ColumnKind.INTEGER
     if whole and x != np.round(x):
@@ -566,6 +609,10 @@ def _value_in_float_space(column: str, t: NumericColumnTransformer, value) -> fl
         )
     if not t.min_ <= x <= t.max_:
         raise InvalidDataError(_outside_message(column, t, f"{column}={value!r}"))
+    if exact is not None and t.int_origin_ is not None:
+        number = _number(value) if isinstance(value, (str, int, np.integer)) else None
+        if isinstance(number, int) and abs(number - t.int_origin_) > 2**53:  # x loses digits
+            exact[x] = number
     return x
 
 
@@ -731,6 +778,38 @@ def sampling_request(n, conditions, distribution, schema: Schema, seed: int):
     return int(n), ((conditions or {}), rows) if conditions else rows
 
 
+def _integer_bounds(between: Between) -> tuple[int | None, int | None]:
+    """A range's ends as the integers it includes (strict ends moved in by one)."""
+    low = high = None
+    if between.low is not None:
+        x = _number(between.low)
+        low = (x + 1 if between.low_strict else x) if isinstance(x, int) else (
+            math.floor(x) + 1 if between.low_strict else math.ceil(x))  # fmt: skip
+    if between.high is not None:
+        x = _number(between.high)
+        high = (x - 1 if between.high_strict else x) if isinstance(x, int) else (
+            math.ceil(x) - 1 if between.high_strict else math.floor(x))  # fmt: skip
+    return low, high
+
+
+def _within(value: int, bounds: tuple[int | None, int | None]) -> bool:
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _number(x):
+    """``x`` as an int where it is one (an int, or text of one: compared with an int64 column,
+    it keeps digits beyond 2**53 that a float would lose), else as a float."""
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return int(x)
+    if isinstance(x, str):
+        try:
+            return int(x)
+        except ValueError:
+            pass
+    return float(x)
+
+
 def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable]:
     """(description, predicate) of one condition checked on decoded rows in the column's own
     units; ``predicate(rows)`` gives a bool Series. For columns the model does not hold as they
@@ -741,7 +820,7 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
         return description, lambda rows: pd.Series(_in_values(rows[column], wanted),
                                                    index=rows.index)  # fmt: skip
     if isinstance(value, (list, set, frozenset)):
-        listed = [float(v) if not isinstance(v, str) else v for v in value]
+        listed = [_number(v) if not isinstance(v, str) else v for v in value]
 
         def one_of(rows: pd.DataFrame) -> pd.Series:
             series = rows[column]
@@ -762,7 +841,7 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
                 if tz is not None and stamp.tzinfo is None:
                     stamp = stamp.tz_localize(tz)
                 return stamp
-            return float(x)
+            return _number(x)
         except (TypeError, ValueError):
             kind = "a date" if pd.api.types.is_datetime64_any_dtype(series.dtype) else "a number"
             raise InvalidDataError(

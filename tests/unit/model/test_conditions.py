@@ -55,6 +55,35 @@ class TestDictConditions:
         assert (rows["education"] == "Bachelors").all()
         assert rows.dtypes.equals(adult_model.sample(5, random_state=0).dtypes)
 
+    @pytest.mark.parametrize("written", [int, np.int64, str])
+    def test_an_integer_beyond_2_53_is_met_exactly(self, written):
+        # the condition went through float64 before the column's integer origin was subtracted,
+        # so rows held 5826469677651474608 for 5826469677651474252 (the fuzz suite, seed 11)
+        base = 5826469677651474252
+        values = base + np.array([0, 3, 7, 100, 356, 1000] * 10, dtype=np.int64)
+        table = pd.DataFrame({"account": values, "x": np.linspace(0, 1, 60)})
+        model = Synthesizer(**{**FAST, "batch_size": 20, "pac": 2}).fit(table)
+        for value in (base, base + 356):
+            rows = model.sample(12, conditions={"account": written(value)}, random_state=0)
+            assert rows["account"].tolist() == [value] * 12
+        rows = model.sample(12, conditions={"account": [written(base + 3)]}, random_state=0)
+        assert rows["account"].tolist() == [base + 3] * 12
+
+    def test_a_column_spanning_more_than_2_53_meets_values_and_ranges_in_integers(self):
+        # from the int64 minimum to 2**62: offsets from the origin lose digits as floats, so
+        # value 1 came back as 0 (one float), and a range let a neighbour beyond its end through
+        low, high = np.iinfo(np.int64).min, 2**62
+        values = np.array([low, -5, 0, 1, 2, 914842064176413226, high] * 10, dtype=np.int64)
+        table = pd.DataFrame({"code": values, "x": np.linspace(0, 1, 70)})
+        model = Synthesizer(**{**FAST, "batch_size": 20, "pac": 2}).fit(table)
+        rows = model.sample(20, conditions={"code": 1}, random_state=0)
+        assert rows["code"].tolist() == [1] * 20
+        end = 914842064176413226
+        rows = model.sample(20, conditions={"code": (-(2**60), end)}, random_state=0)
+        assert rows["code"].between(-(2**60), end).all(), rows["code"].tolist()
+        rows = model.sample(20, conditions={"code": f"<{end}"}, random_state=0)
+        assert (rows["code"] < end).all(), rows["code"].tolist()
+
     def test_numeric_equality_off_the_spikes_is_exact(self, adult_model):
         rows = adult_model.sample(200, conditions={"age": 37, "capital-gain": 0}, random_state=1)
         assert (rows["age"] == 37).all() and (rows["capital-gain"] == 0).all()
@@ -288,3 +317,18 @@ class TestImpute:
     def test_no_shared_column(self, adult_model):
         with pytest.raises(InvalidDataError, match="shares no column with the model's table"):
             adult_model.impute(pd.DataFrame({"x": [1, None]}))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [5826469677651474252, "5826469677651474252", (5826469677651474252, 5826469677651474352)],
+)
+def test_the_rule_plans_check_keeps_an_integers_digits(condition):
+    # value_predicate compared an int64 column with float(value): 5826469677651474252 and
+    # 5826469677651474608 are one float, so both rows met the condition
+    from synthgan.model.conditions import value_predicate
+
+    base = 5826469677651474252
+    rows = pd.DataFrame({"account": np.array([base, base + 356], dtype=np.int64)})
+    _, predicate = value_predicate("account", condition, numeric=True)
+    assert predicate(rows).tolist() == [True, False]
