@@ -379,7 +379,10 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
             choices = rows_of(condition.choices, row_ids)
             listed = active & ~np.isnan(choices).all(axis=1)
             with np.errstate(invalid="ignore"):
-                distance = np.where(np.isnan(choices), np.inf, np.abs(choices - x[:, None]))
+                # in halves: values near the float maximum would overflow their difference
+                distance = np.where(
+                    np.isnan(choices), np.inf, np.abs(choices / 2 - x[:, None] / 2)
+                )
             nearest = choices[np.arange(len(x)), np.argmin(distance, axis=1)]
             written |= listed
             target = np.where(listed, nearest, target)

@@ -332,3 +332,17 @@ def test_the_rule_plans_check_keeps_an_integers_digits(condition):
     rows = pd.DataFrame({"account": np.array([base, base + 356], dtype=np.int64)})
     _, predicate = value_predicate("account", condition, numeric=True)
     assert predicate(rows).tolist() == [True, False]
+
+
+def test_a_list_of_values_near_the_float_maximum_is_met_without_an_overflow_warning():
+    # the nearest listed value was found through their difference, which overflowed to inf with
+    # "overflow encountered in subtract" shown to the user (fuzz seed 20261217, slow profile)
+    import warnings
+
+    values = np.r_[np.linspace(-0.8e308, 0.8e308, 38) * 2, 1.531577e308, -1.606299e308]
+    table = pd.DataFrame({"x": values, "y": np.linspace(0, 1, 40)})
+    model = Synthesizer(**{**FAST, "batch_size": 20, "pac": 2}).fit(table)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = model.sample(20, conditions={"x": [1.531577e308, -1.606299e308]}, random_state=0)
+    assert rows["x"].isin([1.531577e308, -1.606299e308]).all()
