@@ -430,7 +430,9 @@ class Formula(Rule):
         decimals = facts.get("decimals")
         expected = self.compute(frame, None)
         actual = frame[self.column].to_numpy(dtype=np.float64, na_value=np.nan)
-        applies = _present(frame, self.columns) & np.isfinite(expected)
+        # a present value where the expression is undefined (a division by zero) breaks the rule:
+        # the column would be computed as null there
+        applies = _present(frame, self.columns)
         if decimals is not None:
             tolerance = 0.5 * 10.0 ** (-decimals) * (1 + 1e-9) + 1e-12 * np.abs(expected)
         else:  # float32 columns hold ~7 significant digits

@@ -143,6 +143,15 @@ class TestChecks:
             True, False
         ]  # fmt: skip
 
+    def test_a_present_value_where_the_formula_is_undefined_breaks_it(self):
+        # before, a division by zero made the rule "not applicable", so Formula(b = a / 0) held
+        # on every row and the model computed b as null in every sampled row
+        frame = pd.DataFrame({"b": [2.0, 5.0, None], "a": [4.0, 0.0, 0.0], "c": [2.0, 0.0, 0.0]})
+        assert Formula("b", "a / c").holds(frame, {}).tolist() == [True, False, True]
+        with pytest.raises(InvalidDataError, match="Every real row breaks a rule"):
+            plan = RulePlan([Formula("b", "a / 0")]).fit(frame.assign(b=[1.0, 2.0, 3.0]))
+            plan.screen(frame.assign(b=[1.0, 2.0, 3.0]), verbose=False)
+
     def test_learnt_rules_hold_on_their_data(self, frame, plan):
         assert plan.holds(frame).all()
         broken = frame.copy()
