@@ -783,12 +783,16 @@ def _integer_bounds(between: Between) -> tuple[int | None, int | None]:
     low = high = None
     if between.low is not None:
         x = _number(between.low)
-        low = (x + 1 if between.low_strict else x) if isinstance(x, int) else (
-            math.floor(x) + 1 if between.low_strict else math.ceil(x))  # fmt: skip
+        if isinstance(x, int):
+            low = x + 1 if between.low_strict else x
+        elif math.isfinite(x):  # -inf: an open end (+inf was refused as outside the column)
+            low = math.floor(x) + 1 if between.low_strict else math.ceil(x)
     if between.high is not None:
         x = _number(between.high)
-        high = (x - 1 if between.high_strict else x) if isinstance(x, int) else (
-            math.ceil(x) - 1 if between.high_strict else math.floor(x))  # fmt: skip
+        if isinstance(x, int):
+            high = x - 1 if between.high_strict else x
+        elif math.isfinite(x):
+            high = math.ceil(x) - 1 if between.high_strict else math.floor(x)
     return low, high
 
 

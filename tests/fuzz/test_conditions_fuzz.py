@@ -18,7 +18,7 @@ from tests.fuzz.strategies import tables
 from tests.fuzz.test_synthesizer_fuzz import SMALL, budget
 
 SAMPLE_ROWS = 9
-FORMS = ("value", "values", "range", "open range", "null", "unseen value")
+FORMS = ("value", "values", "range", "open range", "infinite end", "null", "unseen value")
 
 
 def _present(series: pd.Series) -> list:
@@ -38,11 +38,13 @@ def condition_for(series: pd.Series, form: str, rng: np.random.Generator):
         return pick[0], True
     if form == "values":
         return list(dict.fromkeys(pick)), True
-    if form in ("range", "open range"):
+    if form in ("range", "open range", "infinite end"):
         try:
             low, high = sorted(pick)
         except TypeError:  # values that do not order (mixed objects): no range
             return None, False
+        if form == "infinite end":
+            return (-np.inf, high), True
         return ((low, high) if form == "range" else (low, None)), True
     unseen = "never seen in this column"  # a text value no generated column holds
     return unseen, True
@@ -80,7 +82,8 @@ def test_conditions_are_met_or_refused_by_name(fuzz_seed, outcome):
         modelled = [s for s in model.transformer_.schema_.output if s.kind is not ColumnKind.ID]
         assume(modelled)
         spec = modelled[int(rng.integers(len(modelled)))]
-        assume(spec.kind.is_numeric or form not in ("range", "open range"))  # ranges: numbers, dates
+        ranges = ("range", "open range", "infinite end")
+        assume(spec.kind.is_numeric or form not in ranges)  # ranges: numbers, dates
         condition, usable = condition_for(case.df[spec.name], form, rng)
         assume(usable)
         with counting_failures(outcome.test):

@@ -83,6 +83,11 @@ class TestDictConditions:
         assert rows["code"].between(-(2**60), end).all(), rows["code"].tolist()
         rows = model.sample(20, conditions={"code": f"<{end}"}, random_state=0)
         assert (rows["code"] < end).all(), rows["code"].tolist()
+        # infinite ends are open ends (math.ceil(-inf) raised OverflowError)
+        rows = model.sample(20, conditions={"code": (float("-inf"), 5)}, random_state=0)
+        assert (rows["code"] <= 5).all(), rows["code"].tolist()
+        rows = model.sample(20, conditions={"code": (0.5, float("inf"))}, random_state=0)
+        assert (rows["code"] >= 1).all(), rows["code"].tolist()
 
     def test_numeric_equality_off_the_spikes_is_exact(self, adult_model):
         rows = adult_model.sample(200, conditions={"age": 37, "capital-gain": 0}, random_state=1)
