@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 from synthgan.exceptions import InvalidDataError
 from synthgan.model import Synthesizer
+from synthgan.model.networks import MIN_BATCH_ROWS
 from synthgan.schema import ColumnKind, ColumnSpec, Schema, validate_frame
 
 AUGMENT_EPOCHS = 30
@@ -72,7 +73,7 @@ def fitting_batch(n_rows: int, batch_size: int, pac: int) -> tuple[int, int]:
     pac = max(1, min(int(pac), n_rows // 4))
     most = max(pac, (n_rows // 2) // pac * pac)
     batch_size = max(pac, min(int(batch_size), most) // pac * pac)
-    return max(batch_size, 2), pac
+    return max(batch_size, MIN_BATCH_ROWS), pac
 
 
 def epochs_for_steps(epochs: int, n_rows: int, batch_size: int, min_steps: int | None) -> int:

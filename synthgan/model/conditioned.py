@@ -373,8 +373,9 @@ def finish(plan: ConditionPlan, rows: pd.DataFrame, row_ids: np.ndarray) -> pd.D
         written = np.zeros(len(x), dtype=bool)
         if condition.points is not None:
             points = rows_of(condition.points, row_ids)
-            written |= active & ~np.isnan(points)
-            target = np.where(active & ~np.isnan(points), points, target)
+            pointed = active & ~np.isnan(points)
+            written |= pointed
+            target = np.where(pointed, points, target)
         if condition.choices is not None:  # a list of values: the nearest one
             choices = rows_of(condition.choices, row_ids)
             listed = active & ~np.isnan(choices).all(axis=1)
@@ -408,9 +409,12 @@ def _clip_exact(rows: pd.DataFrame, column: str, condition, row_ids, at) -> None
         bounds = exact_range(condition, row_ids, i)
         if bounds is None or pd.isna(values.iloc[i]):
             continue
-        v = int(values.iloc[i])
-        clipped = min(max(v, bounds[0] if bounds[0] is not None else v),
-                      bounds[1] if bounds[1] is not None else v)  # fmt: skip
+        v = clipped = int(values.iloc[i])
+        low, high = bounds
+        if low is not None:
+            clipped = max(clipped, low)
+        if high is not None:
+            clipped = min(clipped, high)
         if clipped != v:
             values.iloc[i] = clipped
             changed = True

@@ -39,6 +39,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from synthgan.exceptions import InvalidDataError
+from synthgan.model.networks import MIN_BATCH_ROWS
 from synthgan.model.runtime import block_seed, resolve_device
 from synthgan.model.training import Synchronisation
 
@@ -129,11 +130,11 @@ def per_rank_batch(batch_size: int, pac: int, world_size: int) -> int:
             f"batch_size={batch_size} does not split into {world_size} processes' batches of a "
             f"multiple of pac={pac}. Use batch_size={lower} or {lower + step}."
         )
-    if batch < 2:
+    if batch < MIN_BATCH_ROWS:
         raise InvalidDataError(
             f"batch_size={batch_size} gives each of {world_size} processes {batch} row a step; "
-            f"the generator's batch normalisation needs at least 2. Use batch_size="
-            f"{max(pac, 2) * world_size} or more."
+            f"the generator's batch normalisation needs at least {MIN_BATCH_ROWS}. Use batch_size="
+            f"{max(pac, MIN_BATCH_ROWS) * world_size} or more."
         )
     return batch
 

@@ -137,6 +137,11 @@ class Residual(nn.Module):
         return torch.cat([self.relu(self.bn(self.fc(x))), x], dim=1)
 
 
+MIN_BATCH_ROWS = 2
+"""The fewest rows of a training step: the generator's batch normalisation, in training mode,
+cannot normalise a batch of one row."""
+
+
 class Generator(nn.Module):
     """Noise and condition vector -> raw (pre-activation) row of width data_dim."""
 

@@ -23,6 +23,7 @@ from synthgan.model.distributed import active_sync, per_rank_batch
 from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.losses import LOSSES
 from synthgan.model.networks import (
+    MIN_BATCH_ROWS,
     Discriminator,
     Generator,
     OutputActivation,
@@ -400,11 +401,11 @@ class Synthesizer:
             positive_int("epochs")
         for name in ("batch_size", "pac", "embedding_dim", "discriminator_steps"):
             positive_int(name)
-        if self.batch_size < 2:
+        if self.batch_size < MIN_BATCH_ROWS:
             raise InvalidDataError(
                 f"batch_size={self.batch_size}: the generator's batch normalisation needs at "
-                "least 2 rows a step. Use batch_size=2 or more (rows are drawn with replacement, "
-                "so a table of 1 row takes it too)."
+                f"least {MIN_BATCH_ROWS} rows a step. Use batch_size={MIN_BATCH_ROWS} or more "
+                "(rows are drawn with replacement, so a table of 1 row takes it too)."
             )
         if self.batch_size % self.pac:
             lower = max(self.batch_size // self.pac, 1) * self.pac
