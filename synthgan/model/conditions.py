@@ -479,6 +479,7 @@ def _category_share(column, t: CategoricalColumnTransformer, values, active) -> 
         if key not in cache and values[i] is NOT_NULL:
             cache[key] = np.r_[np.ones(len(t.categories_)), np.zeros(int(t.has_nulls_))]
         if key not in cache:
+            _refuse_range(column, values[i])
             row = np.zeros(t.n_categories)
             for value in _value_list(values[i]):
                 try:
@@ -490,6 +491,19 @@ def _category_share(column, t: CategoricalColumnTransformer, values, active) -> 
             cache[key] = row
         share[i] = cache[key]
     return share
+
+
+def _refuse_range(column: str, value) -> None:
+    """A range on a categorical or boolean column is refused by name: its categories have no
+    order to take it in, and reading ``(low, high)`` as two values would silently drop the
+    ones between (a category column of the numbers 1..5 conditioned on ``(2, 4)``)."""
+    if isinstance(value, (tuple, Between, pd.Interval)):
+        shown = value.describe(column) if isinstance(value, Between) else repr(value)
+        raise InvalidDataError(
+            f"Condition on {column!r}: {shown} is a range, but {column!r} is categorical, so its "
+            "values have no order to take a range in. Name the values instead: a list in Python "
+            f"({{{column!r}: [a, b]}}), {column}=a,b with --where."
+        )
 
 
 def _category_check(column, t: CategoricalColumnTransformer, values, active, broadcast):

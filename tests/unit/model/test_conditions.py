@@ -9,6 +9,7 @@ import pytest
 
 from synthgan import Synthesizer, load
 from synthgan.exceptions import InvalidDataError
+from synthgan.model.conditions import Between
 from tests.unit.model.conftest import FAST
 
 
@@ -216,11 +217,26 @@ class TestConditionErrors:
             ({"age": [30, 150]}, r"Cannot meet age=150"),
             ({"sex": ["Female", "Femal"]}, "no category 'Femal'.*closest known category"),
             ({"education-num": 99}, "No value of 'education-num' in the training data meets"),
+            # a range on a categorical column: never read as the two values (1..5 as categories
+            # conditioned on (2, 4) would otherwise silently lose 3)
+            ({"sex": ("Female", "Male")}, r"Female', 'Male'\) is a range, but 'sex' is categ"),
+            ({"race": pd.Interval(0, 1)}, "is a range, but 'race' is categorical.*Name the val"),
+            ({"sex": Between("A", "F")}, r"'A' <= sex <= 'F' is a range.*sex=a,b with --where"),
         ],
     )
     def test_one_line_errors(self, adult_model, conditions, message):
         with pytest.raises(InvalidDataError, match=message):
             adult_model.sample(5, conditions=conditions)
+
+    def test_a_category_column_of_numbers_takes_a_list_and_refuses_a_range(self):
+        rng = np.random.default_rng(0)
+        table = pd.DataFrame({"children": pd.Categorical(rng.integers(1, 6, 400)),
+                              "income": rng.normal(size=400)})  # fmt: skip
+        model = Synthesizer(random_state=0, **FAST).fit(table)
+        with pytest.raises(InvalidDataError, match=r"\(2, 4\) is a range, but 'children'"):
+            model.sample(10, conditions={"children": (2, 4)})
+        rows = model.sample(60, conditions={"children": [2, 3, 4]}, random_state=0)
+        assert rows["children"].isin([2, 3, 4]).all() and (rows["children"] == 3).any()
 
     def test_null_condition_on_a_column_without_nulls(self, adult_model):
         with pytest.raises(InvalidDataError, match="had no nulls in the training data"):
