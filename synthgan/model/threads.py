@@ -108,7 +108,7 @@ class ThreadPlan:
         """Measure the machine briefly and set the threads of the first epoch."""
         if self.n_threads == "auto":
             self._last = _read()
-            if self._last is not None:
+            if self._last is not None and self.cores > 1:  # one core: nothing to choose
                 time.sleep(START_WINDOW_S)
         return self.update()
 

@@ -74,6 +74,23 @@ class TestAuto:
         assert ThreadPlan("auto").start() == 4
 
 
+def test_one_core_starts_without_watching_the_machine(monkeypatch):
+    """With one thread allowed (OMP_NUM_THREADS=1, the test suite) there is nothing to choose:
+    the fit starts at once instead of watching the load for START_WINDOW_S."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    slept = []
+    monkeypatch.setattr(threads_module.time, "sleep", slept.append)
+    try:
+        assert ThreadPlan("auto").start() == 1
+        torch.set_num_threads(2)
+        monkeypatch.setattr(threads_module, "usable_cores", lambda: 2)
+        ThreadPlan("auto").start()
+    finally:
+        torch.set_num_threads(before)
+    assert slept == [threads_module.START_WINDOW_S]  # the two-core plan only
+
+
 def test_a_fit_records_its_threads_and_restores_torch():
     import pandas as pd
 
