@@ -11,5 +11,6 @@ fi
 .venv-oldest/bin/python -m pip install -q --upgrade pip
 .venv-oldest/bin/python -m pip install -q "torch==2.13.0"
 .venv-oldest/bin/python -m pip install -q -c .venv-oldest/constraints.txt -e ".[test]"
-.venv-oldest/bin/python -m pip list --format=freeze | grep -i -E "^(torch|numpy|pandas|scikit-learn|scipy|pyarrow|matplotlib|click|tqdm|threadpoolctl|opacus|imbalanced-learn|hypothesis|pytest)=="
-.venv-oldest/bin/python -m pytest -q "$@"
+.venv-oldest/bin/python -m pip list --format=freeze | grep -i -E "^(torch|numpy|pandas|scikit-learn|scipy|pyarrow|matplotlib|click|tqdm|threadpoolctl|opacus|imbalanced-learn|hypothesis|pytest|pytest-xdist)=="
+source scripts/_workers.sh
+.venv-oldest/bin/python -m pytest -q "${XDIST[@]}" "$@"

@@ -10,5 +10,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 .venv/bin/python -m pip install -q --no-deps --upgrade --target .venv/pandas30 "pandas>=3.0,<3.1"
 export PYTHONPATH=.venv/pandas30
 .venv/bin/python -c "import pandas; print('pandas', pandas.__version__, 'from', pandas.__file__)"
-.venv/bin/python -m pytest -q tests/fuzz tests/unit/transform tests/unit/test_io.py \
+source scripts/_workers.sh
+.venv/bin/python -m pytest -q "${XDIST[@]}" tests/fuzz tests/unit/transform tests/unit/test_io.py \
   tests/unit/test_rules.py tests/unit/test_rules_discover.py tests/unit/test_schema.py "$@"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -95,6 +96,23 @@ def pytest_collection_finish(session):
     fuzzing = any("tests/fuzz" in item.nodeid for item in session.items)
     if reporter is not None and fuzzing and not _shown["header"]:
         reporter.write_line(seed_line())
+
+
+def pytest_sessionfinish(session):
+    # a pytest-xdist worker (scripts/test.sh runs two) hands its counts to the controller
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["fuzz_outcomes"] = {name: dict(c) for name, c in outcomes.BY_TEST.items()}
+        workeroutput["fuzz_counts"] = dict(outcomes.COUNTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: add a finished worker's outcomes to the summary's."""
+    output = getattr(node, "workeroutput", {})
+    outcomes.COUNTS.update(output.get("fuzz_counts", {}))
+    for name, by_kind in output.get("fuzz_outcomes", {}).items():
+        outcomes.BY_TEST.setdefault(name, Counter()).update(by_kind)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
