@@ -424,7 +424,12 @@ class Formula(Rule):
 
     def compute(self, frame: pd.DataFrame, decimals: int | None) -> np.ndarray:
         values = expression.evaluate(self.tree, frame)
-        return values if decimals is None else np.round(values, decimals)
+        if decimals is None:
+            return values
+        with np.errstate(over="ignore", invalid="ignore"):  # np.round scales by 10**decimals
+            rounded = np.round(values, decimals)
+        # a value whose scaling overflows is far beyond any fraction a float holds: already round
+        return np.where(np.isfinite(rounded) | np.isnan(values), rounded, values)
 
     def holds(self, frame: pd.DataFrame, facts: dict) -> np.ndarray:
         decimals = facts.get("decimals")

@@ -4,6 +4,7 @@ violating rows, bad rules. No GAN here: tests/integration/test_rules_fit.py fits
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,15 @@ class TestChecks:
         assert Formula("t", "a + b", decimals=2).holds(frame, {"decimals": 2}).tolist() == [
             True, False
         ]  # fmt: skip
+
+    def test_rounding_a_formula_near_the_float_maximum_keeps_the_value(self):
+        # np.round(x, 2) scales x by 100: near the float maximum that overflowed to inf (with a
+        # RuntimeWarning) and the rule wrote inf into the computed column
+        frame = pd.DataFrame({"a": [1e308, 1.111, None], "b": [0.0, 2.222, 1.0]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            computed = Formula("t", "a + b", decimals=2).compute(frame, 2)
+        np.testing.assert_array_equal(computed, [1e308, 3.33, np.nan])
 
     def test_a_present_value_where_the_formula_is_undefined_breaks_it(self):
         # before, a division by zero made the rule "not applicable", so Formula(b = a / 0) held
