@@ -639,8 +639,8 @@ def _bounds_in_float_space(
     low = -np.inf if between.low is None else _float_of(column, t, between.low)
     high = np.inf if between.high is None else _float_of(column, t, between.high)
     if whole:
-        low = np.floor(low) + 1 if between.low_strict else np.ceil(low)
-        high = np.ceil(high) - 1 if between.high_strict else np.floor(high)
+        low = _whole_end(low, strict=between.low_strict, low=True)
+        high = _whole_end(high, strict=between.high_strict, low=False)
     else:
         if between.low_strict:
             low = np.nextafter(low, np.inf)
@@ -793,21 +793,24 @@ def sampling_request(n, conditions, distribution, schema: Schema, seed: int):
 
 
 def _integer_bounds(between: Between) -> tuple[int | None, int | None]:
-    """A range's ends as the integers it includes (strict ends moved in by one)."""
-    low = high = None
-    if between.low is not None:
-        x = _number(between.low)
-        if isinstance(x, int):
-            low = x + 1 if between.low_strict else x
-        elif math.isfinite(x):  # -inf: an open end (+inf was refused as outside the column)
-            low = math.floor(x) + 1 if between.low_strict else math.ceil(x)
-    if between.high is not None:
-        x = _number(between.high)
-        if isinstance(x, int):
-            high = x - 1 if between.high_strict else x
-        elif math.isfinite(x):
-            high = math.ceil(x) - 1 if between.high_strict else math.floor(x)
-    return low, high
+    """A range's ends as the integers it includes (strict ends moved in by one); None for an
+    open end (+inf was refused as outside the column, -inf is open)."""
+    ends = []
+    for end, strict, low in ((between.low, between.low_strict, True),
+                             (between.high, between.high_strict, False)):  # fmt: skip
+        whole = None if end is None else _whole_end(_number(end), strict=strict, low=low)
+        ends.append(whole if isinstance(whole, int) else None)
+    return ends[0], ends[1]
+
+
+def _whole_end(x: int | float, *, strict: bool, low: bool) -> int | float:
+    """A range end moved to the nearest whole number inside the range (past ``x`` when
+    ``strict``), exact for Python ints of any size; an infinite end stays as it is."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return x
+    if low:
+        return math.floor(x) + 1 if strict else math.ceil(x)
+    return math.ceil(x) - 1 if strict else math.floor(x)
 
 
 def _within(value: int, bounds: tuple[int | None, int | None]) -> bool:
