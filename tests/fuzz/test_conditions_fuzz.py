@@ -1,7 +1,8 @@
 """Conditional sampling on generated tables: ``sample(n, conditions=...)`` with a value, a list of
 values, a range or null drawn from the table's own values (or one the table never held). Every
 returned row meets its condition, with the input's columns and dtypes; or a SynthganError of one
-line that names the column. Never a traceback or a warning."""
+line that names the column (a range on a categorical or boolean column is always refused). Never a
+traceback or a warning."""
 
 from __future__ import annotations
 
@@ -82,8 +83,8 @@ def test_conditions_are_met_or_refused_by_name(fuzz_seed, outcome):
         modelled = [s for s in model.transformer_.schema_.output if s.kind is not ColumnKind.ID]
         assume(modelled)
         spec = modelled[int(rng.integers(len(modelled)))]
-        ranges = ("range", "open range", "infinite end")
-        assume(spec.kind.is_numeric or form not in ranges)  # ranges: numbers, dates
+        # ranges take numbers and dates; on a categorical or boolean column one is refused
+        refused_range = not spec.kind.is_numeric and form in ("range", "open range", "infinite end")
         condition, usable = condition_for(case.df[spec.name], form, rng)
         assume(usable)
         with counting_failures(outcome.test):
@@ -98,8 +99,10 @@ def test_conditions_are_met_or_refused_by_name(fuzz_seed, outcome):
                 assert repr(str(spec.name)) in message or str(spec.name) in message, (
                     f"{message!r} does not name {spec.name!r}"
                 )
+                assert not refused_range or "is a range" in message, message
                 outcome("clean_error")
                 return
+            assert not refused_range, f"a range on {spec.kind.value} {spec.name!r} was taken"
             assert form != "unseen value" or not len(rows), "rows met a value never seen"
             assert len(rows) == SAMPLE_ROWS
             assert list(rows.columns) == list(model.transformer_.schema_.names)
