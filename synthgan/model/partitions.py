@@ -67,6 +67,7 @@ def sample_chunk(
     ``chunk * chunk_rows`` to at most ``(chunk + 1) * chunk_rows``, indexed from 0).
     ``reach_bounds`` is the whole sample's (``Synthesizer.sample``): the first chunk carries
     the rows moved onto the training bounds."""
+    model.transformer_.check_id_room(n)  # the ids are numbered over the whole sample
     first = chunk * chunk_rows
     rows = max(0, min(chunk_rows, n - first))
     reach_bounds = model.will_reach_bounds(n, conditions, reach_bounds)

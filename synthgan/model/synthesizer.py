@@ -1015,6 +1015,8 @@ class Synthesizer:
     def _iter_rows(self, rows: RowGenerator, n, conditions, random_state, max_tries):
         """Blocks of sampled rows: the model's own, or under rules those the rule plan decodes
         and checks (``rule_report_`` then counts repairs and rows left out)."""
+        if isinstance(n, (int, np.integer)) and not isinstance(n, bool):
+            self.transformer_.check_id_room(int(n))
         if getattr(self, "rules_", None) is None:
             return rows.iter_rows(n, conditions, random_state, max_tries, progress=self.verbose)
         from synthgan.rules.sampling import iter_ruled_rows

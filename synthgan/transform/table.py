@@ -268,6 +268,12 @@ class TableTransformer:
                 start += block.shape[1]
         return out
 
+    def check_id_room(self, n: int) -> None:
+        """Refuse a sample of ``n`` rows that an integer id column's dtype has no room for."""
+        for transformer in self.transformers_.values():
+            if isinstance(transformer, IdColumnTransformer):
+                transformer.check_room(n)
+
     def renumber_ids(
         self, rows: pd.DataFrame, rng: np.random.Generator, row_offset: int
     ) -> pd.DataFrame:
@@ -339,6 +345,7 @@ class TableTransformer:
                 f"inverse_transform expects an array of shape (n, {self.layout_.dim}); "
                 f"got {data.shape}."
             )
+        self.check_id_room(row_offset + len(data))
         layout = self.layout_
         scalars = data[:, [s.start for s in layout.tanh_spans]].T
         codes = np.empty((len(layout.softmax_spans), len(data)), dtype=np.int64)
@@ -362,7 +369,9 @@ class TableTransformer:
         This is what sampling produces directly; ``inverse_transform`` reads it off an array.
         Regenerated id columns come from ``random_state``, or, with ``segments`` (row count,
         generator) covering the n rows in order, from each segment's own generator: rows
-        decoded together then get the ids they would get decoded segment by segment.
+        decoded together then get the ids they would get decoded segment by segment. A sample
+        checks its size against the id columns' room first (:meth:`check_id_room`): decoded
+        blocks run past its end, and the rows there are dropped.
         """
         self._check_fitted()
         layout = self.layout_

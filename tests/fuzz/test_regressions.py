@@ -327,6 +327,35 @@ def test_a_two_row_table_fits_with_rejection_sampling():
     assert rows["c0"].dtype == np.int64 and rows["c0"].between(3, 5).all()
 
 
+def test_ids_in_a_small_dtype_fit_and_sample_up_to_their_room(tmp_path):
+    # fuzz seed 20270330: a UInt8 id column of 53 ids (room for 203 more) could not be fitted.
+    # The row critic's draws decode blocks of 4,096 rows, and every block's ids were checked
+    # against the dtype's room ("no room for 4096 new ids"), as a sample of 23 rows was too.
+    # Now the sample's own size is checked, and the rows past it are dropped, whatever ids
+    # they were given
+    from synthgan import Synthesizer
+    from synthgan.model.partitions import sample_chunk
+
+    ids = pd.array(np.r_[np.arange(40, 146, 2), [None]], dtype="UInt8")  # 53 ids, 40..144
+    df = pd.DataFrame({"key": ids, "x": np.arange(54) % 5})
+    model = Synthesizer(
+        epochs=1, batch_size=10, pac=5, embedding_dim=8, generator_dims=(16,),
+        discriminator_dims=(16,), discriminator_row_dim=8, device="cpu", verbose=False,
+        random_state=0,
+    ).fit(df)  # fmt: skip
+    assert model.fitted_schema().kind("key").value == "id" and model.row_critic_ is not None
+    room = (255 - 144) + 40 + 1  # above the largest, below the smallest, the widest gap (41)
+    rows = model.sample(room, random_state=1)
+    new = rows["key"].dropna()
+    assert rows["key"].dtype == "UInt8" and new.is_unique and not set(new) & set(ids.dropna())
+    for sample in (lambda: model.sample(room + 1),
+                   lambda: model.sample_to_parquet(tmp_path / "s.parquet", room + 1),
+                   lambda: sample_chunk(model, 0, n=room + 1, seed=0, chunk_rows=10)):  # fmt: skip
+        with pytest.raises(InvalidDataError, match=f"'key'.*no room for {room + 1} new ids"):
+            sample()
+    assert not (tmp_path / "s.parquet").exists()
+
+
 def test_text_that_is_not_utf8_in_a_parquet_file_is_refused_when_read(tmp_path):
     # a damaged page ("Berlin" -> b"\x80erlin") read fine into pandas 3's Arrow-backed "str"
     # column and raised ArrowException later, in `synthgan inspect` (rotating seed 20261211)
