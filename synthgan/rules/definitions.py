@@ -428,8 +428,9 @@ class Formula(Rule):
             return values
         with np.errstate(over="ignore", invalid="ignore"):  # np.round scales by 10**decimals
             rounded = np.round(values, decimals)
-        # a value whose scaling overflows is far beyond any fraction a float holds: already round
-        return np.where(np.isfinite(rounded) | np.isnan(values), rounded, values)
+        # a value whose scaling overflows (evaluate leaves no inf of its own) is far beyond any
+        # fraction a float holds: already round
+        return np.where(np.isinf(rounded), values, rounded)
 
     def holds(self, frame: pd.DataFrame, facts: dict) -> np.ndarray:
         decimals = facts.get("decimals")
