@@ -292,7 +292,7 @@ class _Builder:
         elif isinstance(t, CategoricalColumnTransformer):
             share = _category_share(column, t, values, active)
             self._span(column, share, active)
-            self._check_categories(column, t, values, active, broadcast)
+            self.plan.checks.append(_category_check(column, t, values, active, broadcast, share))
         else:
             self._numeric(column, t, values, active, broadcast)
 
@@ -308,10 +308,6 @@ class _Builder:
             column=column, code_row=self.code_row[column], start=span.start, stop=span.stop,
             cond_slot=slot, share=share, active=active, **numeric,
         ))  # fmt: skip
-
-    # -- categorical ----------------------------------------------------------------------------
-    def _check_categories(self, column, t, values, active, broadcast) -> None:
-        self.plan.checks.append(_category_check(column, t, values, active, broadcast))
 
     # -- derived ----------------------------------------------------------------------------------
     def _derived(self, column, t: DerivedColumnTransformer, values, active, broadcast) -> None:
@@ -506,9 +502,12 @@ def _refuse_range(column: str, value) -> None:
         )
 
 
-def _category_check(column, t: CategoricalColumnTransformer, values, active, broadcast):
-    """(description, predicate): each decoded row's category is one its condition allows."""
-    share = _category_share(column, t, values, active)
+def _category_check(column, t: CategoricalColumnTransformer, values, active, broadcast,
+                    share: np.ndarray | None = None):  # fmt: skip
+    """(description, predicate): each decoded row's category is one its condition allows;
+    ``share`` is :func:`_category_share`'s where the caller has it already."""
+    if share is None:
+        share = _category_share(column, t, values, active)
     if broadcast:
         wanted = _value_list(values[0])
         description = f"{column}={wanted[0]!r}" if len(wanted) == 1 else f"{column} in {wanted!r}"
