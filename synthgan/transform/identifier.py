@@ -100,21 +100,22 @@ class IdColumnTransformer:
         values.name = self.column_
         return values
 
-    def _room(self) -> tuple[np.dtype, int, int, tuple[int, int]]:
-        """(numpy dtype, room above the largest real id, room below the smallest, the widest gap
-        between as (start, size)) of an integer id column."""
+    def _room(self) -> tuple[np.dtype, int | None, int, int, tuple[int, int]]:
+        """(numpy dtype, the smallest real id (None in model files from before it), room above
+        the largest real id, room below the smallest, the widest gap between as (start, size))
+        of an integer id column."""
         dtype = pd.api.types.pandas_dtype(self.dtype_)
         numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))  # Int64 -> int64
-        first_id = getattr(self, "first_id_", None)  # None in model files from before it
+        first_id = getattr(self, "first_id_", None)
         room_above, room_below = id_room_at_ends(numpy_dtype, first_id, self.next_id_ - 1)
-        return numpy_dtype, room_above, room_below, getattr(self, "gap_", None) or (0, 0)
+        return numpy_dtype, first_id, room_above, room_below, getattr(self, "gap_", None) or (0, 0)
 
     def check_room(self, n: int) -> None:
         """Refuse a sample of ``n`` rows when the column's dtype has no room for ``n`` new ids
         (a UInt8 column of 200 real ids has room for 56)."""
         if not self.is_integer_:
             return
-        _, room_above, room_below, (_, gap_size) = self._room()
+        _, _, room_above, room_below, (_, gap_size) = self._room()
         if n > room_above + room_below + gap_size:
             raise InvalidDataError(
                 f"Column {self.column_!r}: its dtype {self.dtype_} has no room for {n} new ids "
@@ -128,7 +129,7 @@ class IdColumnTransformer:
         then in the widest gap between. Rows past the room repeat its last id: they are drawn
         only past a sample's end (a block of 4,096 rows decoded for a sample of 23), since every
         sample checks its size first (:meth:`check_room`)."""
-        numpy_dtype, room_above, room_below, (gap_start, gap_size) = self._room()
+        numpy_dtype, first_id, room_above, room_below, (gap_start, gap_size) = self._room()
         room = room_above + room_below + gap_size
         first = self.next_id_ + row_offset
         if row_offset + n <= room_above and first + n - 1 <= np.iinfo(np.int64).max:
@@ -137,7 +138,7 @@ class IdColumnTransformer:
         ids = [
             self.next_id_ + k
             if k < room_above
-            else getattr(self, "first_id_", 0) - 1 - (k - room_above)
+            else first_id - 1 - (k - room_above)  # room below: first_id is known
             if k < room_above + room_below
             else gap_start + (k - room_above - room_below)
             for k in (min(k, room - 1) for k in range(row_offset, row_offset + n))
