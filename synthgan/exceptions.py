@@ -21,6 +21,14 @@ class ModelFileError(SynthganError):
     """A model file is missing, truncated, altered or of an unknown format."""
 
 
+def shown_name(name: str) -> str:
+    """A column's name as a message writes it outside quotes (``sex='Female'``, ``age <= 65``):
+    itself when it prints on one line, else quoted with its escapes, so that a name such as
+    ``'a\\nb'`` cannot split a message."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
+
+
 def not_fitted(obj: object) -> NotFittedError:
     name = type(obj).__name__
     return NotFittedError(f"This {name} is not fitted yet. Call fit(data) first.")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from synthgan.exceptions import InvalidDataError
+from synthgan.exceptions import InvalidDataError, shown_name
 from synthgan.schema import ColumnKind, Schema, unknown_column_message
 from synthgan.transform import TableTransformer
 from synthgan.transform.categorical import CategoricalColumnTransformer
@@ -87,7 +87,7 @@ class Between:
         parts = []
         if self.low is not None:
             parts.append(f"{self.low!r} {'<' if self.low_strict else '<='} ")
-        parts.append(column)
+        parts.append(shown_name(column))
         if self.high is not None:
             parts.append(f" {'<' if self.high_strict else '<='} {self.high!r}")
         return "".join(parts)
@@ -359,7 +359,7 @@ class _Builder:
             if value is NOT_NULL:
                 if null_slot is not None:
                     share[i, null_slot] = 0.0
-                descriptions.append(f"{column} is not null")
+                descriptions.append(f"{shown_name(column)} is not null")
                 continue
             between = as_between(column, value)
             if _is_null(value) and between is None:
@@ -371,7 +371,7 @@ class _Builder:
                 share[i] = 0.0
                 share[i, null_slot] = 1.0
                 low[i], high[i] = np.nan, np.nan
-                descriptions.append(f"{column} is null")
+                descriptions.append(f"{shown_name(column)} is null")
                 continue
             if between is not None:
                 lo, hi = _bounds_in_float_space(column, t, between)
@@ -386,7 +386,7 @@ class _Builder:
                         f"Condition on {column!r}: an empty list of values holds for no row. "
                         "Give at least one value."
                     )
-                descriptions.append(f"{column} in {sorted(value)!r}")
+                descriptions.append(f"{shown_name(column)} in {sorted(value)!r}")
                 # each value's bins or spike; the value nearest the decoded one is written
                 share[i] = np.max([_component_share(t, v, v, v)[0] for v in listed], axis=0)
                 choices[i] = listed
@@ -397,7 +397,7 @@ class _Builder:
                 continue
             else:
                 lo = hi = point = _value_in_float_space(column, t, value, exact)
-                descriptions.append(f"{column}={value!r}")
+                descriptions.append(f"{shown_name(column)}={value!r}")
             share[i], place_low[i], place_high[i] = _component_share(t, lo, hi, point)
             if share[i].sum() == 0 and not t.n_modes:
                 seen = t._from_float(t.point_masses_[:8], pd.RangeIndex(min(8, len(t.point_masses_))))
@@ -425,7 +425,7 @@ class _Builder:
             exact_ranges=exact_ranges or None,
         )  # fmt: skip
         span = next(s for s in self.plan.spans if s.column == column)
-        description = descriptions[0] if broadcast else f"{column} as in the frame of conditions"
+        description = descriptions[0] if broadcast else _per_row(column)
         built = ~np.isnan(points) | np.isin(np.arange(rows), list(choices))
         if not t.n_bins_ and (~built[active]).any():  # a range on Gaussian modes
             self.plan.filters.append(description)
@@ -489,6 +489,11 @@ def _category_share(column, t: CategoricalColumnTransformer, values, active) -> 
     return share
 
 
+def _per_row(column: str) -> str:
+    """The description of a frame of conditions' column, whose value differs by row."""
+    return f"{shown_name(column)} as in the frame of conditions"
+
+
 def _refuse_range(column: str, value) -> None:
     """A range on a categorical or boolean column is refused by name: its categories have no
     order to take it in, and reading ``(low, high)`` as two values would silently drop the
@@ -498,7 +503,7 @@ def _refuse_range(column: str, value) -> None:
         raise InvalidDataError(
             f"Condition on {column!r}: {shown} is a range, but {column!r} is categorical, so its "
             "values have no order to take a range in. Name the values instead: a list in Python "
-            f"({{{column!r}: [a, b]}}), {column}=a,b with --where."
+            f"({{{column!r}: [a, b]}}), {shown_name(column)}=a,b with --where."
         )
 
 
@@ -510,9 +515,10 @@ def _category_check(column, t: CategoricalColumnTransformer, values, active, bro
         share = _category_share(column, t, values, active)
     if broadcast:
         wanted = _value_list(values[0])
-        description = f"{column}={wanted[0]!r}" if len(wanted) == 1 else f"{column} in {wanted!r}"
+        name = shown_name(column)
+        description = f"{name}={wanted[0]!r}" if len(wanted) == 1 else f"{name} in {wanted!r}"
     else:
-        description = f"{column} as in the frame of conditions"
+        description = _per_row(column)
 
     def predicate(rows, row_ids, c=column, t=t, share=share, active=active):
         codes = t.codes(rows[c])
@@ -561,7 +567,7 @@ def _value_check(column, inner, values, active, broadcast):
         with np.errstate(invalid="ignore"):
             return (x >= rows_of(low, row_ids)) & (x <= rows_of(high, row_ids))
 
-    return descriptions[0] if broadcast else f"{column} as in the frame of conditions", predicate
+    return descriptions[0] if broadcast else _per_row(column), predicate
 
 
 # -- numeric values in the transformer's float space ------------------------------------------------
@@ -617,11 +623,12 @@ def _value_in_float_space(
     if whole and x != np.round(x):
         what = "a whole number" if t.kind is ColumnKind.INTEGER else f"a whole {t.unit_} step"
         raise InvalidDataError(
-            f"Condition {column}={value!r}: the column holds {what} in every row; give one, or "
+            f"Condition {shown_name(column)}={value!r}: the column holds {what} in every row; "
+            "give one, or "
             "a range."
         )
     if not t.min_ <= x <= t.max_:
-        raise InvalidDataError(_outside_message(column, t, f"{column}={value!r}"))
+        raise InvalidDataError(_outside_message(column, t, f"{shown_name(column)}={value!r}"))
     if exact is not None and t.int_origin_ is not None:
         number = _number(value) if isinstance(value, (str, int, np.integer)) else None
         if isinstance(number, int) and abs(number - t.int_origin_) > 2**53:  # x loses digits
@@ -836,7 +843,7 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
     are (the rule plan's rewritten columns)."""
     if not numeric:
         wanted = _value_list(value)
-        description = f"{column}={value!r}"
+        description = f"{shown_name(column)}={value!r}"
         return description, lambda rows: pd.Series(_in_values(rows[column], wanted),
                                                    index=rows.index)  # fmt: skip
     if isinstance(value, (list, set, frozenset)):
@@ -848,7 +855,7 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
                 return series.isin([pd.Timestamp(v) for v in listed])
             return series.isin(listed)
 
-        return f"{column} in {sorted(value)!r}", one_of
+        return f"{shown_name(column)} in {sorted(value)!r}", one_of
     between = as_between(column, value)
     if between is None:
         between = Between(value, value)
@@ -865,7 +872,8 @@ def value_predicate(column: str, value, *, numeric: bool) -> tuple[str, Callable
         except (TypeError, ValueError):
             kind = "a date" if pd.api.types.is_datetime64_any_dtype(series.dtype) else "a number"
             raise InvalidDataError(
-                f"Cannot meet {column}={value!r}: {x!r} is not {kind}, as {column!r} holds."
+                f"Cannot meet {shown_name(column)}={value!r}: {x!r} is not {kind}, as {column!r} "
+                "holds."
             ) from None
 
     def predicate(rows: pd.DataFrame) -> pd.Series:

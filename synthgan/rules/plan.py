@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from synthgan.exceptions import InvalidDataError
+from synthgan.exceptions import InvalidDataError, shown_name
 from synthgan.rules.definitions import (
     CategoryRange,
     FixedCombinations,
@@ -411,7 +411,8 @@ class RulePlan:
                     model[joint["name"]] = [str(m) for m in matches] if len(matches) > 1 \
                         else str(matches[0])  # fmt: skip
                     continue
-                filters.append((f"{column}={value!r}", lambda rows, c=column, w=wanted: pd.Series(
+                described = f"{shown_name(column)}={value!r}"
+                filters.append((described, lambda rows, c=column, w=wanted: pd.Series(
                     np.any([_equals(rows[c], one).to_numpy() for one in w], axis=0),
                     index=rows.index)))  # fmt: skip
                 continue

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from synthgan.exceptions import InvalidDataError
+from synthgan.exceptions import InvalidDataError, shown_name
 from synthgan.model.conditions import split_request, value_predicate
 from synthgan.model.generation import SAMPLE_BLOCK_ROWS, RowGenerator
 from synthgan.model.runtime import block_seed, seed_from
@@ -90,7 +90,7 @@ def iter_ruled_rows(
                 break
     if produced >= n:
         return
-    wanted = [f"{column}={value!r}" for column, value in (conditions or {}).items()]
+    wanted = [f"{shown_name(column)}={value!r}" for column, value in (conditions or {}).items()]
     names = "the conditions " + ", ".join(wanted) if wanted else "the rules"
     raise InvalidDataError(
         f"Could not meet {names}: {produced} of {n} rows after generating {report['generated']}. "

@@ -545,3 +545,31 @@ def test_report_histograms_of_dates_beyond_the_nanosecond_range_are_drawn():
     assert _seconds_as_date(121557369600.25, 0) == "5822-01-01"
     assert _seconds_as_date(-1.0, 0) == "1969-12-31" and _seconds_as_date(0.0, 0) == "1970-01-01"
     assert _seconds_as_date(float("inf"), 0) == "" and _seconds_as_date(1e300, 0) == ""
+
+
+@pytest.fixture(scope="module")
+def newline_named_model():
+    from synthgan import Synthesizer
+
+    df = pd.DataFrame({"a\nb": [True, True, True, False] * 5, "x\ny": np.arange(20.0)})
+    return Synthesizer(epochs=1, batch_size=20, pac=2, rejection=False, verbose=False,
+                       n_threads=1, random_state=0).fit(df)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        {"a\nb": (False, True)},  # a range on a boolean column, refused (rotating seed 20270115)
+        {"a\nb": pd.Interval(0, 1)},
+        {"x\ny": 1e6},  # outside what the model saw
+        {"x\ny": (1e6, None)},
+        {"x\ny": [1e6, 2e6]},
+    ],
+)
+def test_condition_messages_on_a_name_with_a_newline_are_one_line(newline_named_model, conditions):
+    # descriptions of conditions wrote the column's name as it is, so 'a\nb' split the message
+    # over two lines; a name that does not print on one line is now quoted
+    with pytest.raises(InvalidDataError) as caught:
+        newline_named_model.sample(10, conditions=conditions, random_state=0, max_tries=2)
+    message = str(caught.value)
+    assert "\n" not in message and "\\n" in message, message
