@@ -9,6 +9,9 @@
     /work/peers-venv/bin/python benchmarks/diag_selection.py parts caravan 0
     # later stages by HistGradientBoosting (a lead: not in the model file, which holds no trees)
     /work/peers-venv/bin/python benchmarks/diag_selection.py hgb-stages caravan 0 --rounds 2
+    # the selection's pair factors on other pairs: ranked by mutual information over the smaller
+    # entropy, or each span's strongest partners in turn (the defaults: raw mutual information)
+    /work/peers-venv/bin/python benchmarks/diag_selection.py pairs caravan 0
     # caravan's percentage bands: keep only rows whose band sums lie in the training range
     /work/peers-venv/bin/python benchmarks/diag_selection.py group-sums caravan 0
     # caravan's postcode profiles: bench_quality's cached rows with their profile columns moved
@@ -42,15 +45,16 @@ def _paths(args) -> tuple[Path, Path]:
     return stem.with_suffix(".synthgan"), stem.with_suffix(".real.pt")
 
 
-def _score(model, args, tag: str, **extra) -> None:
+def _score(model, args, tag: str, sample_seed: int | None = None, **extra) -> None:
     spec = bench_quality.TABLES[args.table]
     train, test = bench_quality.load_split(args.table)
     tick = time.perf_counter()
-    rows = model.sample(len(train), random_state=args.seed)
+    seed = args.seed if sample_seed is None else sample_seed
+    rows = model.sample(len(train), random_state=seed)
     seconds = time.perf_counter() - tick
     rows, _ = bench_quality.aligned(rows, train, spec.id_columns)
     figures = bench_quality.score(rows, train, test, spec, threads=1)
-    record = {"variant": tag, **extra, "sample_seconds": round(seconds, 1),
+    record = {"variant": tag, "sample_seed": seed, **extra, "sample_seconds": round(seconds, 1),
               **{k: round(float(figures[k]), 4) for k in FIGURES}}  # fmt: skip
     print(json.dumps(record), flush=True)
 
@@ -186,6 +190,76 @@ def hgb_stages(args) -> None:
         _score(model, args, f"+ HGB stage {round_number + 1}", held_out_auc=round(auc, 3))
 
 
+def _entropy(codes: torch.Tensor, span: int, width: int) -> float:
+    shares = torch.bincount(codes[:, span], minlength=width).double() / len(codes)
+    shares = shares[shares > 0]
+    return float(-(shares * torch.log(shares)).sum())
+
+
+def _tree_then(codes, widths, ranked_rest, scale: int = 1) -> list[tuple[int, int]]:
+    """The defaults' maximum spanning tree (by mutual information), then ``ranked_rest``'s pairs
+    outside it, up to ``scale`` times the defaults' pair count."""
+    from synthgan.model.selection import pair_count, select_pairs
+
+    tree = select_pairs(codes, widths)[: len(widths) - 1]
+    taken = set(tree)
+    rest = [pair for pair in ranked_rest if pair not in taken]
+    return (tree + rest)[: scale * pair_count(len(widths))]
+
+
+def normalised_pairs(codes, widths, hub=None):
+    """The tree, then pairs by mutual information over the smaller of the two entropies (the
+    share of the rarer column's information the pair holds)."""
+    from synthgan.model.selection import mutual_information
+
+    entropy = [_entropy(codes, span, width) for span, width in enumerate(widths)]
+    scored = sorted(
+        ((mutual_information(codes, a, b, widths) / max(min(entropy[a], entropy[b]), 1e-12), a, b)
+         for a in range(len(widths)) for b in range(a + 1, len(widths))),
+        reverse=True,
+    )  # fmt: skip
+    return _tree_then(codes, widths, [(a, b) for _, a, b in scored])
+
+
+def partner_pairs(codes, widths, hub=None, scale: int = 1):
+    """The tree, then each span's second strongest partner by mutual information, then each
+    one's third, and so on (``scale`` times the defaults' pair count): every column gets about
+    the same number of measured pairs."""
+    from synthgan.model.selection import mutual_information
+
+    n_spans = len(widths)
+    information = np.zeros((n_spans, n_spans))
+    for a in range(n_spans):
+        for b in range(a + 1, n_spans):
+            information[a, b] = information[b, a] = mutual_information(codes, a, b, widths)
+    np.fill_diagonal(information, -np.inf)
+    ranked = np.argsort(-information, axis=1)
+    rest = []
+    for k in range(n_spans - 1):
+        for a in range(n_spans):
+            b = int(ranked[a, k])
+            rest.append((min(a, b), max(a, b)))
+    return _tree_then(codes, widths, list(dict.fromkeys(rest)), scale)
+
+
+def pairs(args) -> None:
+    """The same model's selection fitted again with each choice of pairs for its factors."""
+    import synthgan.model.synthesizer as synthesizer_module
+
+    model, real = _load(args)
+    choices = {"mi": ("pairs by mutual information (defaults)", synthesizer_module.select_pairs),
+               "normalised": ("pairs by normalised mutual information", normalised_pairs),
+               "partners": ("pairs: each span's strongest partners in turn", partner_pairs),
+               "partners2": ("pairs: the same, twice as many",
+                             lambda codes, widths, hub=None: partner_pairs(codes, widths, scale=2))}
+    for tag, choose in (choices[key] for key in args.choices):
+        synthesizer_module.select_pairs = choose
+        model._fit_row_critic(real)
+        for sample_seed in args.sample_seeds:
+            _score(model, args, tag, sample_seed=sample_seed,
+                   acceptance=round(model.selection_["acceptance"], 4))
+
+
 CARAVAN_GROUPS = (
     ("MRELGE", "MRELSA", "MRELOV"), ("MOPLHOOG", "MOPLMIDD", "MOPLLAAG"),
     ("MAUT1", "MAUT2", "MAUT0"), ("MINKM30", "MINK3045", "MINK4575", "MINK7512", "MINK123M"),
@@ -273,12 +347,16 @@ def profiles(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["fit", "parts", "ceiling", "hgb-stages",
-                                            "group-sums", "profiles"])  # fmt: skip
+                                            "group-sums", "profiles", "pairs"])  # fmt: skip
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
     parser.add_argument("seed", type=int)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/synthgan-diag-selection"))
     parser.add_argument("--quantiles", type=float, nargs="+", default=[0.9, 0.97, 0.99])
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0],
+                        help="pairs: the samples scored per variant.")
+    parser.add_argument("--choices", nargs="+", default=["mi", "normalised", "partners", "partners2"],
+                        help="pairs: which choices of pairs (mi, normalised, partners, partners2).")
     parser.add_argument("--oversample", type=int, default=15)
     parser.add_argument("--system", default="synthgan", help="profiles: whose cached rows.")
     parser.add_argument("--min-rows", type=int, nargs="+", default=[1, 5])
@@ -286,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     commands = {"fit": fit, "parts": parts, "ceiling": ceiling, "hgb-stages": hgb_stages,
-                "group-sums": group_sums, "profiles": profiles}  # fmt: skip
+                "group-sums": group_sums, "profiles": profiles, "pairs": pairs}  # fmt: skip
     commands[args.command](args)
     return 0
 
