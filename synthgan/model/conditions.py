@@ -624,8 +624,7 @@ def _value_in_float_space(
         what = "a whole number" if t.kind is ColumnKind.INTEGER else f"a whole {t.unit_} step"
         raise InvalidDataError(
             f"Condition {shown_name(column)}={value!r}: the column holds {what} in every row; "
-            "give one, or "
-            "a range."
+            "give one, or a range."
         )
     if not t.min_ <= x <= t.max_:
         raise InvalidDataError(_outside_message(column, t, f"{shown_name(column)}={value!r}"))
