@@ -207,14 +207,25 @@ def _tree_then(codes, widths, ranked_rest, scale: int = 1) -> list[tuple[int, in
     return (tree + rest)[: scale * pair_count(len(widths))]
 
 
+def _information(codes, widths) -> np.ndarray:
+    """(n_spans, n_spans) mutual information of every pair of spans, -inf on the diagonal."""
+    from synthgan.model.selection import mutual_information
+
+    n_spans = len(widths)
+    information = np.full((n_spans, n_spans), -np.inf)
+    for a in range(n_spans):
+        for b in range(a + 1, n_spans):
+            information[a, b] = information[b, a] = mutual_information(codes, a, b, widths)
+    return information
+
+
 def normalised_pairs(codes, widths, hub=None):
     """The tree, then pairs by mutual information over the smaller of the two entropies (the
     share of the rarer column's information the pair holds)."""
-    from synthgan.model.selection import mutual_information
-
+    information = _information(codes, widths)
     entropy = [_entropy(codes, span, width) for span, width in enumerate(widths)]
     scored = sorted(
-        ((mutual_information(codes, a, b, widths) / max(min(entropy[a], entropy[b]), 1e-12), a, b)
+        ((information[a, b] / max(min(entropy[a], entropy[b]), 1e-12), a, b)
          for a in range(len(widths)) for b in range(a + 1, len(widths))),
         reverse=True,
     )  # fmt: skip
@@ -225,21 +236,18 @@ def partner_pairs(codes, widths, hub=None, scale: int = 1):
     """The tree, then each span's second strongest partner by mutual information, then each
     one's third, and so on (``scale`` times the defaults' pair count): every column gets about
     the same number of measured pairs."""
-    from synthgan.model.selection import mutual_information
-
     n_spans = len(widths)
-    information = np.zeros((n_spans, n_spans))
-    for a in range(n_spans):
-        for b in range(a + 1, n_spans):
-            information[a, b] = information[b, a] = mutual_information(codes, a, b, widths)
-    np.fill_diagonal(information, -np.inf)
-    ranked = np.argsort(-information, axis=1)
+    ranked = np.argsort(-_information(codes, widths), axis=1)
     rest = []
     for k in range(n_spans - 1):
         for a in range(n_spans):
             b = int(ranked[a, k])
             rest.append((min(a, b), max(a, b)))
     return _tree_then(codes, widths, list(dict.fromkeys(rest)), scale)
+
+
+PAIR_CHOICES = ("mi", "normalised", "partners", "partners2")
+"""The ``pairs`` command's choices of pairs, by the name ``--choices`` takes."""
 
 
 def pairs(args) -> None:
@@ -255,7 +263,7 @@ def pairs(args) -> None:
     for tag, choose in (choices[key] for key in args.choices):
         synthesizer_module.select_pairs = choose
         model._fit_row_critic(real)
-        for sample_seed in args.sample_seeds:
+        for sample_seed in args.sample_seeds or [args.seed]:
             _score(model, args, tag, sample_seed=sample_seed,
                    acceptance=round(model.selection_["acceptance"], 4))
 
@@ -353,10 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/synthgan-diag-selection"))
     parser.add_argument("--quantiles", type=float, nargs="+", default=[0.9, 0.97, 0.99])
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--sample-seeds", type=int, nargs="+", default=[0],
-                        help="pairs: the samples scored per variant.")
-    parser.add_argument("--choices", nargs="+", default=["mi", "normalised", "partners", "partners2"],
-                        help="pairs: which choices of pairs (mi, normalised, partners, partners2).")
+    parser.add_argument("--sample-seeds", type=int, nargs="+",
+                        help="pairs: the samples scored per variant [default: the seed].")
+    parser.add_argument("--choices", nargs="+", choices=PAIR_CHOICES, default=list(PAIR_CHOICES),
+                        help="pairs: which choices of pairs.")
     parser.add_argument("--oversample", type=int, default=15)
     parser.add_argument("--system", default="synthgan", help="profiles: whose cached rows.")
     parser.add_argument("--min-rows", type=int, nargs="+", default=[1, 5])
