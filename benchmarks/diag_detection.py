@@ -23,7 +23,17 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
   HistGradientBoosting on the table's rows relabelled by a model fitted on the training rows
   (a logistic regression; HistGradientBoosting with 4 leaves a tree, whose labels hold
   interactions): a label drawn from a real conditional, so what is left is what the features
-  carry.
+  carry;
+* ``curated``: (classification tables) each synthetic table as it is, then with the rows a
+  classifier fitted on the training rows finds atypical of their label taken out (a row of class
+  c is kept when the classifier's probability of c is at least c's share of the training rows:
+  the sampler's curation, docs/augment.md; by a logistic regression and by HistGradientBoosting
+  with 4 leaves a tree), then with the fifth of its positive rows the second classifier finds
+  least typical taken out; each beside as many rows taken out at random; last ("ties matched"),
+  as few of the least typical positive rows taken out as bring a classifier's ROC AUC on the
+  synthetic rows' own labels up to its ROC AUC on a held-out fifth of the training rows (it is
+  fitted on the other four fifths), none where it is there already. Every variant scored by
+  bench_quality's code path (needs the peers' environment, for SDMetrics).
 
     .venv/bin/python benchmarks/diag_detection.py columns diamonds \\
         benchmarks/results/quality/synthgan/diamonds_seed0.parquet
@@ -32,6 +42,8 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
         benchmarks/results/quality/synthgan/caravan_seed*.parquet
     .venv/bin/python benchmarks/diag_detection.py learners caravan \\
         benchmarks/results/quality/synthgan_comp/caravan_seed*.parquet
+    /work/peers-venv/bin/python benchmarks/diag_detection.py curated caravan \\
+        benchmarks/results/quality/synthgan_sums/caravan_seed*.parquet
 
 The figures in docs/training.md were read off the previous defaults' tables, at 579d179
 (``git show 579d179:benchmarks/results/quality/synthgan/diamonds_seed0.parquet > d.parquet``).
@@ -41,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -58,6 +71,37 @@ def _tables(table: str, synthetic: Path):
     rows, _ = bench_quality.aligned(pd.read_parquet(synthetic), train, spec.id_columns)
     keep = [c for c in train.columns if c not in spec.id_columns]
     return train[keep], rows[keep]
+
+
+def _without_ids(table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A table's (train, test) split without its id columns."""
+    spec = bench_quality.TABLES[table]
+    train, test = bench_quality.load_split(table)
+    keep = [c for c in train.columns if c not in spec.id_columns]
+    return train[keep], test[keep]
+
+
+def _classification_table(command: str, table: str):
+    """A classification table's spec, (train, test) without id columns, positive class and
+    one-hot encoder (``_one_hot_features``); a numeric target stops ``command`` with a message."""
+    spec = bench_quality.TABLES[table]
+    if spec.task != "classification":
+        raise SystemExit(f"{command}: {table} has a numeric target; give a classification table")
+    train, test = _without_ids(table)
+    return (spec, train, test, *_one_hot_features(train, test, spec.target))
+
+
+def _one_hot_features(train: pd.DataFrame, test: pd.DataFrame, target: str):
+    """The positive class as synthgan.evaluate scores a binary target (the test rows' less
+    frequent) and an encoder of rows' other columns to one-hot on the training rows' columns."""
+    positive = test[target].value_counts().idxmin()
+    others = [c for c in train.columns if c != target]
+    columns = pd.get_dummies(train[others]).columns
+
+    def encoded(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.get_dummies(rows[others]).reindex(columns=columns, fill_value=0).astype(float)
+
+    return positive, encoded
 
 
 def _labelled(train: pd.DataFrame, rows: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -129,9 +173,8 @@ def labels(table: str, synthetics: list[Path]) -> None:
     from synthgan.schema import infer_schema
 
     spec = bench_quality.TABLES[table]
-    train, test = bench_quality.load_split(table)
-    keep = [c for c in train.columns if c not in spec.id_columns]
-    train, test = train[keep], test[keep]
+    train, test = _without_ids(table)
+    keep = list(train.columns)
     schema = infer_schema(test)  # one schema, so that every call fits the same model
     metric = "r2" if spec.task == "regression" else "roc_auc"
 
@@ -145,6 +188,7 @@ def labels(table: str, synthetics: list[Path]) -> None:
         rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
         print(f"  {str(path):<29s} {score(rows[keep]):.3f}")
 
+
 RELABEL_DRAWS = 10
 """Label draws averaged by ``learners``' relabelled columns (one draw moves ROC AUC by 0.02)."""
 
@@ -156,19 +200,7 @@ def learners(table: str, synthetics: list[Path]) -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    spec = bench_quality.TABLES[table]
-    if spec.task != "classification":
-        raise SystemExit(f"learners: {table} has a numeric target; give a classification table")
-    train, test = bench_quality.load_split(table)
-    keep = [c for c in train.columns if c not in spec.id_columns]
-    # the positive class as synthgan.evaluate scores a binary target: the test's less frequent
-    positive = test[spec.target].value_counts().idxmin()
-    others = [c for c in keep if c != spec.target]
-
-    def encoded(rows: pd.DataFrame) -> pd.DataFrame:  # one-hot on the training rows' columns
-        return pd.get_dummies(rows[others]).reindex(columns=columns, fill_value=0).astype(float)
-
-    columns = pd.get_dummies(train[others]).columns
+    spec, train, test, positive, encoded = _classification_table("learners", table)
     test_x, test_y = encoded(test), (test[spec.target] == positive).to_numpy()
 
     def logistic():
@@ -201,6 +233,83 @@ def learners(table: str, synthetics: list[Path]) -> None:
                      for _ in range(RELABEL_DRAWS)]  # fmt: skip
             scores.append(np.mean([roc_auc_score(test_y, m.predict_proba(test_x)[:, 1]) for m in draws]))
         print(f"  {name:<36s} " + " ".join(f"{score:12.3f}" for score in scores))
+
+
+LEAST_TYPICAL_POSITIVES = 0.2
+"""The share of a table's positive rows that ``curated``'s "least typical fifth" takes out."""
+
+
+def _positives_to_match(y: np.ndarray, chance: np.ndarray, tie: float) -> int:
+    """How many of the least typical positive rows (lowest ``chance``) to take out so that the
+    ROC AUC of ``chance`` against ``y`` reaches ``tie``: none when it already does, at most
+    half of the positives."""
+    from sklearn.metrics import roc_auc_score
+
+    positives = np.flatnonzero(y)
+    order = positives[np.argsort(chance[positives])]
+    low, high = 0, len(positives) // 2
+    while low < high:  # the AUC rises as the least typical positives go
+        middle = (low + high) // 2
+        keep = np.ones(len(y), dtype=bool)
+        keep[order[:middle]] = False
+        if roc_auc_score(y[keep], chance[keep]) >= tie:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def curated(table: str, synthetics: list[Path]) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    spec, train, test, positive, encoded = _classification_table("curated", table)
+    base_rate = float((train[spec.target] == positive).mean())
+    classifiers = {  # fitted on the training rows, as the sampler's curation is
+        "logistic": make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=5000)),
+        "hgb 4 leaves": HistGradientBoostingClassifier(max_leaf_nodes=4, random_state=0),
+    }
+    for classifier in classifiers.values():
+        classifier.fit(encoded(train), train[spec.target] == positive)
+    # how tightly real labels follow the features: a classifier fitted on four fifths of the
+    # training rows, its ROC AUC on the other fifth (what "ties matched" brings the rows to)
+    held = train.sample(frac=0.2, random_state=0)
+    fitted = train.drop(index=held.index)
+    matcher = HistGradientBoostingClassifier(max_leaf_nodes=4, random_state=0)
+    matcher.fit(encoded(fitted), fitted[spec.target] == positive)
+    real_tie = roc_auc_score(held[spec.target] == positive, matcher.predict_proba(encoded(held))[:, 1])
+    print(f"{table}: held-out tie {real_tie:.3f}", file=sys.stderr)
+    rng = np.random.default_rng(0)
+
+    def show(source: str, variant: str, rows: pd.DataFrame) -> None:
+        figures = bench_quality.score(rows, train, test, spec, threads=1)
+        print(json.dumps({"table": table, "synthetic": source, "variant": variant, "rows": len(rows),
+                          **{k: round(float(figures[k]), 4) for k in bench_quality.FIGURES}}),
+              flush=True)  # fmt: skip
+
+    for path in synthetics:
+        rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
+        rows = rows[list(train.columns)].reset_index(drop=True)
+        source, y = f"{path.parent.name}/{path.stem}", (rows[spec.target] == positive).to_numpy()
+        show(source, "as it is", rows)
+        chances = {name: c.predict_proba(encoded(rows))[:, 1] for name, c in classifiers.items()}
+        for name, chance in chances.items():
+            kept = np.where(y, chance >= base_rate, 1 - chance >= 1 - base_rate)
+            show(source, f"curated by {name}", rows[kept])
+            show(source, f"as many rows taken at random ({name})",
+                 rows.iloc[np.sort(rng.choice(len(rows), kept.sum(), replace=False))])
+        positives = np.flatnonzero(y)
+        out = int(LEAST_TYPICAL_POSITIVES * len(positives))
+        least = positives[np.argsort(chances["hgb 4 leaves"][positives])[:out]]
+        show(source, "least typical fifth of positives out", rows.drop(index=least))
+        show(source, "a fifth of positives out at random",
+             rows.drop(index=rng.choice(positives, out, replace=False)))
+        out = _positives_to_match(y, matcher.predict_proba(encoded(rows))[:, 1], real_tie)
+        show(source, f"ties matched: {out} least typical positives out",
+             rows.drop(index=positives[np.argsort(chances["hgb 4 leaves"][positives])[:out]]))
 
 
 def copies(table: str, synthetics: list[Path]) -> None:
@@ -295,13 +404,14 @@ def compositions(table: str, synthetics: list[Path]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions", "learners", "copies"])
+    parser.add_argument("what", choices=["columns", "critic", "labels", "compositions", "learners",
+                                         "copies", "curated"])
     parser.add_argument("table", choices=sorted(bench_quality.TABLES))
     parser.add_argument("synthetic", type=Path, nargs="+", help="synthetic table(s) (Parquet)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     several = {"labels": labels, "compositions": compositions, "learners": learners,
-               "copies": copies}  # fmt: skip
+               "copies": copies, "curated": curated}  # fmt: skip
     if args.what in several:
         several[args.what](args.table, args.synthetic)
         return
