@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from synthgan._version import __version__
-from synthgan.exceptions import InvalidDataError
+from synthgan.exceptions import InvalidDataError, shown_name
 from synthgan.io import write_table, write_text
 from synthgan.schema import ColumnKind, Schema, resolve_schema, unknown_column_message
 
@@ -312,10 +313,21 @@ def share(
     return result
 
 
+def _code(name: object) -> str:
+    """A column name as Markdown inline code that no name can break: a name that does not print
+    on one line is written with its escapes (``shown_name``), and the fence is one backtick
+    longer than the longest run of backticks inside it (CommonMark), padded by a space where the
+    name starts or ends with one."""
+    text = shown_name(str(name))
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _marginals_lines(marginals: dict | None) -> list[str]:
     if not marginals:
         return []
-    pairs = ", ".join(f"`{a}` x `{b}`" for a, b in marginals["pairs"])
+    pairs = ", ".join(f"{_code(a)} x {_code(b)}" for a, b in marginals["pairs"])
     used = (
         "Released rows are drawn from the generator and kept so that their pair shares match "
         "the noisy counts (post-processing, no further budget)."
@@ -332,7 +344,7 @@ def _marginals_lines(marginals: dict | None) -> list[str]:
     )
     hub = marginals.get("measured_against")  # None, or absent in earlier model files
     chosen = (
-        f"They pair `{hub}` (the target) with every other column, then add the strongest other "
+        f"They pair {_code(hub)} (the target) with every other column, then add the strongest other "
         "pairs in rows the trained generator drew, not in the real rows"
         if hub
         else "The pairs were chosen from rows the trained generator drew, not from the real rows"
@@ -353,9 +365,9 @@ def _public_domain_lines(public_domain: dict | None) -> list[str]:
     derived = (public_domain or {}).get("derived") or []
     if not categories and not bounds and not derived:
         return []
-    given = [f"the categories of `{column}`" for column in categories]
+    given = [f"the categories of {_code(column)}" for column in categories]
     for column, (low, high) in bounds.items():
-        given.append(f"the bounds of `{column}` ({float(low):g} to {float(high):g})")
+        given.append(f"the bounds of {_code(column)} ({float(low):g} to {float(high):g})")
     for state in derived:  # checked by the fit
         relation = derivation_from_dict({"numeric_source": False, **state})
         given.append(f"the relation \"{relation.describe()}\" (computed, not learnt)")
@@ -385,13 +397,13 @@ def model_card(model, result: ShareResult, *, source_name: str) -> str:
         f"- Trained on {result.n_train:,} rows; {result.n_holdout:,} further rows were held out "
         "and used only for the privacy checks below.",
         f"- Released: {result.n_synthetic:,} synthetic rows, columns: "
-        + ", ".join(f"`{c}`" for c in model.transformer_.output_columns)
+        + ", ".join(_code(c) for c in model.transformer_.output_columns)
         + ".",
     ]
     if result.dropped_columns:
         lines.append(
             "- Not released (id-like or ignored columns, never copied): "
-            + ", ".join(f"`{c}`" for c in result.dropped_columns)
+            + ", ".join(_code(c) for c in result.dropped_columns)
             + "."
         )
     lines += ["", "## Privacy guarantee", ""]

@@ -234,3 +234,33 @@ class TestPublicDomain:
         result = runner.invoke(main, ["share", str(table), "-o", str(tmp_path / "rel"), "--no-dp",
                                       "--public-domain", str(codebook), *FAST])  # fmt: skip
         assert result.exit_code == 1 and "applies to a private share only" in result.output
+
+
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("age", "`age`"),
+        ("a`b", "``a`b``"),  # a fence longer than the run inside
+        ("`a", "`` `a ``"),  # padded: a span may not start with its fence's character
+        ("a``b`", "``` a``b` ```"),
+        ("a\nb", "`'a\\nb'`"),  # one line, with its escape
+        (3, "`3`"),
+    ],
+)
+def test_the_card_writes_any_column_name_as_one_code_span(name, code):
+    from synthgan.share import _code
+
+    assert _code(name) == code
+
+
+def test_the_cards_lines_stay_whole_whatever_the_column_names():
+    from synthgan.share import _marginals_lines, _public_domain_lines
+
+    names = ["a\nb", "x`y", "|z|"]
+    lines = _public_domain_lines({"categories": {n: ["u"] for n in names},
+                                  "bounds": {"a\nb": (0, 1)}})  # fmt: skip
+    lines += _marginals_lines({"pairs": [("a\nb", "x`y")], "cells": 4, "noise_sd": 1.0,
+                               "used": True, "measured_against": "a\nb"})  # fmt: skip
+    assert len(lines) == 2 and not any("\n" in line for line in lines)
+    assert "the categories of ``x`y``" in lines[0] and "the bounds of `'a\\nb'`" in lines[0]
+    assert "`'a\\nb'` x ``x`y``" in lines[1]
