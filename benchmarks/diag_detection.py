@@ -32,8 +32,9 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
   least typical taken out; each beside as many rows taken out at random; last ("ties matched"),
   as few of the least typical positive rows taken out as bring a classifier's ROC AUC on the
   synthetic rows' own labels up to its ROC AUC on a held-out fifth of the training rows (it is
-  fitted on the other four fifths), none where it is there already. Every variant scored by
-  bench_quality's code path (needs the peers' environment, for SDMetrics).
+  fitted on the other four fifths), none where it is there already (these ROC AUCs, the label
+  ties, go to stderr: the held-out fifth's, the test rows' and each table's). Every variant
+  scored by bench_quality's code path (needs the peers' environment, for SDMetrics).
 
     .venv/bin/python benchmarks/diag_detection.py columns diamonds \\
         benchmarks/results/quality/synthgan/diamonds_seed0.parquet
@@ -280,8 +281,14 @@ def curated(table: str, synthetics: list[Path]) -> None:
     fitted = train.drop(index=held.index)
     matcher = HistGradientBoostingClassifier(max_leaf_nodes=4, random_state=0)
     matcher.fit(encoded(fitted), fitted[spec.target] == positive)
-    real_tie = roc_auc_score(held[spec.target] == positive, matcher.predict_proba(encoded(held))[:, 1])
-    print(f"{table}: held-out tie {real_tie:.3f}", file=sys.stderr)
+
+    def tie(rows: pd.DataFrame) -> float:
+        return roc_auc_score(rows[spec.target] == positive, matcher.predict_proba(encoded(rows))[:, 1])
+
+    real_tie = tie(held)
+    print(f"{table}: label tie (ROC AUC of the classifier fitted on four fifths of the training "
+          f"rows) on the held-out fifth {real_tie:.3f}, on the test rows {tie(test):.3f}",
+          file=sys.stderr)  # fmt: skip
     rng = np.random.default_rng(0)
 
     def show(source: str, variant: str, rows: pd.DataFrame) -> None:
@@ -307,6 +314,7 @@ def curated(table: str, synthetics: list[Path]) -> None:
         show(source, "least typical fifth of positives out", rows.drop(index=least))
         show(source, "a fifth of positives out at random",
              rows.drop(index=rng.choice(positives, out, replace=False)))
+        print(f"{source}: label tie {tie(rows):.3f}", file=sys.stderr)
         out = _positives_to_match(y, matcher.predict_proba(encoded(rows))[:, 1], real_tie)
         show(source, f"ties matched: {out} least typical positives out",
              rows.drop(index=positives[np.argsort(chances["hgb 4 leaves"][positives])[:out]]))
