@@ -240,10 +240,10 @@ LEAST_TYPICAL_POSITIVES = 0.2
 """The share of a table's positive rows that ``curated``'s "least typical fifth" takes out."""
 
 
-def _positives_to_match(y: np.ndarray, chance: np.ndarray, tie: float) -> int:
-    """How many of the least typical positive rows (lowest ``chance``) to take out so that the
-    ROC AUC of ``chance`` against ``y`` reaches ``tie``: none when it already does, at most
-    half of the positives."""
+def _positives_to_match(y: np.ndarray, chance: np.ndarray, tie: float) -> np.ndarray:
+    """The fewest least typical positive rows (lowest ``chance``) whose removal brings the ROC
+    AUC of ``chance`` against ``y`` up to ``tie``: none when it is there already, at most half
+    of the positives."""
     from sklearn.metrics import roc_auc_score
 
     positives = np.flatnonzero(y)
@@ -257,7 +257,7 @@ def _positives_to_match(y: np.ndarray, chance: np.ndarray, tie: float) -> int:
             high = middle
         else:
             low = middle + 1
-    return low
+    return order[:low]
 
 
 def curated(table: str, synthetics: list[Path]) -> None:
@@ -316,8 +316,7 @@ def curated(table: str, synthetics: list[Path]) -> None:
              rows.drop(index=rng.choice(positives, out, replace=False)))
         print(f"{source}: label tie {tie(rows):.3f}", file=sys.stderr)
         out = _positives_to_match(y, matcher.predict_proba(encoded(rows))[:, 1], real_tie)
-        show(source, f"ties matched: {out} least typical positives out",
-             rows.drop(index=positives[np.argsort(chances["hgb 4 leaves"][positives])[:out]]))
+        show(source, f"ties matched: {len(out)} least typical positives out", rows.drop(index=out))
 
 
 def copies(table: str, synthetics: list[Path]) -> None:
