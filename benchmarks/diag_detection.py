@@ -283,7 +283,8 @@ def curated(table: str, synthetics: list[Path]) -> None:
     matcher.fit(encoded(fitted), fitted[spec.target] == positive)
 
     def tie(rows: pd.DataFrame) -> float:
-        return roc_auc_score(rows[spec.target] == positive, matcher.predict_proba(encoded(rows))[:, 1])
+        chance = matcher.predict_proba(encoded(rows))[:, 1]
+        return roc_auc_score(rows[spec.target] == positive, chance)
 
     real_tie = tie(held)
     print(f"{table}: label tie (ROC AUC of the classifier fitted on four fifths of the training "
@@ -293,16 +294,17 @@ def curated(table: str, synthetics: list[Path]) -> None:
 
     def show(source: str, variant: str, rows: pd.DataFrame) -> None:
         figures = bench_quality.score(rows, train, test, spec, threads=1)
-        print(json.dumps({"table": table, "synthetic": source, "variant": variant, "rows": len(rows),
-                          **{k: round(float(figures[k]), 4) for k in bench_quality.FIGURES}}),
-              flush=True)  # fmt: skip
+        record = {"table": table, "synthetic": source, "variant": variant, "rows": len(rows)}
+        record.update({k: round(float(figures[k]), 4) for k in bench_quality.FIGURES})
+        print(json.dumps(record), flush=True)
 
     for path in synthetics:
         rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
         rows = rows[list(train.columns)].reset_index(drop=True)
         source, y = f"{path.parent.name}/{path.stem}", (rows[spec.target] == positive).to_numpy()
         show(source, "as it is", rows)
-        chances = {name: c.predict_proba(encoded(rows))[:, 1] for name, c in classifiers.items()}
+        features = encoded(rows)
+        chances = {name: c.predict_proba(features)[:, 1] for name, c in classifiers.items()}
         for name, chance in chances.items():
             kept = np.where(y, chance >= base_rate, 1 - chance >= 1 - base_rate)
             show(source, f"curated by {name}", rows[kept])
@@ -314,8 +316,9 @@ def curated(table: str, synthetics: list[Path]) -> None:
         show(source, "least typical fifth of positives out", rows.drop(index=least))
         show(source, "a fifth of positives out at random",
              rows.drop(index=rng.choice(positives, out, replace=False)))
-        print(f"{source}: label tie {tie(rows):.3f}", file=sys.stderr)
-        out = _positives_to_match(y, matcher.predict_proba(encoded(rows))[:, 1], real_tie)
+        matched = matcher.predict_proba(features)[:, 1]
+        print(f"{source}: label tie {roc_auc_score(y, matched):.3f}", file=sys.stderr)
+        out = _positives_to_match(y, matched, real_tie)
         show(source, f"ties matched: {len(out)} least typical positives out", rows.drop(index=out))
 
 
@@ -324,9 +327,8 @@ def copies(table: str, synthetics: list[Path]) -> None:
     from synthgan.schema import infer_schema
 
     spec = bench_quality.TABLES[table]
-    train, test = bench_quality.load_split(table)
-    keep = [c for c in train.columns if c not in spec.id_columns]
-    train, test = train[keep], test[keep]
+    train, test = _without_ids(table)
+    keep = list(train.columns)
     schema = infer_schema(train)
     widest = max(keep, key=lambda c: train[c].nunique())
     others = [c for c in keep if c != widest]

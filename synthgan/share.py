@@ -344,8 +344,8 @@ def _marginals_lines(marginals: dict | None) -> list[str]:
     )
     hub = marginals.get("measured_against")  # None, or absent in earlier model files
     chosen = (
-        f"They pair {_code(hub)} (the target) with every other column, then add the strongest other "
-        "pairs in rows the trained generator drew, not in the real rows"
+        f"They pair {_code(hub)} (the target) with every other column, then add the strongest "
+        "other pairs in rows the trained generator drew, not in the real rows"
         if hub
         else "The pairs were chosen from rows the trained generator drew, not from the real rows"
     )
