@@ -34,7 +34,10 @@ from curated rows, against SMOTENC's full balance from interpolated ones);
 ``synthgan_curated_grow`` (curated, every class grown to 5 times its rows, cap lifted: the
 whole table augmented at its own class ratio, as TabEBM and CLLM augment small tables);
 ``synthgan_curated_grow_balanced`` (curated, every class grown to 5 times the majority's rows,
-cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance).
+cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance);
+``synthgan_curated_learner`` (curated by a fresh copy of the learner it feeds, fitted on the real
+rows, instead of the default HistGradientBoosting: a logistic regression's own idea of a typical
+row for ``lr``).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -98,6 +101,7 @@ METHODS = (
     "synthgan_curated_full",
     "synthgan_curated_grow",
     "synthgan_curated_grow_balanced",
+    "synthgan_curated_learner",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -111,18 +115,21 @@ SYNTHGAN = (
     "synthgan_curated_full",
     "synthgan_curated_grow",
     "synthgan_curated_grow_balanced",
+    "synthgan_curated_learner",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
 WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
 """Weighted method -> the unweighted method with the same sampler."""
+CURATED_BY_LEARNER = {"synthgan_curated_learner": "synthgan_curated"}
+"""Method curated by the learner it feeds -> the method curated by the default classifier."""
 UNCAPPED = {
     "synthgan_curated_full": "synthgan_curated",
     "synthgan_curated_grow": "synthgan_curated",
     "synthgan_curated_grow_balanced": "synthgan_curated",
 }
 """Uncapped method -> the capped method with the same GAN and curation."""
-TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED}
+TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **CURATED_BY_LEARNER}
 """Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
 GROWTH = 5
@@ -338,7 +345,7 @@ def _synthgan_sampler_class():
     return CachedSyntheticOverSampler
 
 
-def make_sampler(method: str, X, *, seed: int, epochs: int | None):
+def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str = "hgb"):
     if method in ("none", "class_weight"):
         return None
     if method == "ros":
@@ -354,6 +361,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         "synthgan_curated_full",
         "synthgan_curated_grow",
         "synthgan_curated_grow_balanced",
+        "synthgan_curated_learner",
     )
     curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
@@ -366,6 +374,9 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None):
         curation=curation,
         max_synthetic_share=share,
         class_models="per_class" if method in PER_CLASS else "pooled",
+        curation_estimator=(
+            make_learner(learner, X, balanced=False) if method in CURATED_BY_LEARNER else None
+        ),
         random_state=seed,
     )
 
@@ -427,7 +438,7 @@ def run_unit(method, learner, X_tr, y_tr, X_te, y_te, *, seed, epochs, threshold
         TunedThresholdClassifierCV,
     )
 
-    sampler = make_sampler(method, X_tr, seed=seed, epochs=epochs)
+    sampler = make_sampler(method, X_tr, seed=seed, epochs=epochs, learner=learner)
     model = make_learner(learner, X_tr, balanced=method == "class_weight")
     if method in WEIGHTED:  # the sampler inside the learner's wrapper, which weights its rows
         from synthgan.augment import SyntheticAugmentedClassifier
@@ -597,6 +608,7 @@ SHORT = {
     "synthgan_curated_full": "cur. no cap",
     "synthgan_curated_grow": "cur. grow",
     "synthgan_curated_grow_balanced": "cur. grow bal.",
+    "synthgan_curated_learner": "cur. by learner",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -620,6 +632,9 @@ PAIRS = (
     ("synthgan_curated_grow_balanced", "none"),
     ("synthgan_curated_grow_balanced", "smotenc"),
     ("synthgan_curated_grow_balanced", "synthgan_curated"),
+    ("synthgan_curated_learner", "none"),
+    ("synthgan_curated_learner", "smotenc"),
+    ("synthgan_curated_learner", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 
