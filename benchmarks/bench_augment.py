@@ -37,7 +37,9 @@ whole table augmented at its own class ratio, as TabEBM and CLLM augment small t
 cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance);
 ``synthgan_curated_learner`` (curated by a fresh copy of the learner it feeds, fitted on the real
 rows, instead of the default HistGradientBoosting: a logistic regression's own idea of a typical
-row for ``lr``).
+row for ``lr``); ``synthgan_curated_strict`` (curated with ``curation_threshold=2``: a synthetic
+row of class c is kept only when the classifier gives c at least twice c's share of the real
+rows, instead of once).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -102,6 +104,7 @@ METHODS = (
     "synthgan_curated_grow",
     "synthgan_curated_grow_balanced",
     "synthgan_curated_learner",
+    "synthgan_curated_strict",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -116,6 +119,7 @@ SYNTHGAN = (
     "synthgan_curated_grow",
     "synthgan_curated_grow_balanced",
     "synthgan_curated_learner",
+    "synthgan_curated_strict",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
@@ -123,13 +127,16 @@ WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synth
 """Weighted method -> the unweighted method with the same sampler."""
 CURATED_BY_LEARNER = {"synthgan_curated_learner": "synthgan_curated"}
 """Method curated by the learner it feeds -> the method curated by the default classifier."""
+STRICT = {"synthgan_curated_strict": "synthgan_curated"}
+"""Method curated at ``STRICT_THRESHOLD`` -> the method curated at the default threshold."""
+STRICT_THRESHOLD = 2.0
 UNCAPPED = {
     "synthgan_curated_full": "synthgan_curated",
     "synthgan_curated_grow": "synthgan_curated",
     "synthgan_curated_grow_balanced": "synthgan_curated",
 }
 """Uncapped method -> the capped method with the same GAN and curation."""
-TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **CURATED_BY_LEARNER}
+TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **CURATED_BY_LEARNER, **STRICT}
 """Variant -> the method it is compared with besides the baselines."""
 SYNTHETIC_WEIGHT = 0.5
 GROWTH = 5
@@ -362,6 +369,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         "synthgan_curated_grow",
         "synthgan_curated_grow_balanced",
         "synthgan_curated_learner",
+        "synthgan_curated_strict",
     )
     curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
@@ -374,6 +382,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         curation=curation,
         max_synthetic_share=share,
         class_models="per_class" if method in PER_CLASS else "pooled",
+        curation_threshold=STRICT_THRESHOLD if method in STRICT else 1.0,
         curation_estimator=(
             make_learner(learner, X, balanced=False) if method in CURATED_BY_LEARNER else None
         ),
@@ -609,6 +618,7 @@ SHORT = {
     "synthgan_curated_grow": "cur. grow",
     "synthgan_curated_grow_balanced": "cur. grow bal.",
     "synthgan_curated_learner": "cur. by learner",
+    "synthgan_curated_strict": "cur. strict",
 }
 PAIRS = (
     ("synthgan", "none"),
@@ -635,6 +645,9 @@ PAIRS = (
     ("synthgan_curated_learner", "none"),
     ("synthgan_curated_learner", "smotenc"),
     ("synthgan_curated_learner", "synthgan_curated"),
+    ("synthgan_curated_strict", "none"),
+    ("synthgan_curated_strict", "smotenc"),
+    ("synthgan_curated_strict", "synthgan_curated"),
 )
 """The paired differences the condensed tables show."""
 
