@@ -370,7 +370,7 @@ def _public_domain_lines(public_domain: dict | None) -> list[str]:
         given.append(f"the bounds of {_code(column)} ({float(low):g} to {float(high):g})")
     for state in derived:  # checked by the fit
         relation = derivation_from_dict({"numeric_source": False, **state})
-        given.append(f"the relation \"{relation.describe()}\" (computed, not learnt)")
+        given.append(f"the relation {relation.describe(_code)} (computed, not learnt)")
     return [
         "- Declared public by the data owner and taken as given, not read from the data (no "
         "budget spent; the guarantee assumes they are public): " + "; ".join(given) + "."

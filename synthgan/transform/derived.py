@@ -24,6 +24,7 @@ training row; a source is never itself derived, so one pass computes every targe
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,8 +89,9 @@ class Lookup:
         index = pd.Index(self.keys, dtype=object).get_indexer(source.astype(object))
         return values[np.maximum(index, 0)]
 
-    def describe(self) -> str:
-        return f"{self.target} is fixed by {self.source}"
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        """The relation in words, each column name written by ``name``."""
+        return f"{name(self.target)} is fixed by {name(self.source)}"
 
     def to_dict(self) -> dict:
         return {"type": "lookup", "source": self.source, "target": self.target,
@@ -114,8 +116,9 @@ class Monotone:
         x = frame[self.source].to_numpy(dtype=np.float64, na_value=np.nan)
         return np.interp(x, self.source_knots, self.target_knots)
 
-    def describe(self) -> str:
-        return f"{self.target} is a monotone function of {self.source}"
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        """The relation in words, each column name written by ``name``."""
+        return f"{name(self.target)} is a monotone function of {name(self.source)}"
 
     def to_dict(self) -> dict:
         return {"type": "monotone", "source": self.source, "target": self.target,
@@ -138,8 +141,9 @@ class Sum:
         left = frame[self.left].to_numpy(dtype=np.float64, na_value=np.nan)
         return left + frame[self.right].to_numpy(dtype=np.float64, na_value=np.nan)
 
-    def describe(self) -> str:
-        return f"{self.target} = {self.left} + {self.right}"
+    def describe(self, name: Callable[[str], str] = str) -> str:
+        """The relation in words, each column name written by ``name``."""
+        return f"{name(self.target)} = {name(self.left)} + {name(self.right)}"
 
     def to_dict(self) -> dict:
         return {"type": "sum", "target": self.target, "left": self.left, "right": self.right}

@@ -264,3 +264,16 @@ def test_the_cards_lines_stay_whole_whatever_the_column_names():
     assert len(lines) == 2 and not any("\n" in line for line in lines)
     assert "the categories of ``x`y``" in lines[0] and "the bounds of `'a\\nb'`" in lines[0]
     assert "`'a\\nb'` x ``x`y``" in lines[1]
+
+
+def test_a_declared_relation_writes_its_column_names_as_code_spans():
+    from synthgan.share import _public_domain_lines
+
+    (line,) = _public_domain_lines({"derived": [
+        {"type": "sum", "target": "a\nb", "left": "x`y", "right": "z"},
+        {"type": "monotone", "source": "x`y", "target": "w", "source_knots": [0, 1],
+         "target_knots": [0, 2]},
+    ]})  # fmt: skip
+    assert "\n" not in line
+    assert "the relation `'a\\nb'` = ``x`y`` + `z` (computed, not learnt)" in line
+    assert "the relation `w` is a monotone function of ``x`y``" in line
