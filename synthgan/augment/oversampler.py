@@ -83,7 +83,9 @@ class SyntheticOverSampler(BaseOverSampler):
         kept). A CLLM-style filter (Seedat et al., ICML 2024), without its uncertainty term.
     curation_threshold : float > 0, default=1.0
         With ``curation="confidence"``: the least ratio of a row's predicted probability of its
-        class over the class's base rate.
+        class over the class's base rate. 2 was level with or better than 1 on small tables
+        (100 to 2,000 rows, docs/augment.md). A class to grow whose base rate times this is 1
+        or more is an error (no row could pass).
     curation_estimator : classifier, optional
         With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
         and ``y``; needs ``predict_proba``. Default: synthgan's utility model
@@ -404,6 +406,8 @@ class SyntheticOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         wanted = self._wanted_counts(y)
+        if self.curation is not None:
+            _check_curation_reachable(y, wanted, float(self.curation_threshold))
         categorical = self._categorical_columns(X)
         table, kinds = self._table(X, categorical)
         target = self._target_name(X, self._y_name)
@@ -652,6 +656,21 @@ class _ConfidenceCurator:
         rows = pd.concat(kept, ignore_index=True).iloc[:n_rows]
         self.facts[cls] = {"drawn": n_drawn, "kept": n_kept, "added": len(rows)}
         return rows
+
+
+def _check_curation_reachable(y: np.ndarray, wanted: dict[Any, int], threshold: float) -> None:
+    """Before any fit: a class to grow whose curation floor (``threshold`` times its share of
+    the rows) no probability can reach would get no synthetic rows at all."""
+    for cls, n_rows in wanted.items():
+        share = float(np.mean(y == cls))
+        if n_rows > 0 and threshold * share >= 1.0:
+            raise InvalidDataError(
+                f"curation_threshold={threshold:g} asks the curation classifier for a "
+                f"probability of at least {threshold * share:.3g} that a row is of class "
+                f"{_plain(cls)!r}, which holds {share:.1%} of the rows: no row can pass, so the "
+                f"class would get no synthetic rows. Use a curation_threshold below "
+                f"{1.0 / share:.3g}, or leave that class out of sampling_strategy."
+            )
 
 
 def _value_types(values: np.ndarray) -> set[type]:

@@ -648,6 +648,19 @@ class TestCuration:
         assert sampler.sampling_strategy_ == {"yes": 0}
         assert sampler.curation_["yes"] == {"drawn": 600, "kept": 0, "added": 0}
 
+    def test_a_threshold_no_probability_can_meet_is_an_error_naming_the_class(self):
+        X, y = binary_frame(120)  # "yes" holds a quarter of the rows
+        sampler = SyntheticOverSampler(
+            min_steps=None,
+            curation="confidence",
+            curation_threshold=4.0,  # P(yes) >= 1.0
+            curation_estimator=self.ScoreThreshold(),
+            synthesizer=tiny(),
+            random_state=0,
+        )
+        with pytest.raises(InvalidDataError, match=r"class 'yes', which holds 25\.0% .* below 4"):
+            sampler.fit_resample(X, y)
+
     def test_default_classifier_and_reproducible(self):
         X, y = three_classes()
         kwargs = dict(min_steps=None, curation="confidence", synthesizer=tiny(), random_state=2)
