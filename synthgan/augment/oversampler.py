@@ -84,8 +84,8 @@ class SyntheticOverSampler(BaseOverSampler):
     curation_threshold : float > 0, default=1.0
         With ``curation="confidence"``: the least ratio of a row's predicted probability of its
         class over the class's base rate. 2 was level with or better than 1 on small tables
-        (100 to 2,000 rows, docs/augment.md). A class to grow whose base rate times this is 1
-        or more is an error (no row could pass).
+        (100 to 2,000 rows, docs/augment.md). A class to grow whose base rate times this is
+        above 1 is an error (no row could pass).
     curation_estimator : classifier, optional
         With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
         and ``y``; needs ``predict_proba``. Default: synthgan's utility model
@@ -660,15 +660,15 @@ class _ConfidenceCurator:
 
 def _check_curation_reachable(y: np.ndarray, wanted: dict[Any, int], threshold: float) -> None:
     """Before any fit: a class to grow whose curation floor (``threshold`` times its share of
-    the rows) no probability can reach would get no synthetic rows at all."""
+    the rows) is above 1, which no probability reaches, would get no synthetic rows at all."""
     for cls, n_rows in wanted.items():
         share = float(np.mean(y == cls))
-        if n_rows > 0 and threshold * share >= 1.0:
+        if n_rows > 0 and threshold * share > 1.0:
             raise InvalidDataError(
                 f"curation_threshold={threshold:g} asks the curation classifier for a "
                 f"probability of at least {threshold * share:.3g} that a row is of class "
                 f"{_plain(cls)!r}, which holds {share:.1%} of the rows: no row can pass, so the "
-                f"class would get no synthetic rows. Use a curation_threshold below "
+                f"class would get no synthetic rows. Use a curation_threshold of at most "
                 f"{1.0 / share:.3g}, or leave that class out of sampling_strategy."
             )
 

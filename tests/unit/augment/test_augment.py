@@ -653,12 +653,12 @@ class TestCuration:
         sampler = SyntheticOverSampler(
             min_steps=None,
             curation="confidence",
-            curation_threshold=4.0,  # P(yes) >= 1.0
+            curation_threshold=4.2,  # P(yes) >= 1.05
             curation_estimator=self.ScoreThreshold(),
             synthesizer=tiny(),
             random_state=0,
         )
-        with pytest.raises(InvalidDataError, match=r"class 'yes', which holds 25\.0% .* below 4"):
+        with pytest.raises(InvalidDataError, match=r"class 'yes', which holds 25\.0% .* at most 4"):
             sampler.fit_resample(X, y)
 
     def test_default_classifier_and_reproducible(self):
