@@ -343,7 +343,8 @@ class TestDeclaredRelations:
         # the same histograms are released (the declared columns' too): the same spend
         assert declared.privacy_["epsilon_spent"] == plain.privacy_["epsilon_spent"]
         line = " ".join(_public_domain_lines(declared.public_domain))
-        assert "total = age + gain" in line and "pay is a monotone function of log_pay" in line
+        assert "`total` = `age` + `gain`" in line
+        assert "`pay` is a monotone function of `log_pay`" in line
 
     @pytest.mark.parametrize(
         "relation, match",
