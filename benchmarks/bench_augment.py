@@ -21,8 +21,10 @@ defaults: full balance); ``smotenc`` (SMOTENC on the categorical columns, SMOTE 
 none, defaults: full balance, ``k_neighbors`` lowered to the positives available); ``synthgan``
 (``SyntheticOverSampler`` with its defaults: ``sampling_strategy="auto"`` capped by
 ``max_synthetic_share=0.5``, 30 epochs unless ``--epochs``); ``synthgan_curated`` (the same with
-``curation="confidence"``); ``synthgan_full`` (the cap lifted, ``max_synthetic_share=None``:
-full balance, as ROS and SMOTENC, i.e. the sampler's behaviour before issue 15);
+``curation="confidence"`` at ``curation_threshold=1``, the sampler's default until the records of
+``augment_curation_cut1.json`` made it 2); ``synthgan_full`` (the cap lifted,
+``max_synthetic_share=None``: full balance, as ROS and SMOTENC, i.e. the sampler's behaviour
+before issue 15);
 ``synthgan_weighted`` and ``synthgan_curated_weighted`` (the ``synthgan`` and
 ``synthgan_curated`` samplers inside ``SyntheticAugmentedClassifier`` with
 ``synthetic_weight=0.5``: each synthetic row weighs half a real one in the learner's fit, which a
@@ -37,9 +39,9 @@ whole table augmented at its own class ratio, as TabEBM and CLLM augment small t
 cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance);
 ``synthgan_curated_learner`` (curated by a fresh copy of the learner it feeds, fitted on the real
 rows, instead of the default HistGradientBoosting: a logistic regression's own idea of a typical
-row for ``lr``); ``synthgan_curated_strict`` (curated with ``curation_threshold=2``: a synthetic
-row of class c is kept only when the classifier gives c at least twice c's share of the real
-rows, instead of once).
+row for ``lr``); ``synthgan_curated_strict`` (curated with ``curation_threshold=2``, the
+sampler's default since: a synthetic row of class c is kept only when the classifier gives c at
+least twice c's share of the real rows, instead of once).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals

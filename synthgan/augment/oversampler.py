@@ -54,7 +54,8 @@ class SyntheticOverSampler(BaseOverSampler):
     a class's rows after resampling (at most one synthetic row per real one). Without the cap
     (``max_synthetic_share=None``) class counts match ``sampling_strategy`` exactly, as in
     imbalanced-learn. With ``curation="confidence"`` only synthetic rows that a classifier fitted
-    on the real rows finds at least as typical of their class as its base rate are kept.
+    on the real rows finds typical of their class (by default twice as likely as its base rate)
+    are kept.
 
     Parameters
     ----------
@@ -78,14 +79,17 @@ class SyntheticOverSampler(BaseOverSampler):
         "confidence": fit ``curation_estimator`` on the real rows and keep a synthetic row of
         class ``c`` only when the estimator's probability of ``c`` is at least
         ``curation_threshold`` times ``c``'s share of the real rows (the row carries evidence
-        for its label); rows are drawn until each class has its count or
+        for its label; see ``curation_threshold`` for a common class); rows are drawn until each class has its count or
         ``20 * count`` rows were drawn, whichever comes first (``curation_`` says what was
         kept). A CLLM-style filter (Seedat et al., ICML 2024), without its uncertainty term.
-    curation_threshold : float > 0, default=1.0
+    curation_threshold : float > 0, default=2.0
         With ``curation="confidence"``: the least ratio of a row's predicted probability of its
-        class over the class's base rate. 2 was level with or better than 1 on small tables
-        (100 to 2,000 rows, docs/augment.md). A class to grow whose base rate times this is
-        above 1 is an error (no row could pass).
+        class over the class's base rate. Above 1, a class too common for that ratio (a share
+        ``s`` with ``threshold * s`` near or above 1) asks instead that the other classes'
+        probability be at most ``1 / threshold`` of their share ``1 - s``, whichever floor is
+        lower, so that every class can pass. 2 was level with or better than 1 in every cell
+        measured, from 100 rows to a 1% minority (docs/augment.md); 1 keeps every row that is
+        at least as typical of its class as its base rate.
     curation_estimator : classifier, optional
         With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
         and ``y``; needs ``predict_proba``. Default: synthgan's utility model
@@ -188,7 +192,7 @@ class SyntheticOverSampler(BaseOverSampler):
         multiplier: float | None = None,
         max_synthetic_share: float | None = 0.5,
         curation: str | None = None,
-        curation_threshold: float = 1.0,
+        curation_threshold: float = 2.0,
         curation_estimator: Any = None,
         class_models: str = "pooled",
         synthesizer: Any = None,
@@ -406,8 +410,6 @@ class SyntheticOverSampler(BaseOverSampler):
 
     def _fit_resample(self, X, y):
         wanted = self._wanted_counts(y)
-        if self.curation is not None:
-            _check_curation_reachable(y, wanted, float(self.curation_threshold))
         categorical = self._categorical_columns(X)
         table, kinds = self._table(X, categorical)
         target = self._target_name(X, self._y_name)
@@ -614,8 +616,8 @@ class SyntheticOverSampler(BaseOverSampler):
 
 
 class _ConfidenceCurator:
-    """Keeps the synthetic rows of a class whose predicted probability of that class is at
-    least ``threshold`` times the class's base rate in the real rows."""
+    """Keeps the synthetic rows of a class whose predicted probability of that class reaches
+    the class's floor (``_curation_floor``)."""
 
     MAX_DRAWN = 20
     """Rows drawn per class at most, as a multiple of the rows wanted."""
@@ -637,7 +639,7 @@ class _ConfidenceCurator:
         """Up to ``n_rows`` kept rows of class ``cls``, drawn by ``draw(cls, n, seed)``."""
         local = np.random.default_rng(seed)
         column = self._column(_plain(cls))
-        floor = self.threshold * self.base_rates[_plain(cls)]
+        floor = _curation_floor(self.threshold, self.base_rates[_plain(cls)])
         kept: list[pd.DataFrame] = []
         n_kept = n_drawn = 0
         budget = self.MAX_DRAWN * n_rows
@@ -658,19 +660,19 @@ class _ConfidenceCurator:
         return rows
 
 
-def _check_curation_reachable(y: np.ndarray, wanted: dict[Any, int], threshold: float) -> None:
-    """Before any fit: a class to grow whose curation floor (``threshold`` times its share of
-    the rows) is above 1, which no probability reaches, would get no synthetic rows at all."""
-    for cls, n_rows in wanted.items():
-        share = float(np.mean(y == cls))
-        if n_rows > 0 and threshold * share > 1.0:
-            raise InvalidDataError(
-                f"curation_threshold={threshold:g} asks the curation classifier for a "
-                f"probability of at least {threshold * share:.3g} that a row is of class "
-                f"{_plain(cls)!r}, which holds {share:.1%} of the rows: no row can pass, so the "
-                f"class would get no synthetic rows. Use a curation_threshold of at most "
-                f"{1.0 / share:.3g}, or leave that class out of sampling_strategy."
-            )
+def _curation_floor(threshold: float, share: float) -> float:
+    """The least predicted probability of class c that keeps a synthetic row of c, for a class
+    holding ``share`` of the real rows: ``threshold`` times its share; above a threshold of 1,
+    at most the probability that leaves the other classes ``1 / threshold`` of their share.
+
+    The second floor is the lower one only for a common class (at a threshold of 2: a share
+    above a third), where ``threshold * share`` would be near or above 1, a probability no row
+    reaches or few do; it is below 1 for every class short of all the rows.
+    """
+    floor = threshold * share
+    if threshold > 1.0:
+        floor = min(floor, 1.0 - (1.0 - share) / threshold)
+    return floor
 
 
 def _value_types(values: np.ndarray) -> set[type]:

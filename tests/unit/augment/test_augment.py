@@ -19,6 +19,7 @@ from sklearn.model_selection import KFold, cross_validate  # noqa: E402
 
 from synthgan import ColumnKind, InvalidDataError, Schema, Synthesizer  # noqa: E402
 from synthgan.augment import SyntheticOverSampler, augment  # noqa: E402
+from synthgan.augment.oversampler import _curation_floor  # noqa: E402
 from synthgan.evaluate import make_utility_model  # noqa: E402
 from synthgan.schema import ColumnSpec  # noqa: E402
 from tests.conftest import make_mixed_frame  # noqa: E402
@@ -618,7 +619,7 @@ class TestCuration:
             return self
 
     def test_kept_rows_are_those_the_classifier_finds_typical_of_their_class(self):
-        X, y = binary_frame(120)  # base rate of "yes": 0.25, so kept rows need P(yes) >= 0.25
+        X, y = binary_frame(120)  # base rate of "yes": 0.25, so kept rows need P(yes) >= 0.5
         sampler = SyntheticOverSampler(
             min_steps=None,
             curation="confidence",
@@ -638,7 +639,7 @@ class TestCuration:
         sampler = SyntheticOverSampler(
             min_steps=None,
             curation="confidence",
-            curation_threshold=3.9,  # P(yes) >= 0.975: never
+            curation_threshold=10,  # P(yes) >= min(2.5, 1 - 0.75 / 10) = 0.925: never
             curation_estimator=self.ScoreThreshold(),
             synthesizer=tiny(),
             random_state=0,
@@ -648,18 +649,44 @@ class TestCuration:
         assert sampler.sampling_strategy_ == {"yes": 0}
         assert sampler.curation_["yes"] == {"drawn": 600, "kept": 0, "added": 0}
 
-    def test_a_threshold_no_probability_can_meet_is_an_error_naming_the_class(self):
-        X, y = binary_frame(120)  # "yes" holds a quarter of the rows
+    def test_a_common_class_is_kept_by_the_floor_on_the_other_classes(self):
+        X, y = binary_frame(120)  # "no" holds three quarters: twice its share is out of reach
         sampler = SyntheticOverSampler(
+            sampling_strategy={"no": 120, "yes": 30},
             min_steps=None,
             curation="confidence",
-            curation_threshold=4.2,  # P(yes) >= 1.05
+            curation_threshold=2,  # P(no) >= min(1.5, 1 - 0.25 / 2) = 0.875
             curation_estimator=self.ScoreThreshold(),
             synthesizer=tiny(),
             random_state=0,
         )
-        with pytest.raises(InvalidDataError, match=r"class 'yes', which holds 25\.0% .* at most 4"):
-            sampler.fit_resample(X, y)
+        X_res, y_res = sampler.fit_resample(X, y)
+        synthetic = X_res.iloc[len(X) :]
+        assert len(synthetic) == 30 and Counter(y_res) == {"no": 120, "yes": 30}
+        assert (synthetic["score"] <= 0.5).all()  # P(no) 0.95 there, 0.1 elsewhere
+
+    @pytest.mark.parametrize(
+        ("threshold", "share", "floor"),
+        [
+            (1.0, 0.3, 0.3),
+            (0.5, 0.4, 0.2),
+            (2.0, 0.1, 0.2),
+            (2.0, 1 / 3, 2 / 3),  # where the two floors meet
+            (2.0, 0.5, 0.75),
+            (2.0, 0.9, 0.95),
+            (2.0, 1.0, 1.0),
+            (10.0, 0.25, 0.925),
+        ],
+    )
+    def test_floor(self, threshold, share, floor):
+        assert _curation_floor(threshold, share) == pytest.approx(floor)
+
+    def test_floor_is_below_one_for_every_class_short_of_all_rows(self):
+        shares = np.linspace(0.001, 0.999, 999)
+        for threshold in (1.0, 1.5, 2.0, 10.0, 1e6):
+            floors = np.array([_curation_floor(threshold, share) for share in shares])
+            assert (floors < 1).all() and (floors >= shares).all()
+            assert (np.diff(floors) > 0).all()
 
     def test_default_classifier_and_reproducible(self):
         X, y = three_classes()
