@@ -79,17 +79,18 @@ class SyntheticOverSampler(BaseOverSampler):
         "confidence": fit ``curation_estimator`` on the real rows and keep a synthetic row of
         class ``c`` only when the estimator's probability of ``c`` is at least
         ``curation_threshold`` times ``c``'s share of the real rows (the row carries evidence
-        for its label; see ``curation_threshold`` for a common class); rows are drawn until each class has its count or
-        ``20 * count`` rows were drawn, whichever comes first (``curation_`` says what was
-        kept). A CLLM-style filter (Seedat et al., ICML 2024), without its uncertainty term.
+        for its label; see ``curation_threshold`` for a common class); rows are drawn until
+        each class has its count or ``20 * count`` rows were drawn, whichever comes first
+        (``curation_`` says what was kept). A CLLM-style filter (Seedat et al., ICML 2024),
+        without its uncertainty term.
     curation_threshold : float > 0, default=2.0
         With ``curation="confidence"``: the least ratio of a row's predicted probability of its
         class over the class's base rate. Above 1, a class too common for that ratio (a share
         ``s`` with ``threshold * s`` near or above 1) asks instead that the other classes'
         probability be at most ``1 / threshold`` of their share ``1 - s``, whichever floor is
         lower, so that every class can pass. 2 was level with or better than 1 in every cell
-        measured, from 100 rows to a 1% minority (docs/augment.md); 1 keeps every row that is
-        at least as typical of its class as its base rate.
+        measured, from 100 rows to a 1% and a 5% minority (docs/augment.md); 1 keeps every
+        row that is at least as typical of its class as its base rate.
     curation_estimator : classifier, optional
         With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
         and ``y``; needs ``predict_proba``. Default: synthgan's utility model
