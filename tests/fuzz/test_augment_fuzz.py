@@ -78,8 +78,13 @@ def test_the_sampler_on_any_table_and_labels(fuzz_seed, outcome):
     def check(data, case):
         X = case.df
         y, problem = data.draw(labels(len(X)))
+        curation = data.draw(st.sampled_from([None, "confidence"]))
         sampler = SyntheticOverSampler(
-            min_steps=None, synthesizer=Synthesizer(**SMALL), random_state=0
+            min_steps=None,
+            synthesizer=Synthesizer(**SMALL),
+            curation=curation,
+            curation_threshold=data.draw(st.sampled_from([0.5, 1.0, 2.0, 10.0])),
+            random_state=0,
         )
         with counting_failures(outcome.test):
             try:
@@ -109,6 +114,10 @@ def test_the_sampler_on_any_table_and_labels(fuzz_seed, outcome):
             real, made = np.asarray(y_res)[:n], np.asarray(y_res)[n:]
             assert list(real) == list(np.asarray(y)), "the real labels changed"
             assert set(made) <= set(np.asarray(y).tolist()), "a synthetic row has an unseen class"
+            if curation is not None:  # what curation says it kept is what was added
+                for cls, facts in sampler.curation_.items():
+                    assert facts["added"] == sampler.sampling_strategy_[cls]
+                    assert facts["added"] <= facts["kept"] <= facts["drawn"]
             outcome("correct")
 
     check()
