@@ -107,6 +107,7 @@ METHODS = (
     "synthgan_curated_grow_balanced",
     "synthgan_curated_learner",
     "synthgan_curated_strict",
+    "synthgan_curated_leaf",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -122,6 +123,7 @@ SYNTHGAN = (
     "synthgan_curated_grow_balanced",
     "synthgan_curated_learner",
     "synthgan_curated_strict",
+    "synthgan_curated_leaf",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
@@ -129,9 +131,16 @@ WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synth
 """Weighted method -> the unweighted method with the same sampler."""
 CURATED_BY_LEARNER = {"synthgan_curated_learner": "synthgan_curated"}
 """Method curated by the learner it feeds -> the method curated by the default classifier."""
-STRICT = {"synthgan_curated_strict": "synthgan_curated"}
-"""Method curated at ``STRICT_THRESHOLD`` -> the method curated at the default threshold."""
+STRICT = {
+    "synthgan_curated_strict": "synthgan_curated",
+    "synthgan_curated_leaf": "synthgan_curated_strict",
+}
+"""Method curated at ``STRICT_THRESHOLD`` -> the method it is compared with: the one curated at
+threshold 1, or (``synthgan_curated_leaf``) the strict one with the default curator."""
 STRICT_THRESHOLD = 2.0
+LEAF_DIVISOR = 4
+"""``synthgan_curated_leaf``: the curator's ``min_samples_leaf`` is the smallest class's real
+rows divided by this, between 2 and the default 20."""
 UNCAPPED = {
     "synthgan_curated_full": "synthgan_curated",
     "synthgan_curated_grow": "synthgan_curated",
@@ -372,6 +381,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         "synthgan_curated_grow_balanced",
         "synthgan_curated_learner",
         "synthgan_curated_strict",
+        "synthgan_curated_leaf",
     )
     curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
@@ -386,10 +396,46 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         class_models="per_class" if method in PER_CLASS else "pooled",
         curation_threshold=STRICT_THRESHOLD if method in STRICT else 1.0,
         curation_estimator=(
-            make_learner(learner, X, balanced=False) if method in CURATED_BY_LEARNER else None
+            make_learner(learner, X, balanced=False)
+            if method in CURATED_BY_LEARNER
+            else LeafScaledCurator(seed)
+            if method == "synthgan_curated_leaf"
+            else None
         ),
         random_state=seed,
     )
+
+
+class LeafScaledCurator:
+    """The sampler's default curator (synthgan's utility model) with its leaf size scaled to the
+    smallest class: at most 20 rows (the default), at least 2, else that class's rows divided by
+    ``LEAF_DIVISOR``, so that a class of a few dozen rows can fill a leaf of its own."""
+
+    def __init__(self, random_state: int = 0) -> None:
+        self.random_state = random_state
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"random_state": self.random_state}
+
+    def set_params(self, **params) -> LeafScaledCurator:
+        for key, value in params.items():
+            setattr(self, key, value)
+        return self
+
+    def fit(self, X, y) -> LeafScaledCurator:
+        import numpy as np
+
+        from synthgan.evaluate import make_utility_model
+
+        smallest = int(np.unique(np.asarray(y), return_counts=True)[1].min())
+        self.min_samples_leaf_ = int(np.clip(smallest // LEAF_DIVISOR, 2, 20))
+        model = make_utility_model("classification", random_state=self.random_state)
+        self.model_ = model.set_params(min_samples_leaf=self.min_samples_leaf_).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
 
 
 def grown_and_balanced(y) -> dict:
