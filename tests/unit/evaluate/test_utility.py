@@ -102,6 +102,22 @@ class TestUtilityModel:
         model.fit(frame.drop(columns="amount"), frame["amount"])
         assert model.model_.max_iter == 100 and model.model_.random_state == 3
         assert model.model_.early_stopping is False
+        assert model.model_.min_samples_leaf == 20
+
+    def test_a_smaller_leaf_separates_a_class_of_a_few_rows(self):
+        # 8 rows of "yes", all at x > 3; the fixed leaf of 20 rows cannot hold them alone
+        rng = np.random.default_rng(0)
+        x = np.concatenate([rng.uniform(-3, 3, 392), rng.uniform(3.5, 5, 8)])
+        frame = pd.DataFrame({"x": x, "z": rng.normal(size=400)})
+        label = np.where(x > 3, "yes", "no")
+        probe = pd.DataFrame({"x": [4.0, 0.0], "z": [0.0, 0.0]})
+        fixed = make_utility_model("classification").fit(frame, label)
+        small = make_utility_model("classification").set_params(min_samples_leaf=2)
+        small.fit(frame, label)
+        assert small.model_.min_samples_leaf == 2
+        yes = list(small.classes_).index("yes")
+        assert small.predict_proba(probe)[0, yes] > 0.9 > fixed.predict_proba(probe)[0, yes]
+        assert small.predict_proba(probe)[1, yes] < 0.05
 
     def test_categories_beyond_the_bin_limit_share_one_code(self):
         n = MAX_CATEGORIES + 50
