@@ -108,6 +108,7 @@ METHODS = (
     "synthgan_curated_learner",
     "synthgan_curated_strict",
     "synthgan_curated_leaf",
+    "synthgan_curated_full_strict",
 )
 BASELINES = ("none", "class_weight", "ros", "smotenc")
 SYNTHGAN = (
@@ -124,6 +125,7 @@ SYNTHGAN = (
     "synthgan_curated_learner",
     "synthgan_curated_strict",
     "synthgan_curated_leaf",
+    "synthgan_curated_full_strict",
 )
 PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
 """Per-class method -> the pooled method it differs from only by ``class_models``."""
@@ -134,6 +136,7 @@ CURATED_BY_LEARNER = {"synthgan_curated_learner": "synthgan_curated"}
 STRICT = {
     "synthgan_curated_strict": "synthgan_curated",
     "synthgan_curated_leaf": "synthgan_curated_strict",
+    "synthgan_curated_full_strict": "synthgan_curated_strict",
 }
 """Method curated at ``STRICT_THRESHOLD`` -> the method it is compared with: the one curated at
 threshold 1, or (``synthgan_curated_leaf``) the strict one with the default curator."""
@@ -145,6 +148,7 @@ UNCAPPED = {
     "synthgan_curated_full": "synthgan_curated",
     "synthgan_curated_grow": "synthgan_curated",
     "synthgan_curated_grow_balanced": "synthgan_curated",
+    "synthgan_curated_full_strict": "synthgan_curated_full",
 }
 """Uncapped method -> the capped method with the same GAN and curation."""
 TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **CURATED_BY_LEARNER, **STRICT}
@@ -382,6 +386,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         "synthgan_curated_learner",
         "synthgan_curated_strict",
         "synthgan_curated_leaf",
+        "synthgan_curated_full_strict",
     )
     curation = "confidence" if method in curated else None
     share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
@@ -667,6 +672,8 @@ SHORT = {
     "synthgan_curated_grow_balanced": "cur. grow bal.",
     "synthgan_curated_learner": "cur. by learner",
     "synthgan_curated_strict": "cur. strict",
+    "synthgan_curated_leaf": "cur. leaf",
+    "synthgan_curated_full_strict": "cur. strict no cap",
 }
 PAIRS = (
     ("synthgan", "none"),
