@@ -41,7 +41,10 @@ cap lifted: the growth of ``synthgan_curated_grow`` with SMOTENC's full balance)
 rows, instead of the default HistGradientBoosting: a logistic regression's own idea of a typical
 row for ``lr``); ``synthgan_curated_strict`` (curated with ``curation_threshold=2``, the
 sampler's default since: a synthetic row of class c is kept only when the classifier gives c at
-least twice c's share of the real rows, instead of once).
+least twice c's share of the real rows, instead of once); ``synthgan_curated_leaf`` (strict,
+its curator synthgan's utility model with the leaf size scaled to the smallest class:
+``LeafScaledCurator``); ``synthgan_curated_full_strict`` (strict with the cap lifted: full
+balance).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -139,7 +142,8 @@ STRICT = {
     "synthgan_curated_full_strict": "synthgan_curated_strict",
 }
 """Method curated at ``STRICT_THRESHOLD`` -> the method it is compared with: the one curated at
-threshold 1, or (``synthgan_curated_leaf``) the strict one with the default curator."""
+threshold 1, or the strict one with the default curator (``synthgan_curated_leaf``) or capped
+(``synthgan_curated_full_strict``)."""
 STRICT_THRESHOLD = 2.0
 LEAF_DIVISOR = 4
 """``synthgan_curated_leaf``: the curator's ``min_samples_leaf`` is the smallest class's real
