@@ -152,7 +152,7 @@ UNCAPPED = {
     "synthgan_curated_full": "synthgan_curated",
     "synthgan_curated_grow": "synthgan_curated",
     "synthgan_curated_grow_balanced": "synthgan_curated",
-    "synthgan_curated_full_strict": "synthgan_curated_full",
+    "synthgan_curated_full_strict": "synthgan_curated_strict",
 }
 """Uncapped method -> the capped method with the same GAN and curation."""
 TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **CURATED_BY_LEARNER, **STRICT}
@@ -435,9 +435,11 @@ class LeafScaledCurator:
         import numpy as np
 
         from synthgan.evaluate import make_utility_model
+        from synthgan.evaluate.utility import UTILITY_MODEL_PARAMS
 
         smallest = int(np.unique(np.asarray(y), return_counts=True)[1].min())
-        self.min_samples_leaf_ = int(np.clip(smallest // LEAF_DIVISOR, 2, 20))
+        largest = UTILITY_MODEL_PARAMS["min_samples_leaf"]
+        self.min_samples_leaf_ = int(np.clip(smallest // LEAF_DIVISOR, 2, largest))
         model = make_utility_model("classification", random_state=self.random_state)
         self.model_ = model.set_params(min_samples_leaf=self.min_samples_leaf_).fit(X, y)
         self.classes_ = self.model_.classes_

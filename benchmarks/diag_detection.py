@@ -28,13 +28,14 @@ reads each value's rank", and docs/benchmarks.md for ``labels``):
   classifier fitted on the training rows finds atypical of their label taken out (a row of class
   c is kept when the classifier's probability of c is at least c's share of the training rows:
   the sampler's curation at ``curation_threshold=1``, its default until 1452d5f, docs/augment.md;
-  by a logistic regression and by HistGradientBoosting with 4 leaves a tree), then with the fifth of its positive rows the second classifier finds
-  least typical taken out; each beside as many rows taken out at random; last ("ties matched"),
-  as few of the least typical positive rows taken out as bring a classifier's ROC AUC on the
-  synthetic rows' own labels up to its ROC AUC on a held-out fifth of the training rows (it is
-  fitted on the other four fifths), none where it is there already (these ROC AUCs, the label
-  ties, go to stderr: the held-out fifth's, the test rows' and each table's). Every variant
-  scored by bench_quality's code path (needs the peers' environment, for SDMetrics).
+  by a logistic regression and by HistGradientBoosting with 4 leaves a tree), then with the
+  fifth of its positive rows the second classifier finds least typical taken out; each beside
+  as many rows taken out at random; last ("ties matched"), as few of the least typical positive
+  rows taken out as bring a classifier's ROC AUC on the synthetic rows' own labels up to its
+  ROC AUC on a held-out fifth of the training rows (it is fitted on the other four fifths), none
+  where it is there already (these ROC AUCs, the label ties, go to stderr: the held-out fifth's,
+  the test rows' and each table's). Every variant scored by bench_quality's code path (needs
+  the peers' environment, for SDMetrics).
 
     .venv/bin/python benchmarks/diag_detection.py columns diamonds \\
         benchmarks/results/quality/synthgan/diamonds_seed0.parquet
