@@ -44,7 +44,8 @@ sampler's default since: a synthetic row of class c is kept only when the classi
 least twice c's share of the real rows, instead of once); ``synthgan_curated_leaf`` (strict,
 its curator synthgan's utility model with the leaf size scaled to the smallest class:
 ``LeafScaledCurator``); ``synthgan_curated_full_strict`` (strict with the cap lifted: full
-balance).
+balance); ``synthgan_redraw_strict`` and ``synthgan_redraw_full_strict`` (the strict samplers,
+capped and not, whose rows start from real rows of their class: ``RedrawingSampler``).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -81,6 +82,7 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import benchenv
@@ -93,74 +95,97 @@ TABLES = {
     "wage": ("health_ins", "2. No"),
 }
 REGIMES = ("cut5", "cut1", "cut0.1", "n100", "n500", "n2000")
-METHODS = (
-    "none",
-    "class_weight",
-    "ros",
-    "smotenc",
-    "synthgan",
-    "synthgan_curated",
-    "synthgan_full",
-    "synthgan_weighted",
-    "synthgan_curated_weighted",
-    "synthgan_perclass",
-    "synthgan_perclass_curated",
-    "synthgan_curated_full",
-    "synthgan_curated_grow",
-    "synthgan_curated_grow_balanced",
-    "synthgan_curated_learner",
-    "synthgan_curated_strict",
-    "synthgan_curated_leaf",
-    "synthgan_curated_full_strict",
-)
-BASELINES = ("none", "class_weight", "ros", "smotenc")
-SYNTHGAN = (
-    "synthgan",
-    "synthgan_curated",
-    "synthgan_full",
-    "synthgan_weighted",
-    "synthgan_curated_weighted",
-    "synthgan_perclass",
-    "synthgan_perclass_curated",
-    "synthgan_curated_full",
-    "synthgan_curated_grow",
-    "synthgan_curated_grow_balanced",
-    "synthgan_curated_learner",
-    "synthgan_curated_strict",
-    "synthgan_curated_leaf",
-    "synthgan_curated_full_strict",
-)
-PER_CLASS = {"synthgan_perclass": "synthgan", "synthgan_perclass_curated": "synthgan_curated"}
-"""Per-class method -> the pooled method it differs from only by ``class_models``."""
-WEIGHTED = {"synthgan_weighted": "synthgan", "synthgan_curated_weighted": "synthgan_curated"}
-"""Weighted method -> the unweighted method with the same sampler."""
-CURATED_BY_LEARNER = {"synthgan_curated_learner": "synthgan_curated"}
-"""Method curated by the learner it feeds -> the method curated by the default classifier."""
-STRICT = {
-    "synthgan_curated_strict": "synthgan_curated",
-    "synthgan_curated_leaf": "synthgan_curated_strict",
-    "synthgan_curated_full_strict": "synthgan_curated_strict",
-}
-"""Method curated at ``STRICT_THRESHOLD`` -> the method it is compared with: the one curated at
-threshold 1, or the strict one with the default curator (``synthgan_curated_leaf``) or capped
-(``synthgan_curated_full_strict``)."""
 STRICT_THRESHOLD = 2.0
-LEAF_DIVISOR = 4
-"""``synthgan_curated_leaf``: the curator's ``min_samples_leaf`` is the smallest class's real
-rows divided by this, between 2 and the default 20."""
-UNCAPPED = {
-    "synthgan_curated_full": "synthgan_curated",
-    "synthgan_curated_grow": "synthgan_curated",
-    "synthgan_curated_grow_balanced": "synthgan_curated",
-    "synthgan_curated_full_strict": "synthgan_curated_strict",
-}
-"""Uncapped method -> the capped method with the same GAN and curation."""
-TWINS = {**WEIGHTED, **PER_CLASS, **UNCAPPED, **CURATED_BY_LEARNER, **STRICT}
-"""Variant -> the method it is compared with besides the baselines."""
+"""The curation threshold of the ``*_strict`` methods (the sampler's default since
+``augment_curation_cut1.json``); the other curated methods use 1, the default before."""
 SYNTHETIC_WEIGHT = 0.5
 GROWTH = 5
 """``synthgan_curated_grow``: every class grown to this many times its real rows;
 ``synthgan_curated_grow_balanced``: to this many times the majority's."""
+LEAF_DIVISOR = 4
+"""``synthgan_curated_leaf``: the curator's ``min_samples_leaf`` is the smallest class's real
+rows divided by this, between 2 and the default 20."""
+REDRAW_SHARE = 0.5
+"""``RedrawingSampler``: the share of a real row's feature cells drawn anew."""
+
+
+@dataclass(frozen=True)
+class SynthganMethod:
+    """What a synthgan method changes in ``SyntheticOverSampler``'s settings, and how the
+    reports name it. Every method of one unit samples from the same GAN fits."""
+
+    label: str
+    """Its column in the condensed and target tables."""
+    twin: str | None = None
+    """The method it differs from by one setting, compared besides the baselines."""
+    threshold: float | None = None
+    """``curation_threshold`` with ``curation="confidence"``; None: uncurated."""
+    capped: bool = True
+    """``max_synthetic_share=0.5``; False lifts the cap."""
+    weighted: bool = False
+    """Inside ``SyntheticAugmentedClassifier`` with ``SYNTHETIC_WEIGHT``."""
+    per_class: bool = False
+    """``class_models="per_class"``."""
+    growth: str | None = None
+    """"classes": ``multiplier=GROWTH``; "balanced": ``grown_and_balanced``; None: "auto"."""
+    curator: str | None = None
+    """"learner": a fresh copy of the learner; "leaf": ``LeafScaledCurator``; None: the default."""
+    redraw: bool = False
+    """Rows start from real rows of their class (``RedrawingSampler``)."""
+
+
+BASELINE_LABELS = {"none": "none", "class_weight": "class w.", "ros": "ROS", "smotenc": "SMOTENC"}
+SYNTHGAN_METHODS = {
+    "synthgan": SynthganMethod("synthgan"),
+    "synthgan_curated": SynthganMethod("curated", threshold=1.0),
+    "synthgan_full": SynthganMethod("no cap", capped=False),
+    "synthgan_weighted": SynthganMethod("weighted", "synthgan", weighted=True),
+    "synthgan_curated_weighted": SynthganMethod(
+        "cur.+w.", "synthgan_curated", threshold=1.0, weighted=True
+    ),
+    "synthgan_perclass": SynthganMethod("per class", "synthgan", per_class=True),
+    "synthgan_perclass_curated": SynthganMethod(
+        "per cl. cur.", "synthgan_curated", threshold=1.0, per_class=True
+    ),
+    "synthgan_curated_full": SynthganMethod(
+        "cur. no cap", "synthgan_curated", threshold=1.0, capped=False
+    ),
+    "synthgan_curated_grow": SynthganMethod(
+        "cur. grow", "synthgan_curated", threshold=1.0, capped=False, growth="classes"
+    ),
+    "synthgan_curated_grow_balanced": SynthganMethod(
+        "cur. grow bal.", "synthgan_curated", threshold=1.0, capped=False, growth="balanced"
+    ),
+    "synthgan_curated_learner": SynthganMethod(
+        "cur. by learner", "synthgan_curated", threshold=1.0, curator="learner"
+    ),
+    "synthgan_curated_strict": SynthganMethod(
+        "cur. strict", "synthgan_curated", threshold=STRICT_THRESHOLD
+    ),
+    "synthgan_curated_leaf": SynthganMethod(
+        "cur. leaf", "synthgan_curated_strict", threshold=STRICT_THRESHOLD, curator="leaf"
+    ),
+    "synthgan_curated_full_strict": SynthganMethod(
+        "cur. strict no cap", "synthgan_curated_strict", threshold=STRICT_THRESHOLD, capped=False
+    ),
+    "synthgan_redraw_strict": SynthganMethod(
+        "redraw strict", "synthgan_curated_strict", threshold=STRICT_THRESHOLD, redraw=True
+    ),
+    "synthgan_redraw_full_strict": SynthganMethod(
+        "redraw strict no cap",
+        "synthgan_curated_full_strict",
+        threshold=STRICT_THRESHOLD,
+        capped=False,
+        redraw=True,
+    ),
+}
+"""Every synthgan method, in the reports' order."""
+BASELINES = tuple(BASELINE_LABELS)
+SYNTHGAN = tuple(SYNTHGAN_METHODS)
+METHODS = BASELINES + SYNTHGAN
+TWINS = {name: m.twin for name, m in SYNTHGAN_METHODS.items() if m.twin is not None}
+"""Variant -> the method it is compared with besides the baselines."""
+SHORT = BASELINE_LABELS | {name: m.label for name, m in SYNTHGAN_METHODS.items()}
 LEARNERS = ("hgb", "lr")
 MIN_POSITIVES = 4
 DATA_DIR = Path(__file__).resolve().parents[1] / "datasets"
@@ -371,6 +396,38 @@ def _synthgan_sampler_class():
     return CachedSyntheticOverSampler
 
 
+def _redrawing_class():
+    import numpy as np
+
+    cached = _synthgan_sampler_class()
+
+    class RedrawingSampler(cached):
+        """The cached sampler whose synthetic rows start from real rows: each starts as a real
+        row of its class (drawn at random), ``REDRAW_SHARE`` of its feature cells (at least one)
+        are blanked and the fitted model fills them given the row's other cells and its class
+        (``Synthesizer.impute``). SMOTE's locality, with the changed cells drawn from the
+        model's conditional instead of interpolated or copied from a neighbour."""
+
+        def _pooled_draw(self, table, y, kinds, target, rng):
+            super()._pooled_draw(table, y, kinds, target, rng)
+            model = self.synthesizer_
+
+            def draw(cls, n_rows, seed):
+                local = np.random.default_rng(seed)
+                real = table[y == cls].reset_index(drop=True)
+                anchors = real.iloc[local.integers(0, len(real), n_rows)].reset_index(drop=True)
+                blank = local.random(anchors.shape) < REDRAW_SHARE
+                none = ~blank.any(axis=1)
+                blank[np.flatnonzero(none), local.integers(0, anchors.shape[1], none.sum())] = True
+                frame = anchors.mask(blank).assign(**{target: cls})
+                filled = model.impute(frame, random_state=int(local.integers(2**31)))
+                return filled[list(table.columns)]
+
+            return draw
+
+    return RedrawingSampler
+
+
 def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str = "hgb"):
     if method in ("none", "class_weight"):
         return None
@@ -380,37 +437,22 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         return RandomOverSampler(random_state=seed)
     if method == "smotenc":
         return AdaptiveSmote(categorical_columns(X), seed)
-    curated = (
-        "synthgan_curated",
-        "synthgan_curated_weighted",
-        "synthgan_perclass_curated",
-        "synthgan_curated_full",
-        "synthgan_curated_grow",
-        "synthgan_curated_grow_balanced",
-        "synthgan_curated_learner",
-        "synthgan_curated_strict",
-        "synthgan_curated_leaf",
-        "synthgan_curated_full_strict",
-    )
-    curation = "confidence" if method in curated else None
-    share = None if method == "synthgan_full" or method in UNCAPPED else 0.5
-    return _synthgan_sampler_class()(
+    spec = SYNTHGAN_METHODS[method]
+    sampler_class = _redrawing_class() if spec.redraw else _synthgan_sampler_class()
+    curator = {
+        "learner": lambda: make_learner(learner, X, balanced=False),
+        "leaf": lambda: LeafScaledCurator(seed),
+        None: lambda: None,
+    }[spec.curator]()
+    return sampler_class(
         epochs=epochs,
-        sampling_strategy=(
-            grown_and_balanced if method == "synthgan_curated_grow_balanced" else "auto"
-        ),
-        multiplier=GROWTH if method == "synthgan_curated_grow" else None,
-        curation=curation,
-        max_synthetic_share=share,
-        class_models="per_class" if method in PER_CLASS else "pooled",
-        curation_threshold=STRICT_THRESHOLD if method in STRICT else 1.0,
-        curation_estimator=(
-            make_learner(learner, X, balanced=False)
-            if method in CURATED_BY_LEARNER
-            else LeafScaledCurator(seed)
-            if method == "synthgan_curated_leaf"
-            else None
-        ),
+        sampling_strategy=grown_and_balanced if spec.growth == "balanced" else "auto",
+        multiplier=GROWTH if spec.growth == "classes" else None,
+        curation=None if spec.threshold is None else "confidence",
+        max_synthetic_share=0.5 if spec.capped else None,
+        class_models="per_class" if spec.per_class else "pooled",
+        curation_threshold=1.0 if spec.threshold is None else spec.threshold,
+        curation_estimator=curator,
         random_state=seed,
     )
 
@@ -508,7 +550,8 @@ def run_unit(method, learner, X_tr, y_tr, X_te, y_te, *, seed, epochs, threshold
 
     sampler = make_sampler(method, X_tr, seed=seed, epochs=epochs, learner=learner)
     model = make_learner(learner, X_tr, balanced=method == "class_weight")
-    if method in WEIGHTED:  # the sampler inside the learner's wrapper, which weights its rows
+    weighted = method in SYNTHGAN_METHODS and SYNTHGAN_METHODS[method].weighted
+    if weighted:  # the sampler inside the learner's wrapper, which weights its rows
         from synthgan.augment import SyntheticAugmentedClassifier
 
         model = SyntheticAugmentedClassifier(
@@ -542,7 +585,7 @@ def run_unit(method, learner, X_tr, y_tr, X_te, y_te, *, seed, epochs, threshold
         "train_positives": int(y_tr.sum()),
     }
     fitted = tuned.estimator_
-    if method in WEIGHTED:
+    if weighted:
         used = fitted.named_steps["model"].sampler_
         record["synthetic_weight"] = SYNTHETIC_WEIGHT
     else:
@@ -622,13 +665,16 @@ def markdown(result: dict) -> str:
     summary = summarise(result["records"])
     epochs = settings["epochs"] if settings["epochs"] is not None else "30 (default)"
     seeds = sorted({r["seed"] for r in result["records"]})
+    git = result["git"]  # a merged file names the commits of its parts, not one
+    commits = [git["commit"]] if git.get("commit") else git.get("commits") or ["unknown"]
+    versions = result["versions"]
+    shown_commits = ", ".join(f"`{c[:10]}`" for c in commits)
     lines = [
         f"Seeds {seeds}, {settings['folds']} folds/draws each, threshold tuned on "
         f"{settings['threshold_splits']} inner split(s), GAN epochs {epochs}; synthgan "
-        f"{result['versions'].get('synthgan')}, scikit-learn {result['versions'].get('scikit-learn')}, "
-        f"imbalanced-learn {result['versions'].get('imbalanced-learn')}, torch "
-        f"{result['versions'].get('torch')}, commit `{result['git']['commit'][:10]}`, "
-        f"{result['threads']['threads']} thread(s)."
+        f"{versions.get('synthgan')}, scikit-learn {versions.get('scikit-learn')}, "
+        f"imbalanced-learn {versions.get('imbalanced-learn')}, torch {versions.get('torch')}, "
+        f"commit {shown_commits}, {result['threads']['threads']} thread(s)."
         + ("" if result.get("complete") else " **Incomplete run.**"),
     ]
     for (table, regime, learner), data in summary.items():
@@ -661,26 +707,6 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
-SHORT = {
-    "none": "none",
-    "class_weight": "class w.",
-    "ros": "ROS",
-    "smotenc": "SMOTENC",
-    "synthgan": "synthgan",
-    "synthgan_curated": "curated",
-    "synthgan_full": "no cap",
-    "synthgan_weighted": "weighted",
-    "synthgan_curated_weighted": "cur.+w.",
-    "synthgan_perclass": "per class",
-    "synthgan_perclass_curated": "per cl. cur.",
-    "synthgan_curated_full": "cur. no cap",
-    "synthgan_curated_grow": "cur. grow",
-    "synthgan_curated_grow_balanced": "cur. grow bal.",
-    "synthgan_curated_learner": "cur. by learner",
-    "synthgan_curated_strict": "cur. strict",
-    "synthgan_curated_leaf": "cur. leaf",
-    "synthgan_curated_full_strict": "cur. strict no cap",
-}
 PAIRS = (
     ("synthgan", "none"),
     ("synthgan_curated", "none"),
