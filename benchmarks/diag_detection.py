@@ -220,7 +220,8 @@ def learners(table: str, synthetics: list[Path]) -> None:
     ]
     rng = np.random.default_rng(0)
     print(f"{table}: ROC AUC of {spec.target} == {positive!r} on the test rows, trained on")
-    print(f"  {'':<36s} " + " ".join(f"{name:>12s}" for name in [*learners, "relab. LR", "relab. HGB"]))
+    columns = [*learners, "relab. LR", "relab. HGB"]
+    print(f"  {'':<36s} " + " ".join(f"{name:>12s}" for name in columns))
     sources = [("training rows", train)]
     for path in synthetics:
         rows, _ = bench_quality.aligned(pd.read_parquet(path), train, spec.id_columns)
@@ -231,9 +232,12 @@ def learners(table: str, synthetics: list[Path]) -> None:
         scores = [roc_auc_score(test_y, model.predict_proba(test_x)[:, 1]) for model in fits]
         for conditional in real_conditionals:  # the mean of RELABEL_DRAWS draws of the labels
             chance = conditional.predict_proba(x)[:, 1]
-            draws = [HistGradientBoostingClassifier(random_state=0).fit(x, rng.random(len(x)) < chance)
-                     for _ in range(RELABEL_DRAWS)]  # fmt: skip
-            scores.append(np.mean([roc_auc_score(test_y, m.predict_proba(test_x)[:, 1]) for m in draws]))
+            draws = [
+                HistGradientBoostingClassifier(random_state=0).fit(x, rng.random(len(x)) < chance)
+                for _ in range(RELABEL_DRAWS)
+            ]
+            draw_scores = [roc_auc_score(test_y, m.predict_proba(test_x)[:, 1]) for m in draws]
+            scores.append(np.mean(draw_scores))
         print(f"  {name:<36s} " + " ".join(f"{score:12.3f}" for score in scores))
 
 
