@@ -44,8 +44,9 @@ sampler's default since: a synthetic row of class c is kept only when the classi
 least twice c's share of the real rows, instead of once); ``synthgan_curated_leaf`` (strict,
 its curator synthgan's utility model with the leaf size scaled to the smallest class:
 ``LeafScaledCurator``); ``synthgan_curated_full_strict`` (strict with the cap lifted: full
-balance); ``synthgan_redraw_strict`` and ``synthgan_redraw_full_strict`` (the strict samplers,
-capped and not, whose rows start from real rows of their class: ``RedrawingSampler``).
+balance); ``synthgan_redraw_strict``, ``synthgan_redraw_full_strict`` and ``synthgan_redraw_full`` (the
+strict samplers, capped and not, and the uncapped uncurated one, whose rows start from real rows
+of their class: ``RedrawingSampler``).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -170,6 +171,9 @@ SYNTHGAN_METHODS = {
     ),
     "synthgan_redraw_strict": SynthganMethod(
         "redraw strict", "synthgan_curated_strict", threshold=STRICT_THRESHOLD, redraw=True
+    ),
+    "synthgan_redraw_full": SynthganMethod(
+        "redraw no cap", "synthgan_full", capped=False, redraw=True
     ),
     "synthgan_redraw_full_strict": SynthganMethod(
         "redraw strict no cap",
