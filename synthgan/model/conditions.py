@@ -202,13 +202,92 @@ def parse_conditions(
                     f"Column {column!r} is conditioned twice: in the dict and in the frame of "
                     "conditions. Keep one."
                 )
-    builder = _Builder(transformer, condition_columns, plan)
+    fixed, frame, built = _lookup_sources(fixed, frame, transformer)
+    builder = _Builder(transformer, condition_columns, plan, built_lookups=built)
     for column, value in fixed.items():
         builder.add(column, [value], broadcast=True)
     if frame is not None:
         for column in frame.columns:
             builder.add(column, list(frame[column].astype(object)), broadcast=False)
     return plan
+
+
+def _lookup_sources(
+    fixed: dict, frame: pd.DataFrame | None, transformer: TableTransformer
+) -> tuple[dict, pd.DataFrame | None, set[str]]:
+    """The request with each condition on a lookup column whose source is numeric (caravan's
+    MHKOOP, 9 minus MHHUUR) given to the source as well, as the list of the source's values
+    whose looked-up value meets it, wherever the source has no condition of its own: the draw
+    then builds it, where a check alone rejected rows until one came out right (a row with
+    several such cells, as ``impute`` gives, could run out of tries). Returns (fixed, frame,
+    the lookup columns whose every condition row now has its source conditioned)."""
+    built: set[str] = set()
+    own = set(fixed) | (set() if frame is None else set(frame.columns))
+    given: dict[str, np.ndarray] = {}  # source -> the condition rows given a list here
+    for column, t in transformer.transformers_.items():
+        relation = getattr(t, "derivation", None)
+        if not isinstance(t, DerivedColumnTransformer) or not isinstance(relation, Lookup):
+            continue
+        source = relation.source
+        if not isinstance(transformer.transformers_.get(source), NumericColumnTransformer):
+            continue
+        if column in fixed and source not in own:
+            if _is_null(fixed[column]):
+                continue
+            keys = _source_values(column, t, [fixed[column]])[0]
+            if source in given:  # two lookups of one source: the values giving both
+                keys = _both(fixed[source], keys, source)
+            fixed = {**fixed, source: keys}
+            given[source] = np.ones(1, dtype=bool)
+            built.add(column)
+        elif frame is not None and column in frame.columns and source not in fixed:
+            lists = _source_values(column, t, list(frame[column].astype(object)))
+            cells = list(frame[source].astype(object)) if source in frame.columns \
+                else [None] * len(frame)  # fmt: skip
+            ours = given.get(source, np.zeros(len(frame), dtype=bool))
+            for i, keys in enumerate(lists):
+                if keys is None:
+                    continue
+                if ours[i]:
+                    cells[i] = _both(cells[i], keys, source)
+                elif cells[i] is NOT_NULL or _is_null(cells[i]):
+                    cells[i], ours[i] = keys, True
+            given[source] = ours
+            frame = frame.assign(**{source: pd.Series(cells, index=frame.index, dtype=object)})
+            built.add(column)
+    return fixed, frame, built
+
+
+def _both(first: list, second: list, source: str) -> list:
+    """The source values in both lists: two lookup columns of one source conditioned."""
+    both = [key for key in first if key in set(second)]
+    if not both:
+        raise InvalidDataError(
+            f"The conditions on the columns fixed by {source!r} contradict each other: no value "
+            f"of {source!r} gives them all. Relax one."
+        )
+    return both
+
+
+def _source_values(column: str, t: DerivedColumnTransformer, values: list) -> list:
+    """For each condition on the lookup column ``column``: the source values (the lookup's keys)
+    whose looked-up value meets it, or None where the row has no condition."""
+    relation = t.derivation
+    active = np.array([not _is_null(v) for v in values], dtype=bool)
+    _, predicate = _value_check(column, t.inner, values, active, False)
+    targets = pd.DataFrame({column: pd.Series(relation.values, dtype=object)})
+    keys = np.asarray(relation.keys, dtype=object)
+    lists: list = [None] * len(values)
+    for i in np.flatnonzero(active):
+        lists[i] = keys[predicate(targets, np.full(len(targets), i))].tolist()
+        if not lists[i]:
+            raise InvalidDataError(
+                f"No value of {column!r} in the training data meets "
+                f"{as_between(column, values[i]) or values[i]!r}; {column!r} is fixed by "
+                f"{relation.source!r}, whose values give "
+                f"{sorted(set(map(str, relation.values)))[:10]}."
+            )
+    return lists
 
 
 def split_request(conditions) -> tuple[dict, pd.DataFrame | None]:
@@ -264,8 +343,9 @@ class _Builder:
     """Adds one column's conditions (one value per condition row) to a plan."""
 
     def __init__(self, transformer: TableTransformer, condition_columns: list[str],
-                 plan: ConditionPlan) -> None:  # fmt: skip
+                 plan: ConditionPlan, *, built_lookups: set[str] = frozenset()) -> None:  # fmt: skip
         self.transformer = transformer
+        self.built_lookups = built_lookups
         self.layout = transformer.layout_
         self.plan = plan
         self.code_row = {s.column: i for i, s in enumerate(self.layout.softmax_spans)}
@@ -335,7 +415,7 @@ class _Builder:
                     )
             share[~active] = 1.0
             self._span(source, share, active)
-        else:
+        elif column not in self.built_lookups:  # else its source's condition builds it
             self.plan.filters.append(description)
 
     # -- numeric ----------------------------------------------------------------------------------

@@ -340,6 +340,65 @@ class TestImpute:
             adult_model.impute(pd.DataFrame({"x": [1, None]}))
 
 
+@pytest.fixture(scope="module")
+def rooms_model():
+    """Three columns fixed by an integer column ``rooms`` (0-5)."""
+    rng = np.random.default_rng(0)
+    rooms = rng.integers(0, 6, 600)
+    table = pd.DataFrame({
+        "rooms": rooms,
+        "size_code": np.array([2, 0, 1, 2, 0, 1])[rooms],  # not monotone: a lookup
+        "parity": np.array(["even", "odd"])[rooms % 2],
+        "half": np.where(rooms >= 3, "high", "low"),
+        "x": rng.normal(size=600),
+    })  # fmt: skip
+    return Synthesizer(**{**FAST, "batch_size": 100, "pac": 5}).fit(table)
+
+
+class TestLookupsOfANumericSource:
+    """Columns fixed by an integer column (caravan's MHKOOP, 9 minus MHHUUR): a condition on
+    one is built through its source's values, not met by rejecting rows. A frame of such cells
+    (``impute`` on half-known caravan rows) ran out of tries before."""
+
+    def test_the_source_is_conditioned_and_nothing_is_left_to_rejection(self, rooms_model):
+        from synthgan.model.conditions import parse_conditions
+
+        derivations = {
+            name: t.derivation.source
+            for name, t in rooms_model.transformer_.transformers_.items()
+            if hasattr(t, "derivation")
+        }
+        assert derivations == {"size_code": "rooms", "parity": "rooms", "half": "rooms"}
+        plan = parse_conditions(
+            {"size_code": 0, "parity": "even"}, rooms_model.transformer_, []
+        )
+        assert plan.filters == []
+        assert [span.column for span in plan.spans] == ["rooms"]
+
+    def test_sampled_rows_meet_every_lookup(self, rooms_model):
+        rows = rooms_model.sample(60, {"size_code": 0, "parity": "even"}, random_state=0)
+        assert (rows["rooms"] == 4).all() and (rows["size_code"] == 0).all()
+        rows = rooms_model.sample(60, {"size_code": (0, 1)}, random_state=0)
+        assert rows["rooms"].isin([1, 2, 4, 5]).all()
+
+    def test_a_frame_of_them_and_impute(self, rooms_model):
+        frame = pd.DataFrame({
+            "rooms": [None] * 4, "size_code": [0, 0, 2, None],
+            "parity": ["even", None, "odd", "odd"], "x": [None] * 4,
+        })  # fmt: skip
+        filled = rooms_model.impute(frame, random_state=0)
+        assert filled["rooms"].iloc[0] == 4 and filled["rooms"].iloc[2] == 3
+        assert filled["rooms"].iloc[1] in (1, 4) and filled["rooms"].iloc[3] in (1, 3, 5)
+        assert filled["size_code"].iloc[:3].tolist() == [0, 0, 2]
+
+    def test_contradicting_lookups_are_one_line_errors(self, rooms_model):
+        # size_code 2: rooms 0 or 3; odd: 1, 3 or 5; low: 0, 1 or 2
+        with pytest.raises(InvalidDataError, match="fixed by 'rooms' contradict each other"):
+            rooms_model.sample(5, {"size_code": 2, "parity": "odd", "half": "low"})
+        with pytest.raises(InvalidDataError, match="No value of 'size_code'"):
+            rooms_model.sample(5, {"size_code": 7})
+
+
 @pytest.mark.parametrize(
     "condition",
     [5826469677651474252, "5826469677651474252", (5826469677651474252, 5826469677651474352)],
