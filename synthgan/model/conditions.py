@@ -629,9 +629,22 @@ def _value_check(column, inner, values, active, broadcast):
     """(description, predicate) for a condition on a column checked on decoded rows."""
     if inner.kind.is_categorical:
         return _category_check(column, inner, values, active, broadcast)
-    low, high = [], []
+    low, high, members = [], [], {}
     descriptions = []
-    for value, a in zip(values, active):
+    for i, (value, a) in enumerate(zip(values, active)):
+        if a and isinstance(value, (list, set, frozenset)):  # a list of values: each one's point
+            points = sorted({_bounds_in_float_space(column, inner, Between(v, v),
+                                                    check_seen=False)[0] for v in value})  # fmt: skip
+            if not points:
+                raise InvalidDataError(
+                    f"Condition on {column!r}: an empty list of values holds for no row. Give "
+                    "at least one value."
+                )
+            members[i] = points
+            low.append(points[0])
+            high.append(points[-1])
+            descriptions.append(f"{shown_name(column)} in {sorted(value)!r}")
+            continue
         between = as_between(column, value) if a else Between()
         if a and between is None:
             between = Between(value, value)
@@ -640,12 +653,20 @@ def _value_check(column, inner, values, active, broadcast):
         high.append(hi)
         descriptions.append(between.describe(column))
     low, high = np.array(low), np.array(high)
+    listed = np.full((len(values), max(map(len, members.values()), default=0)), np.nan)
+    for i, points in members.items():
+        listed[i, : len(points)] = points
     origin = inner.int_origin_ or 0
 
     def predicate(rows, row_ids, c=column):
         x = rows[c].to_numpy(dtype=np.float64, na_value=np.nan) - origin
         with np.errstate(invalid="ignore"):
-            return (x >= rows_of(low, row_ids)) & (x <= rows_of(high, row_ids))
+            inside = (x >= rows_of(low, row_ids)) & (x <= rows_of(high, row_ids))
+            if members:  # a list: one of its values, not anything between them
+                points = rows_of(listed, row_ids)
+                named = ~np.isnan(points).all(axis=1)
+                inside &= ~named | (points == x[:, None]).any(axis=1)
+            return inside
 
     return descriptions[0] if broadcast else _per_row(column), predicate
 

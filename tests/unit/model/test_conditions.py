@@ -380,6 +380,10 @@ class TestLookupsOfANumericSource:
         assert (rows["rooms"] == 4).all() and (rows["size_code"] == 0).all()
         rows = rooms_model.sample(60, {"size_code": (0, 1)}, random_state=0)
         assert rows["rooms"].isin([1, 2, 4, 5]).all()
+        # a list on a computed number: its values, not the range between them
+        rows = rooms_model.sample(60, {"size_code": [0, 2]}, random_state=0)
+        assert rows["size_code"].isin([0, 2]).all() and rows["rooms"].isin([0, 1, 3, 4]).all()
+        assert set(rows["size_code"]) == {0, 2}
 
     def test_a_frame_of_them_and_impute(self, rooms_model):
         frame = pd.DataFrame({
