@@ -739,6 +739,13 @@ PAIRS = (
     ("synthgan_curated_strict", "none"),
     ("synthgan_curated_strict", "smotenc"),
     ("synthgan_curated_strict", "synthgan_curated"),
+    ("synthgan_redraw_strict", "synthgan_curated_strict"),
+    ("synthgan_redraw_full_strict", "none"),
+    ("synthgan_redraw_full_strict", "smotenc"),
+    ("synthgan_redraw_full_strict", "synthgan_curated_full_strict"),
+    ("synthgan_redraw_full", "none"),
+    ("synthgan_redraw_full", "smotenc"),
+    ("synthgan_redraw_full", "synthgan_full"),
 )
 """The paired differences the condensed tables show."""
 
