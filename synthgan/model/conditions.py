@@ -272,22 +272,37 @@ def _both(first: list, second: list, source: str) -> list:
 def _source_values(column: str, t: DerivedColumnTransformer, values: list) -> list:
     """For each condition on the lookup column ``column``: the source values (the lookup's keys)
     whose looked-up value meets it, or None where the row has no condition."""
-    relation = t.derivation
     active = np.array([not _is_null(v) for v in values], dtype=bool)
     _, predicate = _value_check(column, t.inner, values, active, False)
+    lists: list = [None] * len(values)
+    for i, keys in _lookup_keys(column, t.derivation, predicate, active).items():
+        if not len(keys):
+            # described as _value_check describes one condition
+            between = as_between(column, values[i]) or Between(values[i], values[i])
+            raise InvalidDataError(
+                _no_value_message(column, t.derivation, between.describe(column), "values")
+            )
+        lists[i] = keys.tolist()
+    return lists
+
+
+def _lookup_keys(column: str, relation: Lookup, predicate, active: np.ndarray) -> dict:
+    """Condition row -> the lookup's keys (its source's values) whose looked-up value of
+    ``column`` meets the row's condition (``predicate``, a check of ``column``), for the active
+    rows."""
     targets = pd.DataFrame({column: pd.Series(relation.values, dtype=object)})
     keys = np.asarray(relation.keys, dtype=object)
-    lists: list = [None] * len(values)
-    for i in np.flatnonzero(active):
-        lists[i] = keys[predicate(targets, np.full(len(targets), i))].tolist()
-        if not lists[i]:
-            raise InvalidDataError(
-                f"No value of {column!r} in the training data meets "
-                f"{as_between(column, values[i]) or values[i]!r}; {column!r} is fixed by "
-                f"{relation.source!r}, whose values give "
-                f"{sorted(set(map(str, relation.values)))[:10]}."
-            )
-    return lists
+    return {
+        int(i): keys[np.asarray(predicate(targets, np.full(len(targets), i)), dtype=bool)]
+        for i in np.flatnonzero(active)
+    }
+
+
+def _no_value_message(column: str, relation: Lookup, description, word: str) -> str:
+    return (
+        f"No value of {column!r} in the training data meets {description}; {column!r} is fixed "
+        f"by {relation.source!r}, whose {word} give {sorted(set(map(str, relation.values)))[:10]}."
+    )
 
 
 def split_request(conditions) -> tuple[dict, pd.DataFrame | None]:
@@ -343,7 +358,8 @@ class _Builder:
     """Adds one column's conditions (one value per condition row) to a plan."""
 
     def __init__(self, transformer: TableTransformer, condition_columns: list[str],
-                 plan: ConditionPlan, *, built_lookups: set[str] = frozenset()) -> None:  # fmt: skip
+                 plan: ConditionPlan, *,
+                 built_lookups: set[str] | frozenset[str] = frozenset()) -> None:  # fmt: skip
         self.transformer = transformer
         self.built_lookups = built_lookups
         self.layout = transformer.layout_
@@ -398,20 +414,16 @@ class _Builder:
         source_t = self.transformer.transformers_.get(source) if source else None
         if isinstance(source_t, CategoricalColumnTransformer):
             # the source categories whose looked-up value meets the condition
-            targets = pd.DataFrame({column: pd.Series(relation.values, dtype=object)})
             share = np.zeros((len(values), source_t.n_categories))
-            for i in np.flatnonzero(active):
-                ok = predicate(targets, np.full(len(targets), i))
-                for key in np.asarray(relation.keys, dtype=object)[ok]:
+            for i, keys in _lookup_keys(column, relation, predicate, active).items():
+                for key in keys:
                     try:
                         share[i, source_t.category_index(key)] = 1.0
                     except KeyError:
                         pass
                 if share[i].sum() == 0:
                     raise InvalidDataError(
-                        f"No value of {column!r} in the training data meets {description}; "
-                        f"{column!r} is fixed by {source!r}, whose categories give "
-                        f"{sorted(set(map(str, relation.values)))[:10]}."
+                        _no_value_message(column, relation, description, "categories")
                     )
             share[~active] = 1.0
             self._span(source, share, active)
@@ -632,9 +644,11 @@ def _value_check(column, inner, values, active, broadcast):
     low, high, members = [], [], {}
     descriptions = []
     for i, (value, a) in enumerate(zip(values, active)):
-        if a and isinstance(value, (list, set, frozenset)):  # a list of values: each one's point
-            points = sorted({_bounds_in_float_space(column, inner, Between(v, v),
-                                                    check_seen=False)[0] for v in value})  # fmt: skip
+        if a and isinstance(value, (list, set, frozenset)):  # a list: each value's point
+            points = sorted(
+                {_bounds_in_float_space(column, inner, Between(v, v), check_seen=False)[0]
+                 for v in value}
+            )  # fmt: skip
             if not points:
                 raise InvalidDataError(
                     f"Condition on {column!r}: an empty list of values holds for no row. Give "
