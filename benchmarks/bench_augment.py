@@ -44,9 +44,9 @@ sampler's default since: a synthetic row of class c is kept only when the classi
 least twice c's share of the real rows, instead of once); ``synthgan_curated_leaf`` (strict,
 its curator synthgan's utility model with the leaf size scaled to the smallest class:
 ``LeafScaledCurator``); ``synthgan_curated_full_strict`` (strict with the cap lifted: full
-balance); ``synthgan_redraw_strict``, ``synthgan_redraw_full_strict`` and ``synthgan_redraw_full`` (the
-strict samplers, capped and not, and the uncapped uncurated one, whose rows start from real rows
-of their class: ``RedrawingSampler``).
+balance); ``synthgan_redraw_strict``, ``synthgan_redraw_full_strict`` and
+``synthgan_redraw_full`` (the strict samplers, capped and not, and the uncapped uncurated one,
+whose rows start from real rows of their class: ``RedrawingSampler``).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -443,11 +443,11 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         return AdaptiveSmote(categorical_columns(X), seed)
     spec = SYNTHGAN_METHODS[method]
     sampler_class = _redrawing_class() if spec.redraw else _synthgan_sampler_class()
-    curator = {
-        "learner": lambda: make_learner(learner, X, balanced=False),
-        "leaf": lambda: LeafScaledCurator(seed),
-        None: lambda: None,
-    }[spec.curator]()
+    curator = None  # the sampler's default
+    if spec.curator == "learner":
+        curator = make_learner(learner, X, balanced=False)
+    elif spec.curator == "leaf":
+        curator = LeafScaledCurator(seed)
     return sampler_class(
         epochs=epochs,
         sampling_strategy=grown_and_balanced if spec.growth == "balanced" else "auto",
