@@ -32,7 +32,8 @@ filled this way; the rows still wanted (all of them for a rare condition) are bu
    rows, each row still pending draws several copies in a selection round (about one over the
    share the previous round kept, at most ``MAX_SELECTION_COPIES``), and keeps the first copy
    that passes: so conditioned rows are selected as unconditioned ones are, however low the
-   acceptance.
+   acceptance. The copies of a row are picked from one set of candidates (step 2, a reservoir
+   per copy), so the network runs once per row, not once per copy.
 
 A row never fails a condition a span builds, so ``sample`` returns exactly the rows asked for,
 or stops in one line when only filters remain unmet within the budget.
@@ -129,9 +130,10 @@ def _fill(
         if not len(pending):
             break
         select = generator.selector is not None and round_number < SELECTION_ROUNDS
-        drawn = np.repeat(pending, copies) if select else pending
+        copies_now = copies if select else 1
+        drawn = np.repeat(pending, copies_now)
         round_seed = block_seed(seed, round_number)
-        scalars, codes = draw_conditioned(generator, plan, drawn, round_seed)
+        scalars, codes = draw_conditioned(generator, plan, pending, round_seed, copies_now)
         generated += len(drawn)
         rng = np.random.default_rng([round_seed, 1])
         rows = generator.transformer.decode(scalars, codes, random_state=rng)
@@ -198,13 +200,17 @@ def _selection_copies(kept_share: float, pending: int) -> int:
 
 
 def draw_conditioned(
-    generator: RowGenerator, plan: ConditionPlan, row_ids: np.ndarray, seed: int
+    generator: RowGenerator, plan: ConditionPlan, row_ids: np.ndarray, seed: int,
+    copies: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Drawn (scalars, codes) for the output rows ``row_ids``, as RowGenerator.draw gives them,
-    with every span condition met."""
+    """Drawn (scalars, codes) for the output rows ``np.repeat(row_ids, copies)``, as
+    RowGenerator.draw gives them, with every span condition met. The copies of a row are picked
+    independently from the same candidates (each copy its own reservoir), so a selection round
+    runs the network once per row, not once per copy."""
     device = generator.device
     sampler = generator.sampler
     m = len(row_ids)
+    slots = np.repeat(np.arange(m), copies)  # the row each output copy belongs to
     torch_rng = torch.Generator(device=device)
     torch_rng.manual_seed(seed)
     rng = np.random.default_rng([seed, 2])
@@ -219,8 +225,9 @@ def draw_conditioned(
     counted_any = [bool(c.any()) for c in counted]
     most = MAX_CANDIDATES if any(counted_any) else 1
     counted = [torch.as_tensor(c, device=device) for c in counted]
-    kept_raw = torch.empty(generator.network.data_dim, m, device=device)
-    kept_category = np.zeros(m, dtype=np.int64)
+    kept_raw = torch.empty(generator.network.data_dim, len(slots), device=device)
+    kept_category = np.zeros(len(slots), dtype=np.int64)
+    copy_offsets = np.arange(copies)
     total = torch.zeros(m, dtype=torch.float64, device=device)
     drawing = np.arange(m)  # the rows still drawing candidates
     for candidate in range(most):
@@ -243,24 +250,28 @@ def draw_conditioned(
             log_w += torch.where(counted[k][rows], mass, torch.zeros_like(mass))
         weight = torch.exp(log_w.double())
         total[rows] += weight
-        # weighted reservoir of one: replace the kept candidate with probability w / total
-        u = torch.rand(len(drawing), generator=torch_rng, device=device, dtype=torch.float64)
-        take = ((u * total[rows] < weight) | (total[rows] == 0)).cpu().numpy()
-        kept_raw[:, rows[take]] = raw[:, take]
-        kept_category[drawing[take]] = category.cpu().numpy()[take]
+        # weighted reservoir of one per copy: replace its kept candidate with probability
+        # w / total
+        position = np.repeat(np.arange(len(drawing)), copies)  # each copy's candidate
+        at = torch.as_tensor(position, device=device)
+        u = torch.rand(len(position), generator=torch_rng, device=device, dtype=torch.float64)
+        take = ((u * total[rows][at] < weight[at]) | (total[rows][at] == 0)).cpu().numpy()
+        copy_slots = (drawing[:, None] * copies + copy_offsets).ravel()
+        kept_raw[:, torch.as_tensor(copy_slots[take], device=device)] = raw[:, at[take]]
+        kept_category[copy_slots[take]] = category.cpu().numpy()[position[take]]
     span_logits = [kept_raw[s.start : s.stop].clone() for s in spans]
     scalars, codes = generator.activation.draw(kept_raw, torch_rng)  # overwrites kept_raw
     for condition, share, logits in zip(spans, shares, span_logits):
-        codes[condition.code_row] = _restricted_draw(logits, share, torch_rng)
+        codes[condition.code_row] = _restricted_draw(logits, share[:, slots], torch_rng)
     scalars, codes = scalars.cpu().numpy(), codes.cpu().numpy()
     for k, condition in enumerate(spans):
-        fed_here = cond_span == k
+        fed_here = cond_span[slots] == k
         codes[condition.code_row, fed_here] = kept_category[fed_here]
     if generator.calibration is not None:
         generator.calibration.apply(scalars, codes)
     for condition in spans:
         if condition.place_low is not None and condition.scalar_row is not None:
-            _squeeze_places(condition, scalars, codes, row_ids)
+            _squeeze_places(condition, scalars, codes, row_ids[slots])
     return scalars, codes
 
 

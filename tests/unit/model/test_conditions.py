@@ -182,9 +182,19 @@ def test_conditioned_rows_pass_the_row_critic_at_a_low_acceptance(adult_model, m
 
     monkeypatch.setattr(Synthesizer, "_row_generator", low_acceptance)
     monkeypatch.setattr(conditioned, "FILTER_BUDGET", 0)  # every row built, none looked up
+    passes = []
+    forward = conditioned._forward
+
+    def counted(generator, span, category, torch_rng):
+        passes.append(len(span))
+        return forward(generator, span, category, torch_rng)
+
+    monkeypatch.setattr(conditioned, "_forward", counted)
     conditions = {"sex": "Female"}
     rows = adult_model.sample(400, conditions=conditions, random_state=0)
     assert (rows["sex"] == "Female").all() and len(rows) == 400
+    # a pending row's copies share its candidates: no pass over more rows than are wanted
+    assert max(passes) <= 400
     assert (rows["age"] >= threshold).mean() > 0.95  # passed the critic, not its last rounds
     monkeypatch.setattr(conditioned, "MAX_SELECTION_COPIES", 1)  # one draw per round: before
     before = adult_model.sample(400, conditions=conditions, random_state=0)
