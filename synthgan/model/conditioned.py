@@ -200,7 +200,10 @@ def _selection_copies(kept_share: float, pending: int) -> int:
 
 
 def draw_conditioned(
-    generator: RowGenerator, plan: ConditionPlan, row_ids: np.ndarray, seed: int,
+    generator: RowGenerator,
+    plan: ConditionPlan,
+    row_ids: np.ndarray,
+    seed: int,
     copies: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drawn (scalars, codes) for the output rows ``np.repeat(row_ids, copies)``, as
