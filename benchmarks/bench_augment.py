@@ -46,7 +46,7 @@ its curator synthgan's utility model with the leaf size scaled to the smallest c
 ``LeafScaledCurator``); ``synthgan_curated_full_strict`` (strict with the cap lifted: full
 balance); ``synthgan_redraw_strict``, ``synthgan_redraw_full_strict`` and
 ``synthgan_redraw_full`` (the strict samplers, capped and not, and the uncapped uncurated one,
-whose rows start from real rows of their class: ``RedrawingSampler``).
+whose rows start from real rows of their class: ``redraw_share=REDRAW_SHARE``).
 
 Learners: ``hgb`` (HistGradientBoostingClassifier, scikit-learn defaults, categorical columns
 ordinal-encoded and declared categorical) and ``lr`` (LogisticRegression on one-hot categoricals
@@ -107,7 +107,8 @@ LEAF_DIVISOR = 4
 """``synthgan_curated_leaf``: the curator's ``min_samples_leaf`` is the smallest class's real
 rows divided by this, between 2 and the default 20."""
 REDRAW_SHARE = 0.5
-"""``RedrawingSampler``: the share of a real row's feature cells drawn anew."""
+"""``SyntheticOverSampler(redraw_share=...)`` of the redrawing methods: the share of a real
+row's feature cells drawn anew."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ class SynthganMethod:
     curator: str | None = None
     """"learner": a fresh copy of the learner; "leaf": ``LeafScaledCurator``; None: the default."""
     redraw: bool = False
-    """Rows start from real rows of their class (``RedrawingSampler``)."""
+    """Rows start from real rows of their class (``redraw_share=REDRAW_SHARE``)."""
 
 
 BASELINE_LABELS = {"none": "none", "class_weight": "class w.", "ros": "ROS", "smotenc": "SMOTENC"}
@@ -400,38 +401,6 @@ def _synthgan_sampler_class():
     return CachedSyntheticOverSampler
 
 
-def _redrawing_class():
-    import numpy as np
-
-    cached = _synthgan_sampler_class()
-
-    class RedrawingSampler(cached):
-        """The cached sampler whose synthetic rows start from real rows: each starts as a real
-        row of its class (drawn at random), ``REDRAW_SHARE`` of its feature cells (at least one)
-        are blanked and the fitted model fills them given the row's other cells and its class
-        (``Synthesizer.impute``). SMOTE's locality, with the changed cells drawn from the
-        model's conditional instead of interpolated or copied from a neighbour."""
-
-        def _pooled_draw(self, table, y, kinds, target, rng):
-            super()._pooled_draw(table, y, kinds, target, rng)
-            model = self.synthesizer_
-
-            def draw(cls, n_rows, seed):
-                local = np.random.default_rng(seed)
-                real = table[y == cls].reset_index(drop=True)
-                anchors = real.iloc[local.integers(0, len(real), n_rows)].reset_index(drop=True)
-                blank = local.random(anchors.shape) < REDRAW_SHARE
-                none = ~blank.any(axis=1)
-                blank[np.flatnonzero(none), local.integers(0, anchors.shape[1], none.sum())] = True
-                frame = anchors.mask(blank).assign(**{target: cls})
-                filled = model.impute(frame, random_state=int(local.integers(2**31)))
-                return filled[list(table.columns)]
-
-            return draw
-
-    return RedrawingSampler
-
-
 def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str = "hgb"):
     if method in ("none", "class_weight"):
         return None
@@ -442,7 +411,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
     if method == "smotenc":
         return AdaptiveSmote(categorical_columns(X), seed)
     spec = SYNTHGAN_METHODS[method]
-    sampler_class = _redrawing_class() if spec.redraw else _synthgan_sampler_class()
+    sampler_class = _synthgan_sampler_class()
     curator = None  # the sampler's default
     if spec.curator == "learner":
         curator = make_learner(learner, X, balanced=False)
@@ -457,6 +426,7 @@ def make_sampler(method: str, X, *, seed: int, epochs: int | None, learner: str 
         class_models="per_class" if spec.per_class else "pooled",
         curation_threshold=1.0 if spec.threshold is None else spec.threshold,
         curation_estimator=curator,
+        redraw_share=REDRAW_SHARE if spec.redraw else None,
         random_state=seed,
     )
 

@@ -55,7 +55,8 @@ class SyntheticOverSampler(BaseOverSampler):
     (``max_synthetic_share=None``) class counts match ``sampling_strategy`` exactly, as in
     imbalanced-learn. With ``curation="confidence"`` only synthetic rows that a classifier fitted
     on the real rows finds typical of their class (by default twice as likely as its base rate)
-    are kept.
+    are kept. With ``redraw_share`` each synthetic row starts as a real row of its class and the
+    model draws a share of its cells anew.
 
     Parameters
     ----------
@@ -95,6 +96,16 @@ class SyntheticOverSampler(BaseOverSampler):
         With ``curation="confidence"``: cloned and fitted on ``X`` (as the synthesizer's table)
         and ``y``; needs ``predict_proba``. Default: synthgan's utility model
         (``synthgan.evaluate.make_utility_model``, HistGradientBoosting on one thread).
+    redraw_share : float in (0, 1] or None, default=None
+        None: every synthetic row is drawn whole from the model. A share: each synthetic row
+        starts as a real row of its class, drawn at random, and each of its cells (at least one)
+        is drawn anew with this probability by the model given the row's other cells and its
+        class (``Synthesizer.impute``); a null cell not drawn anew stays null. The rows stay
+        near the class's real rows, as SMOTENC's do, with the changed cells from the model's
+        conditional instead of interpolated or copied from a neighbour. Measured with 0.5 and
+        no cap (docs/augment.md, "Rows started from real rows"): with 16 positive rows among
+        16,496 (Adult's ``>50K`` cut to 0.1%) its PR AUC beat whole rows' and SMOTENC's in every
+        unit; with 4 or 5 positive rows, and from 100 rows, it was level with whole rows.
     class_models : {"pooled", "per_class"}, default="pooled"
         "pooled": one synthesizer fitted on all rows with ``y`` as a column, sampled with the
         condition ``{target: class}``. "per_class": one synthesizer for each class that gets
@@ -174,6 +185,7 @@ class SyntheticOverSampler(BaseOverSampler):
         "multiplier": [Interval(numbers.Real, 1, None, closed="left"), None],
         "max_synthetic_share": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "curation": [StrOptions({"confidence"}), None],
+        "redraw_share": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "class_models": [StrOptions({"pooled", "per_class"})],
         "curation_threshold": [Interval(numbers.Real, 0, None, closed="neither")],
         "curation_estimator": [HasMethods(["fit", "predict_proba"]), None],
@@ -195,6 +207,7 @@ class SyntheticOverSampler(BaseOverSampler):
         curation: str | None = None,
         curation_threshold: float = 2.0,
         curation_estimator: Any = None,
+        redraw_share: float | None = None,
         class_models: str = "pooled",
         synthesizer: Any = None,
         epochs: int | None = None,
@@ -211,6 +224,7 @@ class SyntheticOverSampler(BaseOverSampler):
         self.curation = curation
         self.curation_threshold = curation_threshold
         self.curation_estimator = curation_estimator
+        self.redraw_share = redraw_share
         self.class_models = class_models
         self.synthesizer = synthesizer
         self.epochs = epochs
@@ -420,6 +434,8 @@ class SyntheticOverSampler(BaseOverSampler):
             draw = self._per_class_draw(table, y, kinds, target, wanted, rng)
         else:
             draw = self._pooled_draw(table, y, kinds, target, rng)
+        if self.redraw_share is not None:
+            draw = self._redrawing(table, y, target)
 
         curator = self._fitted_curator(table, y, rng) if self.curation is not None else None
         self.curation_ = {} if curator is not None else None
@@ -527,6 +543,18 @@ class SyntheticOverSampler(BaseOverSampler):
         return lambda cls, n_rows, seed: _class_rows(
             models[_plain(cls)], target, cls, n_rows, seed, table
         )
+
+    def _redrawing(self, table, y, target) -> Any:
+        """``draw(cls, n, seed)`` whose rows start from real rows of the class, ``redraw_share``
+        of their cells drawn anew by the class's fitted synthesizer."""
+        models = self.synthesizer_
+
+        def draw(cls: Any, n_rows: int, seed: int) -> pd.DataFrame:
+            model = models[_plain(cls)] if isinstance(models, dict) else models
+            real = table[y == cls].reset_index(drop=True)
+            return _redrawn_rows(model, target, cls, real, n_rows, seed, self.redraw_share)
+
+        return draw
 
     def _fitted_per_class(self, table, y, kinds, target, wanted, rng) -> dict[Any, Any]:
         """Class -> a clone of the template fitted on that class's rows, for every grown class
@@ -718,6 +746,25 @@ def _class_rows(
     has the target as a column (a pooled model), as they come when it has not (a class's own)."""
     conditions = {target: _plain(cls)} if target in model.transformer_.output_columns else None
     return model.sample(n_rows, conditions, random_state=seed)[list(table.columns)]
+
+
+def _redrawn_rows(
+    model: Any, target: str, cls: Any, real: pd.DataFrame, n_rows: int, seed: int, share: float
+) -> pd.DataFrame:
+    """``n_rows`` rows of class ``cls``, each a row of ``real`` (the class's real rows) drawn at
+    random with each cell (at least one) drawn anew by ``model`` with probability ``share``,
+    given the row's other cells and, for a pooled model, the class."""
+    rng = np.random.default_rng(seed)
+    starts = real.iloc[rng.integers(0, len(real), n_rows)].reset_index(drop=True)
+    redrawn = rng.random(starts.shape) < share
+    none = ~redrawn.any(axis=1)
+    redrawn[np.flatnonzero(none), rng.integers(0, starts.shape[1], none.sum())] = True
+    frame = starts.mask(redrawn)
+    if target in model.transformer_.output_columns:
+        frame = frame.assign(**{target: _plain(cls)})
+    filled = model.impute(frame, random_state=int(rng.integers(2**31)))[list(real.columns)]
+    real_nulls = starts.isna().to_numpy() & ~redrawn  # impute fills them; they were not chosen
+    return filled.mask(real_nulls) if real_nulls.any() else filled
 
 
 def _plain(value: Any) -> Any:

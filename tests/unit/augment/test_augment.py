@@ -702,6 +702,80 @@ class TestCuration:
             SyntheticOverSampler(curation="critic").fit_resample(X, y)
 
 
+class TestRedraw:
+    """redraw_share: synthetic rows start from real rows of their class."""
+
+    @staticmethod
+    def cells_from_nearest_real_row(synthetic: pd.DataFrame, real: pd.DataFrame) -> np.ndarray:
+        """Per synthetic row, how many cells differ from the real row nearest in that count
+        (two nulls are equal)."""
+        a = synthetic.astype(object).to_numpy()[:, None, :]
+        b = real.astype(object).to_numpy()[None, :, :]
+        same = (a == b) | (pd.isna(a) & pd.isna(b))
+        return (~same).sum(axis=2).min(axis=1)
+
+    @pytest.mark.parametrize("class_models", ["pooled", "per_class"])
+    def test_a_small_share_changes_one_cell_of_a_real_row_of_the_class(self, class_models):
+        X, y = three_classes()
+        sampler = SyntheticOverSampler(
+            synthesizer=tiny(), min_steps=None, redraw_share=1e-9, class_models=class_models,
+            random_state=0,
+        )  # fmt: skip
+        X_res, y_res = sampler.fit_resample(X, y)
+        kept_sizes = []
+        for cls in ("b", "c"):
+            mine = (y_res == cls).to_numpy() & (np.arange(len(y_res)) >= len(X))
+            differ = self.cells_from_nearest_real_row(X_res[mine], X[y == cls])
+            assert mine.sum() > 0 and (differ <= 1).all()  # one cell drawn anew at most
+            kept_sizes.append(X_res["size"][mine].isin(X["size"][y == cls]).to_numpy())
+        # the cell drawn anew is either column: the rows whose colour was keep their real size
+        # (and a model of a class's few rows can draw a real size again)
+        assert 0.25 < np.concatenate(kept_sizes).mean() < 1.0
+        if class_models == "pooled":  # whole rows of the pooled model keep no real size
+            whole = SyntheticOverSampler(synthesizer=tiny(), min_steps=None, random_state=0)
+            X_whole, _ = whole.fit_resample(X, y)
+            assert not X_whole["size"].iloc[len(X) :].isin(X["size"]).any()
+
+    def test_all_cells_redrawn_keeps_counts_dtypes_and_reproducibility(self):
+        X, y = three_classes()
+        runs = [
+            SyntheticOverSampler(synthesizer=tiny(), min_steps=None, redraw_share=1.0,
+                                 random_state=3).fit_resample(X, y)  # fmt: skip
+            for _ in range(2)
+        ]
+        X_res, y_res = runs[0]
+        assert Counter(y_res) == {"a": 60, "b": 60, "c": 30}
+        assert list(X_res.dtypes) == list(X.dtypes) and X_res.notna().all().all()
+        pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
+
+    def test_a_null_cell_not_drawn_anew_stays_null(self):
+        X, y = three_classes()
+        X.loc[y == "c", "colour"] = None  # every real row of c lacks its colour
+        sampler = SyntheticOverSampler(synthesizer=tiny(), min_steps=None, redraw_share=1e-9,
+                                       random_state=0)  # fmt: skip
+        X_res, y_res = sampler.fit_resample(X, y)
+        new_c = X_res.iloc[len(X) :][(y_res.iloc[len(X) :] == "c").to_numpy()]
+        changed_size = (new_c["size"].to_numpy()[:, None] != X["size"][y == "c"].to_numpy()).all(1)
+        # a row whose size was drawn anew kept its null colour; one whose colour was drew one
+        assert new_c["colour"][changed_size].isna().all()
+        assert new_c["colour"][~changed_size].notna().all()
+
+    def test_with_curation(self):
+        X, y = binary_frame(120)
+        sampler = SyntheticOverSampler(
+            synthesizer=tiny(), min_steps=None, redraw_share=0.5, curation="confidence",
+            curation_estimator=TestCuration.ScoreThreshold(), random_state=0,
+        )  # fmt: skip
+        X_res, _ = sampler.fit_resample(X, y)
+        assert (X_res.iloc[len(X) :]["score"] > 0.5).all()
+
+    @pytest.mark.parametrize("share", [0, -0.1, 1.5])
+    def test_a_share_outside_zero_one_is_an_error(self, share):
+        X, y = three_classes()
+        with pytest.raises(ValueError, match="'redraw_share' parameter"):
+            SyntheticOverSampler(redraw_share=share).fit_resample(X, y)
+
+
 class TestPerClassModels:
     @staticmethod
     def sampler(synthesizer: Synthesizer | None = None, **params) -> SyntheticOverSampler:
