@@ -83,12 +83,23 @@ def run_table(table: str, args) -> dict:
     scores = closeness(truth, filled, mask, train)
     equal = [s["equal"] - s["chance"] for s in scores.values() if "equal" in s]
     rho = [s["spearman"] for s in scores.values() if "spearman" in s]
-    print(f"{table}: {len(truth)} rows, {mask.sum()} cells, {seconds:.1f} s; equal above chance "
-          f"{np.mean(equal) if equal else float('nan'):.3f} (mean of {len(equal)}), Spearman "
-          f"{np.mean(rho) if rho else float('nan'):.3f} (mean of {len(rho)})", flush=True)  # fmt: skip
-    return {"table": table, "rows": len(truth), "cells": int(mask.sum()), "seconds": round(seconds, 2),
-            "mean_equal_above_chance": float(np.mean(equal)) if equal else None,
-            "mean_spearman": float(np.mean(rho)) if rho else None, "columns": scores}  # fmt: skip
+    mean_equal = float(np.mean(equal)) if equal else None
+    mean_rho = float(np.mean(rho)) if rho else None
+    print(
+        f"{table}: {len(truth)} rows, {mask.sum()} cells, {seconds:.1f} s; equal above chance "
+        f"{_rounded(mean_equal)} (mean of {len(equal)}), Spearman {_rounded(mean_rho)} "
+        f"(mean of {len(rho)})",
+        flush=True,
+    )
+    return {
+        "table": table, "rows": len(truth), "cells": int(mask.sum()),
+        "seconds": round(seconds, 2), "mean_equal_above_chance": mean_equal,
+        "mean_spearman": mean_rho, "columns": scores,
+    }  # fmt: skip
+
+
+def _rounded(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def main(argv=None) -> None:

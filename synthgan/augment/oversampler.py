@@ -104,9 +104,9 @@ class SyntheticOverSampler(BaseOverSampler):
         near the class's real rows, as SMOTENC's do, with the changed cells from the model's
         conditional instead of interpolated or copied from a neighbour. Measured at 0.5 without
         the cap (docs/augment.md, "redraw_share"): with 16 positive rows among 16,496 (Adult's
-        ``>50K`` cut to 0.1%) and 55 among 5,469 (``default`` at 1%) its PR AUC was above whole rows',
-        SMOTENC's and the real rows' alone; with 4 or 5 positive rows, on ``wage``, and from 100
-        rows it did not.
+        ``>50K`` cut to 0.1%) and 55 among 5,469 (``default`` at 1%) its PR AUC was above
+        whole rows', SMOTENC's and the real rows' alone; with 4 or 5 positive rows, on
+        ``wage``, and from 100 rows it was not.
     class_models : {"pooled", "per_class"}, default="pooled"
         "pooled": one synthesizer fitted on all rows with ``y`` as a column, sampled with the
         condition ``{target: class}``. "per_class": one synthesizer for each class that gets
