@@ -258,7 +258,8 @@ def draw_conditioned(
         position = np.repeat(np.arange(len(drawing)), copies)  # each copy's candidate
         at = torch.as_tensor(position, device=device)
         u = torch.rand(len(position), generator=torch_rng, device=device, dtype=torch.float64)
-        take = ((u * total[rows][at] < weight[at]) | (total[rows][at] == 0)).cpu().numpy()
+        totals = total[rows][at]
+        take = ((u * totals < weight[at]) | (totals == 0)).cpu().numpy()
         copy_slots = (drawing[:, None] * copies + copy_offsets).ravel()
         kept_raw[:, torch.as_tensor(copy_slots[take], device=device)] = raw[:, at[take]]
         kept_category[copy_slots[take]] = category.cpu().numpy()[position[take]]
